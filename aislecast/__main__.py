@@ -1,0 +1,3 @@
+from aislecast.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""Server: FastAPI app, websockets, database. Owns sockets, clocks and storage."""

@@ -1,0 +1,1 @@
+"""Simulator: shoppers walking a store, emitting what their phones would sense."""

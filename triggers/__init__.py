@@ -1,0 +1,1 @@
+"""Triggers: audiences, campaigns, caps, recommendations, decisions and attribution."""

@@ -1,0 +1,24 @@
+"""What the zone detector emits, and what the trigger layer reads (through the server)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ZoneEventKind = Literal["enter", "exit", "dwell", "facing", "visit_end"]
+ZoneKind = Literal["area", "shelf", "screen", "entrance", "checkout"]
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneEvent:
+    """One debounced event of one shopper.
+
+    ``zone_id`` is None only for ``visit_end`` (the shopper left the store).
+    ``dwell_s`` is the time inside the zone when the event fired (0 for ``enter``).
+    """
+
+    kind: ZoneEventKind
+    shopper_id: str
+    zone_id: str | None
+    t_ms: int
+    dwell_s: float = 0.0
