@@ -127,7 +127,12 @@ class Decision:
             lines.append(f"Eligible: {', '.join(self.eligible)}.")
         lines += [e.sentence() for e in self.excluded]
         if self.not_applicable:
-            lines.append(f"{self.not_applicable} other campaigns are for other events or places.")
+            n = self.not_applicable
+            lines.append(
+                "1 other campaign is for another event or place."
+                if n == 1
+                else f"{n} other campaigns are for other events or places."
+            )
         return " ".join(lines)
 
 
