@@ -1,9 +1,11 @@
 """One decision per occasion: which campaign (if any) reaches the shopper, on which channel, why.
 
-Checks for each campaign that fits the event and place, in this order (the first failure is the
-reason given): context (store, dwell), schedule (campaign dates/days/hours, opening hours, coupon
-expiry), budget, consent, audience, the campaign's per-shopper daily cap, then the shopper's
-budget across all campaigns and channels (global quiet hours, per visit, per day, quiet period).
+First the shopper's budget across all campaigns and channels (global quiet hours, per visit, per
+day, quiet period): when it is spent, every campaign that fits the event and place is left out
+for that reason and nothing else is looked at. Otherwise each such campaign is checked in this
+order (the first failure is the reason given): context (store, dwell), schedule (campaign
+dates/days/hours, opening hours, coupon expiry), budget, consent, audience, and the campaign's
+per-shopper daily cap.
 Among the eligible, the highest priority wins (ties by id). A recommendation campaign with nothing
 to recommend gives way to the next. If the winner holds the shopper out, nothing is sent and the
 decision is logged as "would have got it".
@@ -11,7 +13,7 @@ decision is logged as "would have got it".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -43,15 +45,46 @@ _EVENT_WORDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class Exclusion:
-    campaign_id: str
-    campaign_name: str
-    reason: ExclusionReason
-    detail: str
+    """A campaign left out and why. ``detail`` is put into words only when read: most
+    decisions are never read by a person, and wording every exclusion would cost more than
+    deciding."""
+
+    __slots__ = ("_because", "_detail", "campaign_id", "campaign_name", "reason")
+
+    def __init__(
+        self,
+        campaign_id: str,
+        campaign_name: str,
+        reason: ExclusionReason,
+        because: str | Callable[[], str],
+    ) -> None:
+        self.campaign_id = campaign_id
+        self.campaign_name = campaign_name
+        self.reason = reason
+        self._detail: str | None = because if isinstance(because, str) else None
+        self._because = because
+
+    @property
+    def detail(self) -> str:
+        if self._detail is None:
+            self._detail = self._because()  # type: ignore[operator]
+        return self._detail
 
     def sentence(self) -> str:
         return f"“{self.campaign_name}” was left out ({self.reason}): {self.detail}."
+
+    def _key(self) -> tuple[str, str, str, str]:
+        return (self.campaign_id, self.campaign_name, self.reason, self.detail)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Exclusion) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Exclusion({self.campaign_id!r}, {self.reason!r}, {self.detail!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +158,7 @@ class Decision:
             lines.append("Nothing was sent: no campaign was eligible.")
         if self.eligible:
             lines.append(f"Eligible: {', '.join(self.eligible)}.")
-        lines += [e.sentence() for e in self.excluded]
+        lines += _grouped(self.excluded)
         if self.not_applicable:
             n = self.not_applicable
             lines.append(
@@ -134,6 +167,23 @@ class Decision:
                 else f"{n} other campaigns are for other events or places."
             )
         return " ".join(lines)
+
+
+def _grouped(excluded: Sequence[Exclusion]) -> list[str]:
+    """One sentence per distinct reason: “A”, “B” and 3 more were left out (cap): ..."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in excluded:
+        groups.setdefault((e.reason, e.detail), []).append(f"“{e.campaign_name}”")
+    sentences = []
+    for (reason, detail), names in groups.items():
+        if len(names) == 1:
+            who = f"{names[0]} was"
+        elif len(names) <= 3:
+            who = f"{', '.join(names[:-1])} and {names[-1]} were"
+        else:
+            who = f"{', '.join(names[:2])} and {len(names) - 2} more were"
+        sentences.append(f"{who} left out ({reason}): {detail}.")
+    return sentences
 
 
 Blocked = tuple[ExclusionReason, str]
@@ -169,43 +219,60 @@ def _why_excluded(
     occasion: Occasion,
     profile: ShopperProfile,
     ledger: CapLedger,
-    store: StoreSettings,
+    store_open: bool,
     at: LocalTime,
     now_ms: int,
     per_campaign_today: dict[str, int],
-) -> tuple[ExclusionReason, str] | None:
+) -> tuple[ExclusionReason, Callable[[], str]] | None:
+    """The first check the campaign fails and its reason in words (built only when read)."""
     why = c.context.why_not_now(occasion)
     if why is None and c.channel == "signage" and occasion.screen_id is None:
         why = "it shows on signage and there is no screen in front of the shopper"
     if why is not None:
-        return "context", why
-    why = c.schedule.why_not_running(at, store.opening_hours)
-    if why is None and c.content.expires_ms is not None and now_ms >= c.content.expires_ms:
-        why = "its coupon has expired"
-    if why is not None:
-        return "schedule", why
+        return "context", _said(why)
+    schedule = c.schedule
+    if schedule.during_opening_hours and not store_open:
+        return "schedule", _said("the store is closed")
+    if not schedule.runs_at(at):
+        return "schedule", lambda: schedule.why_not_running(at, None) or ""
+    if c.content.expires_ms is not None and now_ms >= c.content.expires_ms:
+        return "schedule", _said("its coupon has expired")
     budget = c.budget
     if budget.max_issued is not None and ledger.issued.get(c.id, 0) >= budget.max_issued:
-        return "budget", f"all {budget.max_issued} offers of its budget are issued"
+        return "budget", lambda: f"all {budget.max_issued} offers of its budget are issued"
     if budget.max_redeemed is not None and ledger.redeemed.get(c.id, 0) >= budget.max_redeemed:
-        return "budget", f"all {budget.max_redeemed} redemptions of its budget are used"
-    if c.personalised and "personalised_offers" not in profile.consents:
+        return "budget", lambda: f"all {budget.max_redeemed} redemptions of its budget are used"
+    consents = profile.consents
+    if c.personalised and "personalised_offers" not in consents:
+        return "consent", _NO_PERSONALISED_CONSENT
+    if c.channel == "signage" and "signage" not in consents:
+        return "consent", _NO_SIGNAGE_CONSENT
+    audience = c.audience
+    if audience is not None and not audience.matches(profile, now_ms):
         return (
-            "consent",
-            "it is personalised and the shopper has not consented to personalised offers",
+            "audience",
+            lambda: (
+                "the shopper is not in its audience (needs: "
+                f"{first_failure(audience, profile, now_ms) or audience.describe()})"
+            ),
         )
-    if c.channel == "signage" and "signage" not in profile.consents:
-        return "consent", "it shows on signage and the shopper has not consented to signage offers"
-    if c.audience is not None and not c.audience.matches(profile, now_ms):
-        missing = first_failure(c.audience, profile, now_ms) or c.audience.describe()
-        return "audience", f"the shopper is not in its audience (needs: {missing})"
     cap = c.per_shopper_per_day
     if cap is not None and per_campaign_today.get(c.id, 0) >= cap:
-        return (
-            "cap",
-            f"the shopper already got it {per_campaign_today[c.id]} time(s) today (limit {cap})",
-        )
+        got = per_campaign_today[c.id]
+        return "cap", lambda: f"the shopper already got it {got} time(s) today (limit {cap})"
     return None
+
+
+def _said(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
+_NO_PERSONALISED_CONSENT = _said(
+    "it is personalised and the shopper has not consented to personalised offers"
+)
+_NO_SIGNAGE_CONSENT = _said(
+    "it shows on signage and the shopper has not consented to signage offers"
+)
 
 
 def _recommend(
@@ -268,12 +335,18 @@ def decide(
     block, per_campaign_today = (
         _shopper_block(occasion, ledger, store, at, now_ms) if placed else (None, {})
     )
+    store_open = store.opening_hours is None or store.opening_hours.is_open(at)
     excluded: list[Exclusion] = []
     eligible: list[Campaign] = []
+    if block is not None:
+        # The shopper can get nothing now: no campaign is looked at (nor their data read).
+        because = _said(block[1])
+        excluded = [Exclusion(c.id, c.name, block[0], because) for c in placed]
+        placed = []
     for c in placed:
-        why = _why_excluded(c, occasion, profile, ledger, store, at, now_ms, per_campaign_today)
-        if why is None:
-            why = block
+        why = _why_excluded(
+            c, occasion, profile, ledger, store_open, at, now_ms, per_campaign_today
+        )
         if why is None:
             eligible.append(c)
         else:

@@ -157,17 +157,25 @@ class Schedule:
             return False
         return not self.weekdays or day.weekday() in self.weekdays
 
+    def runs_at(self, at: LocalTime) -> bool:
+        """Dates, weekdays and hours allow ``at`` (opening hours are the caller's check)."""
+        if not self.hours:
+            return (
+                self.start_date is None and self.end_date is None and not self.weekdays
+            ) or self._day_ok(at.date)
+        for w in self.hours:
+            if w.covers_same_day(at.minute) and self._day_ok(at.date):
+                return True
+            if w.covers_next_day(at.minute) and self._day_ok(at.yesterday):
+                return True
+        return False
+
     def why_not_running(self, at: LocalTime, opening: OpeningHours | None) -> str | None:
         """None when the campaign runs at ``at``, else the reason in words."""
         if self.during_opening_hours and opening is not None and not opening.is_open(at):
             return "the store is closed"
-        if not self.hours:
-            return None if self._day_ok(at.date) else self._day_reason(at.date)
-        for w in self.hours:
-            if w.covers_same_day(at.minute) and self._day_ok(at.date):
-                return None
-            if w.covers_next_day(at.minute) and self._day_ok(at.yesterday):
-                return None
+        if self.runs_at(at):
+            return None
         if not self._day_ok(at.date):
             return self._day_reason(at.date)
         return "outside its hours " + ", ".join(str(w) for w in self.hours)

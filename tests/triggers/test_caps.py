@@ -89,9 +89,11 @@ def test_budget_of_issued_and_redeemed_offers() -> None:
         at = occasion(shopper_id=f"u{i}")
         assert decide_and_record(ledger, profile, [capped], at).sent == expected
     redeemed = campaign("r", "enter", budget=Budget(max_redeemed=1))
-    ledger.record_redemption("r")
-    decision = decide(occasion(), shopper(), [redeemed], ledger, STORE, NOW)
+    fresh = CapLedger()
+    fresh.record_redemption("r")
+    decision = decide(occasion(), shopper(), [redeemed], fresh, STORE, NOW)
     assert decision.excluded[0].reason == "budget"
+    assert decision.excluded[0].detail == "all 1 redemptions of its budget are used"
 
 
 def test_the_ledger_round_trips_through_its_dict_form() -> None:
@@ -110,3 +112,19 @@ def test_dwell_campaign_waits_for_its_dwell_time() -> None:
     assert early.excluded[0].reason == "context"
     assert "12 s of the 20 s" in early.excluded[0].detail
     assert decide(occasion("dwell", dwell_s=20.0), shopper(), [dwell], CapLedger(), STORE, NOW).sent
+
+
+def test_a_spent_shopper_budget_leaves_every_campaign_out_with_one_readable_reason() -> None:
+    ledger = CapLedger()
+    campaigns = [campaign(f"c{i}", "enter", name=f"Offer {i}") for i in range(6)]
+    decide_and_record(ledger, shopper(), campaigns, occasion(t_ms=NOW))
+    decision = decide(
+        occasion(t_ms=NOW + MINUTE), shopper(), campaigns, ledger, STORE, NOW + MINUTE
+    )
+    assert not decision.sent
+    assert {e.reason for e in decision.excluded} == {"cap"}
+    assert len(decision.excluded) == 6
+    assert (
+        "“Offer 0”, “Offer 1” and 4 more were left out (cap): the last offer was 1 min ago, "
+        "within the 10 min quiet period." in decision.explanation()
+    )
