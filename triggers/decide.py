@@ -3,9 +3,9 @@
 First the shopper's budget across all campaigns and channels (global quiet hours, per visit, per
 day, quiet period): when it is spent, every campaign that fits the event and place is left out
 for that reason and nothing else is looked at. Otherwise each such campaign is checked in this
-order (the first failure is the reason given): context (store, dwell), schedule (campaign
-dates/days/hours, opening hours, coupon expiry), budget, consent, audience, and the campaign's
-per-shopper daily cap.
+order (the first failure is the reason given): context (store, dwell, a screen for signage),
+consent (before anything reads the shopper's data), schedule (opening hours, campaign
+dates/days/hours, coupon expiry), budget, audience, and the campaign's per-shopper daily cap.
 Among the eligible, the highest priority wins (ties by id). A recommendation campaign with nothing
 to recommend gives way to the next. If the winner holds the shopper out, nothing is sent and the
 decision is logged as "would have got it".
@@ -225,15 +225,21 @@ def _why_excluded(
     per_campaign_today: dict[str, int],
 ) -> tuple[ExclusionReason, Callable[[], str]] | None:
     """The first check the campaign fails and its reason in words (built only when read)."""
-    why = c.context.why_not_now(occasion)
-    if why is None and c.channel == "signage" and occasion.screen_id is None:
-        why = "it shows on signage and there is no screen in front of the shopper"
-    if why is not None:
-        return "context", _said(why)
+    context = c.context
+    if context.store_ids or context.min_dwell_s or c.channel == "signage":
+        why = context.why_not_now(occasion)
+        if why is None and c.channel == "signage" and occasion.screen_id is None:
+            why = "it shows on signage and there is no screen in front of the shopper"
+        if why is not None:
+            return "context", _said(why)
+    if "personalised_offers" not in profile.consents and c.personalised:
+        return "consent", _NO_PERSONALISED_CONSENT
+    if c.channel == "signage" and "signage" not in profile.consents:
+        return "consent", _NO_SIGNAGE_CONSENT
     schedule = c.schedule
     if schedule.during_opening_hours and not store_open:
-        return "schedule", _said("the store is closed")
-    if not schedule.runs_at(at):
+        return "schedule", _STORE_CLOSED
+    if not schedule.always and not schedule.runs_at(at):
         return "schedule", lambda: schedule.why_not_running(at, None) or ""
     if c.content.expires_ms is not None and now_ms >= c.content.expires_ms:
         return "schedule", _said("its coupon has expired")
@@ -242,11 +248,6 @@ def _why_excluded(
         return "budget", lambda: f"all {budget.max_issued} offers of its budget are issued"
     if budget.max_redeemed is not None and ledger.redeemed.get(c.id, 0) >= budget.max_redeemed:
         return "budget", lambda: f"all {budget.max_redeemed} redemptions of its budget are used"
-    consents = profile.consents
-    if c.personalised and "personalised_offers" not in consents:
-        return "consent", _NO_PERSONALISED_CONSENT
-    if c.channel == "signage" and "signage" not in consents:
-        return "consent", _NO_SIGNAGE_CONSENT
     audience = c.audience
     if audience is not None and not audience.matches(profile, now_ms):
         return (
@@ -270,6 +271,7 @@ def _said(text: str) -> Callable[[], str]:
 _NO_PERSONALISED_CONSENT = _said(
     "it is personalised and the shopper has not consented to personalised offers"
 )
+_STORE_CLOSED = _said("the store is closed")
 _NO_SIGNAGE_CONSENT = _said(
     "it shows on signage and the shopper has not consented to signage offers"
 )

@@ -157,12 +157,20 @@ class Schedule:
             return False
         return not self.weekdays or day.weekday() in self.weekdays
 
+    @property
+    def always(self) -> bool:
+        """No dates, weekdays or hours: runs whenever the store is open."""
+        return (
+            not self.hours
+            and not self.weekdays
+            and self.start_date is None
+            and (self.end_date is None)
+        )
+
     def runs_at(self, at: LocalTime) -> bool:
         """Dates, weekdays and hours allow ``at`` (opening hours are the caller's check)."""
         if not self.hours:
-            return (
-                self.start_date is None and self.end_date is None and not self.weekdays
-            ) or self._day_ok(at.date)
+            return self._day_ok(at.date)
         for w in self.hours:
             if w.covers_same_day(at.minute) and self._day_ok(at.date):
                 return True
