@@ -27,7 +27,7 @@ from triggers.decide import Decision, Exclusion, Offer, decide
 from triggers.holdout import in_holdout
 from triggers.index import CampaignIndex
 from triggers.ledger import CapLedger, LedgerEntry
-from triggers.measure import CampaignReport, IssuedOffer, Response, campaign_report
+from triggers.measure import CampaignReport, IssuedOffer, Response, campaign_report, issued_from
 from triggers.occasion import Occasion
 from triggers.profiles import Product, Purchase, PurchaseHistory, ShopperProfile, build_profiles
 from triggers.recommend import CoPurchaseModel, RecommenderSettings
@@ -71,6 +71,7 @@ __all__ = [
     "campaign_report",
     "decide",
     "in_holdout",
+    "issued_from",
     "load_customers",
     "load_products",
     "load_purchases",

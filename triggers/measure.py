@@ -16,6 +16,7 @@ from typing import Literal
 
 from scipy.stats import norm
 
+from triggers.decide import Decision
 from triggers.profiles import Purchase
 
 # Below this many hold-out shoppers a 95 % interval on their purchase rate is about ±10 points
@@ -33,6 +34,22 @@ class IssuedOffer:
     t_ms: int
     promoted_sku: str | None
     held_out: bool = False
+
+
+def issued_from(decision: Decision) -> IssuedOffer | None:
+    """What a decision adds to the measurement log: the offer sent or the hold-out ghost."""
+    if decision.chosen_campaign_id is None:
+        return None
+    promoted = decision.recommended_sku
+    if promoted is None and decision.offers:
+        promoted = decision.offers[0].content.promoted_sku
+    return IssuedOffer(
+        decision.chosen_campaign_id,
+        decision.occasion.shopper_id,
+        decision.occasion.t_ms,
+        promoted,
+        held_out=decision.held_out,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,23 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from triggers import IssuedOffer, Purchase, Response, campaign_report
-from triggers.measure import MIN_HOLDOUT_SHOPPERS, newcombe_difference, wilson_interval
+from tests.triggers.builders import NOW, STORE, campaign, occasion, shopper
+from triggers import (
+    CapLedger,
+    Content,
+    IssuedOffer,
+    Purchase,
+    Response,
+    campaign_report,
+    decide,
+    in_holdout,
+)
+from triggers.measure import (
+    MIN_HOLDOUT_SHOPPERS,
+    issued_from,
+    newcombe_difference,
+    wilson_interval,
+)
 
 DAY = 86_400_000
 
@@ -92,3 +107,16 @@ def test_delivered_opened_redeemed_conversion_and_order_value() -> None:
     assert report.conversion_rate == 0.25
     assert report.average_order_value == 30.0
     assert report.holdout_shoppers == 1
+
+
+def test_decisions_feed_the_measurement_log_with_offers_and_hold_out_ghosts() -> None:
+    c = campaign("c1", "enter", holdout_share=0.5, content=Content("B deal", promoted_sku="B"))
+    ids = [f"u{i}" for i in range(40)]
+    log = [
+        issued_from(decide(occasion(shopper_id=s), shopper(s), [c], CapLedger(), STORE, NOW))
+        for s in ids
+    ]
+    assert all(o is not None and o.promoted_sku == "B" and o.t_ms == NOW for o in log)
+    assert [o.held_out for o in log if o] == [in_holdout("c1", s, 0.5) for s in ids]
+    nothing = decide(occasion("dwell"), shopper(), [c], CapLedger(), STORE, NOW)
+    assert issued_from(nothing) is None
