@@ -115,6 +115,9 @@ class Decision:
     excluded: tuple[Exclusion, ...]
     not_applicable: int
     why_chosen: str
+    eligible_names: tuple[str, ...] = ()
+    # True when the shopper's budget across campaigns was spent and no campaign was looked at.
+    shopper_capped: bool = False
 
     @property
     def sent(self) -> bool:
@@ -157,7 +160,8 @@ class Decision:
         else:
             lines.append("Nothing was sent: no campaign was eligible.")
         if self.eligible:
-            lines.append(f"Eligible: {', '.join(self.eligible)}.")
+            names = self.eligible_names or self.eligible
+            lines.append(f"Eligible: {', '.join(f'“{n}”' for n in names)}.")
         lines += _grouped(self.excluded)
         if self.not_applicable:
             n = self.not_applicable
@@ -354,7 +358,7 @@ def decide(
         else:
             excluded.append(Exclusion(c.id, c.name, why[0], why[1]))
     eligible.sort(key=lambda c: (-c.priority, c.id))
-    return _choose(
+    decision = _choose(
         occasion,
         profile,
         eligible,
@@ -366,6 +370,7 @@ def decide(
         recommender,
         total - len(placed),
     )
+    return replace(decision, shopper_capped=True) if block is not None else decision
 
 
 def _choose(
@@ -411,6 +416,7 @@ def _choose(
             tuple(excluded),
             not_applicable,
             why,
+            tuple(e.name for e in usable),
         )
     return Decision(
         occasion,

@@ -70,7 +70,7 @@ def test_explanation_reads_as_sentences_for_a_store_manager() -> None:
     assert (
         "Sent “Coffee week” to the app: it has the highest priority (5) of the 2 eligible." in text
     )
-    assert "Eligible: top, low." in text
+    assert "Eligible: “Coffee week”, “Tea time”." in text
     assert (
         "“Young savers” was left out (audience): the shopper is not in its audience "
         "(needs: aged 25 or under)." in text
