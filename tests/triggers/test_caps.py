@@ -122,9 +122,22 @@ def test_a_spent_shopper_budget_leaves_every_campaign_out_with_one_readable_reas
         occasion(t_ms=NOW + MINUTE), shopper(), campaigns, ledger, STORE, NOW + MINUTE
     )
     assert not decision.sent
+    assert decision.shopper_capped
     assert {e.reason for e in decision.excluded} == {"cap"}
     assert len(decision.excluded) == 6
     assert (
         "“Offer 0”, “Offer 1” and 4 more were left out (cap): the last offer was 1 min ago, "
         "within the 10 min quiet period." in decision.explanation()
     )
+
+
+def test_deciding_reads_the_ledger_and_never_changes_it() -> None:
+    ledger = CapLedger()
+    decide_and_record(ledger, shopper(), [campaign("c", "enter")], occasion())
+    before = ledger.to_dict()
+    for k in range(3):
+        t = NOW + k * 30 * MINUTE
+        decide(
+            occasion(t_ms=t, visit_id="v2"), shopper(), [campaign("d", "enter")], ledger, STORE, t
+        )
+    assert ledger.to_dict() == before
