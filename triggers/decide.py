@@ -29,7 +29,7 @@ from triggers.schedule import LocalTime, in_quiet_hours, local_time
 from triggers.store import StoreSettings
 
 ExclusionReason = Literal[
-    "context", "schedule", "budget", "consent", "audience", "cap", "recommendation"
+    "context", "schedule", "budget", "consent", "audience", "cap", "recommendation", "holdout"
 ]
 # Anchors for "goes with what you bought": the few most recent products are what the shopper
 # has in mind; older ones dilute the partners.
@@ -177,6 +177,8 @@ def _grouped(excluded: Sequence[Exclusion]) -> list[str]:
     """One sentence per distinct reason: “A”, “B” and 3 more were left out (cap): ..."""
     groups: dict[tuple[str, str], list[str]] = {}
     for e in excluded:
+        if e.reason == "holdout":
+            continue  # the explanation's second sentence already says it
         groups.setdefault((e.reason, e.detail), []).append(f"“{e.campaign_name}”")
     sentences = []
     for (reason, detail), names in groups.items():
@@ -276,6 +278,9 @@ _NO_PERSONALISED_CONSENT = _said(
     "it is personalised and the shopper has not consented to personalised offers"
 )
 _STORE_CLOSED = _said("the store is closed")
+_HELD_OUT = (
+    "the shopper is in its hold-out group: not shown, logged as “would have got it” for measurement"
+)
 _NO_SIGNAGE_CONSENT = _said(
     "it shows on signage and the shopper has not consented to signage offers"
 )
@@ -403,6 +408,8 @@ def _choose(
             why += f"; {because}"
         held_out = in_holdout(c.id, occasion.shopper_id, c.holdout_share)
         offers = () if held_out else _offers(c, occasion, profile, sku)
+        if held_out:
+            excluded.append(Exclusion(c.id, c.name, "holdout", _HELD_OUT))
         return Decision(
             occasion,
             at,

@@ -42,6 +42,8 @@ def test_held_out_shopper_gets_nothing_and_is_logged_as_would_have_got_it() -> N
     assert decision.offers == ()
     assert decision.held_out
     assert decision.chosen_campaign_id == "c1"
+    assert [(e.campaign_id, e.reason) for e in decision.excluded] == [("c1", "holdout")]
+    assert "would have got it" in decision.excluded[0].detail
     assert "hold-out" in decision.explanation()
     assert "would have got it" in decision.explanation()
     (entry,) = ledger.entries(held)
