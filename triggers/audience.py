@@ -200,7 +200,12 @@ class AllOf:
     rules: tuple[AudienceRule, ...]
 
     def matches(self, shopper: ShopperProfile, now_ms: int) -> bool:
-        return all(r.matches(shopper, now_ms) for r in self.rules)
+        # A plain loop, not all(generator): this runs for every candidate campaign of every
+        # decision, and the generator costs as much as the checks.
+        for rule in self.rules:  # noqa: SIM110
+            if not rule.matches(shopper, now_ms):
+                return False
+        return True
 
     def describe(self) -> str:
         return ", ".join(r.describe() for r in self.rules) or "everyone"

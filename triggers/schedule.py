@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -149,6 +149,12 @@ class Schedule:
     weekdays: frozenset[int] = frozenset()
     hours: tuple[TimeWindow, ...] = ()
     during_opening_hours: bool = True
+    # No dates, weekdays or hours: runs whenever the store is open (worked out once).
+    always: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        always = not self.hours and not self.weekdays and self.start_date is None
+        object.__setattr__(self, "always", always and self.end_date is None)
 
     def _day_ok(self, day: dt.date) -> bool:
         if self.start_date is not None and day < self.start_date:
@@ -156,16 +162,6 @@ class Schedule:
         if self.end_date is not None and day > self.end_date:
             return False
         return not self.weekdays or day.weekday() in self.weekdays
-
-    @property
-    def always(self) -> bool:
-        """No dates, weekdays or hours: runs whenever the store is open."""
-        return (
-            not self.hours
-            and not self.weekdays
-            and self.start_date is None
-            and (self.end_date is None)
-        )
 
     def runs_at(self, at: LocalTime) -> bool:
         """Dates, weekdays and hours allow ``at`` (opening hours are the caller's check)."""
