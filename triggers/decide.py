@@ -337,12 +337,15 @@ def decide(
     """
     if profile.shopper_id != occasion.shopper_id:
         raise ValueError(f"profile {profile.shopper_id} is not shopper {occasion.shopper_id}")
+    if store.store_id != occasion.store_id:
+        raise ValueError(f"settings of store {store.store_id} given for store {occasion.store_id}")
     at = local_time(now_ms, store.zone)
     if isinstance(campaigns, CampaignIndex):
         candidates, total = campaigns.candidates(occasion), len(campaigns)
     else:
         candidates, total = list(campaigns), len(campaigns)
     placed = [c for c in candidates if c.context.applies_to_place(occasion)]
+    not_applicable = total - len(placed)
     block, per_campaign_today = (
         _shopper_block(occasion, ledger, store, at, now_ms) if placed else (None, {})
     )
@@ -373,7 +376,7 @@ def decide(
         at,
         now_ms,
         recommender,
-        total - len(placed),
+        not_applicable,
     )
     return replace(decision, shopper_capped=True) if block is not None else decision
 

@@ -123,6 +123,7 @@ def test_a_spent_shopper_budget_leaves_every_campaign_out_with_one_readable_reas
     )
     assert not decision.sent
     assert decision.shopper_capped
+    assert decision.not_applicable == 0
     assert {e.reason for e in decision.excluded} == {"cap"}
     assert len(decision.excluded) == 6
     assert (

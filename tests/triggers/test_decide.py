@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from tests.triggers.builders import NOW, STORE, bought, campaign, occasion, shopper
 from triggers import (
     CampaignIndex,
@@ -76,3 +78,10 @@ def test_explanation_reads_as_sentences_for_a_store_manager() -> None:
         "(needs: aged 25 or under)." in text
     )
     assert text.endswith("1 other campaign is for another event or place.")
+
+
+def test_a_profile_or_store_that_does_not_match_the_occasion_is_refused() -> None:
+    with pytest.raises(ValueError, match="profile u2 is not shopper u1"):
+        decide(occasion(), shopper("u2"), [campaign()], CapLedger(), STORE, NOW)
+    with pytest.raises(ValueError, match="settings of store s1 given for store s9"):
+        decide(replace(occasion(), store_id="s9"), shopper(), [campaign()], CapLedger(), STORE, NOW)

@@ -97,7 +97,7 @@ def test_the_rule_answers_app_open_only_and_only_in_its_store() -> None:
     assert not entering.sent
     assert entering.not_applicable == 1
     elsewhere = replace(app_open(), store_id="s2")
-    decision = decide(elsewhere, profile, [rule()], CapLedger(), STORE, NOW)
+    decision = decide(elsewhere, profile, [rule()], CapLedger(), replace(STORE, store_id="s2"), NOW)
     assert not decision.sent
     assert decision.excluded[0].reason == "context"
 
