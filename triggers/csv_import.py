@@ -1,9 +1,9 @@
 """Bulk import of the catalogue, customers and purchases from CSV, with row-level error reports.
 
-Every row either becomes a record or an error naming its row (the file's line number, header =
-row 1), column and reason; good rows are never dropped because a neighbour is bad. A file whose
-header lacks a required column is refused whole (:class:`CsvFormatError`), since no row of it
-can be read.
+Files are UTF-8 (a byte-order mark from spreadsheet exports is accepted). Every row either
+becomes a record or an error naming its row (the file's line number, header = row 1), column and
+reason; good rows are never dropped because a neighbour is bad. A file whose header lacks a
+required column is refused whole (:class:`CsvFormatError`), since no row of it can be read.
 """
 
 from __future__ import annotations
@@ -216,12 +216,12 @@ def read_purchases(
 
 
 def load_products(path: Path) -> ImportResult[Product]:
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         return read_products(f)
 
 
 def load_customers(path: Path) -> ImportResult[ShopperProfile]:
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         return read_customers(f)
 
 
@@ -230,5 +230,5 @@ def load_purchases(
     catalogue: Mapping[str, Product] | None = None,
     customer_ids: frozenset[str] | set[str] | None = None,
 ) -> ImportResult[Purchase]:
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         return read_purchases(f, catalogue, customer_ids)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triggers.profiles import DAY_MS
+
+if TYPE_CHECKING:  # decide imports the ledger; the ledger only needs the type
+    from triggers.decide import Decision
 
 # Entries older than this are dropped when a shopper gets a new one: caps look back one day and
 # recommendation variety two weeks; a month leaves room for both.
@@ -82,7 +85,7 @@ class CapLedger:
         if not entry.held_out:
             self.issued[entry.campaign_id] = self.issued.get(entry.campaign_id, 0) + 1
 
-    def record(self, decision: Any) -> None:
+    def record(self, decision: Decision) -> None:
         """Record a :class:`triggers.decide.Decision` (its offer or its hold-out ghost)."""
         entry = decision.ledger_entry()
         if entry is not None:

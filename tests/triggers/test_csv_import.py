@@ -125,3 +125,8 @@ def test_loaders_read_files_and_profiles_carry_their_purchases(tmp_path: Path) -
 
 def test_row_errors_read_as_sentences() -> None:
     assert str(RowError(3, "price", "is empty")) == "row 3, column price: is empty"
+
+
+def test_a_spreadsheet_export_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    (tmp_path / "products.csv").write_text(PRODUCTS, encoding="utf-8-sig")
+    assert [p.sku for p in load_products(tmp_path / "products.csv").records] == ["A", "B"]

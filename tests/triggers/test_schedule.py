@@ -116,3 +116,23 @@ def test_bad_schedules_are_refused(body: dict[str, object]) -> None:
 def test_unknown_time_zone_is_refused() -> None:
     with pytest.raises(ScheduleError, match="Mars/Olympus"):
         StoreSettings("s1", "Mars/Olympus")
+
+
+def test_store_settings_round_trip_through_their_dict_form() -> None:
+    body = {
+        "store_id": "s1",
+        "timezone": "America/New_York",
+        "opening_hours": {"mon": ["08:00-20:00"], "fri": ["08:00-02:00"]},
+        "policy": {
+            "max_per_visit": 1,
+            "max_per_day": 2,
+            "quiet_period_s": 300.0,
+            "quiet_hours": ["21:00-08:00"],
+        },
+    }
+    settings = StoreSettings.from_dict(body)
+    assert settings.policy.quiet_hours == (TimeWindow(21 * 60, 8 * 60),)
+    assert settings.to_dict() == body
+    assert StoreSettings.from_dict(settings.to_dict()) == settings
+    with pytest.raises(ScheduleError, match="unknown policy keys"):
+        StoreSettings.from_dict({**body, "policy": {"max_per_week": 3}})
