@@ -39,7 +39,7 @@ _EVENT_WORDS = {
     "enter": "entered",
     "dwell": "lingered in",
     "facing": "faced the shelf of",
-    "near_screen": "stood at the screen of",
+    "near_screen": "stood at the screen in",
     "app_open": "opened the app",
     "visit_end": "left the store",
 }
@@ -140,9 +140,9 @@ class Decision:
     def explanation(self) -> str:
         """The decision in sentences a store manager can read."""
         o = self.occasion
-        where = f" {o.zone_id}" if o.zone_id and o.kind != "app_open" else ""
-        if o.kind == "app_open" and o.zone_id:
-            where = f" in {o.zone_id}"
+        where = ""
+        if o.zone_id and o.kind != "visit_end":
+            where = f" in {o.zone_id}" if o.kind == "app_open" else f" {o.zone_id}"
         lines = [
             f"At {self.at} ({self.timezone}) shopper {o.shopper_id} {_EVENT_WORDS[o.kind]}{where}."
         ]

@@ -85,3 +85,22 @@ def test_a_profile_or_store_that_does_not_match_the_occasion_is_refused() -> Non
         decide(occasion(), shopper("u2"), [campaign()], CapLedger(), STORE, NOW)
     with pytest.raises(ValueError, match="settings of store s1 given for store s9"):
         decide(replace(occasion(), store_id="s9"), shopper(), [campaign()], CapLedger(), STORE, NOW)
+
+
+@pytest.mark.parametrize(
+    ("kind", "zone_id", "words"),
+    [
+        ("enter", "z1", "shopper u1 entered z1."),
+        ("dwell", "z1", "shopper u1 lingered in z1."),
+        ("facing", "z1", "shopper u1 faced the shelf of z1."),
+        ("near_screen", "z1", "shopper u1 stood at the screen in z1."),
+        ("app_open", "z1", "shopper u1 opened the app in z1."),
+        ("app_open", None, "shopper u1 opened the app."),
+        ("visit_end", None, "shopper u1 left the store."),
+    ],
+)
+def test_the_explanation_names_what_the_shopper_did(
+    kind: str, zone_id: str | None, words: str
+) -> None:
+    at = occasion(kind, zone_id=zone_id)
+    assert words in decide(at, shopper(), [], CapLedger(), STORE, NOW).explanation()
