@@ -28,7 +28,7 @@ from triggers.holdout import in_holdout
 from triggers.index import CampaignIndex
 from triggers.ledger import CapLedger, LedgerEntry
 from triggers.measure import CampaignReport, IssuedOffer, Response, campaign_report, issued_from
-from triggers.occasion import Occasion
+from triggers.occasion import Occasion, occasion_from_zone_event
 from triggers.profiles import Product, Purchase, PurchaseHistory, ShopperProfile, build_profiles
 from triggers.recommend import CoPurchaseModel, RecommenderSettings
 from triggers.schedule import OpeningHours, Schedule, TimeWindow
@@ -75,6 +75,7 @@ __all__ = [
     "load_customers",
     "load_products",
     "load_purchases",
+    "occasion_from_zone_event",
     "parse_audience",
     "read_customers",
     "read_products",

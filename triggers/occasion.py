@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from zones import ZoneEvent
+
 OccasionKind = Literal["enter", "dwell", "facing", "near_screen", "app_open", "visit_end"]
 OCCASION_KINDS: tuple[str, ...] = (
     "enter",
@@ -47,3 +49,35 @@ class Occasion:
             )
         if self.dwell_s < 0:
             raise OccasionError(f"dwell_s must be ≥ 0, got {self.dwell_s}")
+
+
+def occasion_from_zone_event(
+    event: ZoneEvent,
+    store_id: str,
+    *,
+    zone_kind: str | None = None,
+    categories: tuple[str, ...] = (),
+    screen_id: str | None = None,
+    visit_id: str | None = None,
+) -> Occasion | None:
+    """The occasion a zone event is, or None for an ``exit`` (nothing to decide on leaving a zone).
+
+    Entering the space in front of a screen (a zone of kind ``screen``) is ``near_screen``.
+    """
+    if event.kind == "exit":
+        return None
+    kind: OccasionKind = event.kind
+    if kind == "enter" and zone_kind == "screen":
+        kind = "near_screen"
+    return Occasion(
+        kind,
+        event.shopper_id,
+        store_id,
+        event.t_ms,
+        event.zone_id,
+        zone_kind,
+        categories,
+        event.dwell_s,
+        screen_id,
+        visit_id,
+    )
