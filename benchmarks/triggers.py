@@ -56,7 +56,8 @@ class Run:
     holding 60,000 decisions with their exclusions would make the benchmark measure Python's
     garbage collector walking them."""
 
-    latency_ns: np.ndarray
+    latency_ns: np.ndarray  # CPU time of this thread per decision: what one core spends
+    wall_ns: np.ndarray  # wall clock per decision: adds whatever else the machine is running
     cpu_s: float
     kept: list[Decision]
     sent: int = 0
@@ -75,14 +76,15 @@ def run(
 ) -> Run:
     """Decide (and record) each occasion in turn."""
     ledger = CapLedger()
-    result = Run(np.empty(len(occasions), dtype=np.int64), 0.0, [])
+    result = Run(np.empty(len(occasions), np.int64), np.empty(len(occasions), np.int64), 0.0, [])
     cpu_start = time.process_time()
     for i, at in enumerate(occasions):
         profile = store.profiles[at.shopper_id]
-        start = time.perf_counter_ns()
+        start, wall_start = time.thread_time_ns(), time.perf_counter_ns()
         decision = decide(at, profile, campaigns, ledger, settings, at.t_ms, model)
         ledger.record(decision)
-        result.latency_ns[i] = time.perf_counter_ns() - start
+        result.wall_ns[i] = time.perf_counter_ns() - wall_start
+        result.latency_ns[i] = time.thread_time_ns() - start
         result.sent += decision.sent
         result.held_out += decision.held_out
         result.excluded += len(decision.excluded)
@@ -139,21 +141,32 @@ def main() -> None:
 
     fast_rate = len(fast.latency_ns) / fast.cpu_s
     naive_rate = len(naive.latency_ns) / naive.cpu_s
-    fast_open = fast.latency_ns[~np.array(fast.capped)]
-    naive_open = naive.latency_ns[~np.array(naive.capped)]
+    fast_open = ~np.array(fast.capped)
+    naive_open = ~np.array(naive.capped)
     rows = []
-    for name, ns, rate in (
-        ("indexed (event, place) + summaries", fast.latency_ns, f"{fast_rate:,.0f}"),
-        ("naive: every campaign", naive.latency_ns, f"{naive_rate:,.0f}"),
-        ("indexed, shopper not capped (campaigns checked)", fast_open, "—"),
-        ("naive, shopper not capped", naive_open, "—"),
+    for name, run_, subset, rate in (
+        ("indexed (event, place) + summaries", fast, slice(None), f"{fast_rate:,.0f}"),
+        ("naive: every campaign", naive, slice(None), f"{naive_rate:,.0f}"),
+        ("indexed, shopper not capped (campaigns checked)", fast, fast_open, "—"),
+        ("naive, shopper not capped", naive, naive_open, "—"),
     ):
-        p50, p99 = np.percentile(ns, [50, 99]) / 1e6
-        mean = ns.mean() / 1e6
-        rows.append([name, len(ns), rate, f"{mean:.3f}", f"{p50:.3f}", f"{p99:.3f}"])
+        cpu, wall = run_.latency_ns[subset] / 1e6, run_.wall_ns[subset] / 1e6
+        p50, p99 = np.percentile(cpu, [50, 99])
+        rows.append(
+            [
+                name,
+                len(cpu),
+                rate,
+                f"{cpu.mean():.3f}",
+                f"{p50:.3f}",
+                f"{p99:.3f}",
+                f"{np.percentile(wall, 99):.3f}",
+            ]
+        )
     rows[0].append(f"{fast_rate / naive_rate:.1f}×")
     rows[1].append("1.0×")
-    rows[2].append(f"{naive_open.mean() / fast_open.mean():.1f}×")
+    open_ratio = naive.latency_ns[naive_open].mean() / fast.latency_ns[fast_open].mean()
+    rows[2].append(f"{open_ratio:.1f}×")
     rows[3].append("1.0×")
     print(
         f"{CAMPAIGNS} campaigns, {n_shoppers:,} shoppers, {n_lines:,} purchase lines, "
@@ -161,7 +174,16 @@ def main() -> None:
     )
     print(
         format_table(
-            ["variant", "decisions", "decisions/s (CPU)", "mean ms", "p50 ms", "p99 ms", "ratio"],
+            [
+                "variant",
+                "decisions",
+                "decisions/s (CPU)",
+                "mean ms (CPU)",
+                "p50 ms (CPU)",
+                "p99 ms (CPU)",
+                "p99 ms (wall)",
+                "ratio",
+            ],
             rows,
         )
     )
@@ -191,7 +213,9 @@ def main() -> None:
     max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nprocess peak RSS {max_rss_mb:,.0f} MB")
     p99_fast = float(np.percentile(fast.latency_ns, 99) / 1e6)
-    print(f"triggers: decisions={fast_rate:,.0f}/s p99={p99_fast:.2f}ms")
+    p99_wall = float(np.percentile(fast.wall_ns, 99) / 1e6)
+    print(f"(p99 wall clock on this shared machine: {p99_wall:.2f} ms)")
+    print(f"triggers: decisions={fast_rate:.0f}/s p99={p99_fast:.2f}ms")
 
 
 if __name__ == "__main__":
