@@ -125,6 +125,11 @@ class Campaign:
             raise CampaignError("campaign id is empty")
         if self.channel not in CHANNELS:
             raise CampaignError(f"campaign {self.id}: channel {self.channel!r} not in {CHANNELS}")
+        cap = self.per_shopper_per_day
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise CampaignError(
+                f"campaign {self.id}: per_shopper_per_day must be a whole number ≥ 1 or null"
+            )
         if not 0.0 <= self.holdout_share < 1.0:
             raise CampaignError(f"campaign {self.id}: holdout_share must be in [0, 1)")
         if self.context.event not in OCCASION_KINDS:

@@ -65,6 +65,9 @@ def test_a_full_campaign_round_trips_through_json() -> None:
         ({"schedule": {"hours": ["9am-5pm"]}}, "is not HH:MM"),
         ({"budget": {"max_sold": 3}}, "budget: unknown keys"),
         ({"id": ""}, "campaign id is empty"),
+        ({"per_shopper_per_day": "once"}, "per_shopper_per_day"),
+        ({"per_shopper_per_day": 0}, "per_shopper_per_day"),
+        ({"priority": "high"}, "invalid literal"),
     ],
 )
 def test_bad_campaign_dicts_are_refused_with_the_campaign_and_field(
