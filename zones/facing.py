@@ -52,10 +52,13 @@ def view_area(zone: Zone) -> BaseGeometry | None:
 
 
 def bearings_to_nearest_deg(
-    polygon: Polygon, x: NDArray[np.float64], y: NDArray[np.float64]
+    polygons: Polygon | NDArray[np.object_], x: NDArray[np.float64], y: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Direction (deg) from each point ``(x, y)`` to the nearest point of ``polygon``'s boundary."""
-    lines = shapely.shortest_line(shapely.points(x, y), polygon.exterior)
+    """Direction (deg) from each point ``(x, y)`` to the nearest point of its polygon's boundary.
+
+    ``polygons`` is one polygon for all points or one per point.
+    """
+    lines = shapely.shortest_line(shapely.points(x, y), shapely.boundary(polygons))
     ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
     delta = ends[:, 1] - ends[:, 0]
     return np.degrees(np.arctan2(delta[:, 1], delta[:, 0])) % 360.0

@@ -1,0 +1,309 @@
+"""The detector's batch form: many shoppers' estimates at once, the same events as the loop.
+
+1. Drop unusable rows, group rows by shopper (stable, so arrival order holds within a shopper) and
+   drop late rows with a segmented running maximum of time.
+2. Geometry in two vectorised calls: an STRtree ``dwithin`` query gives every (estimate, zone)
+   pair near enough to hold a stay, ``contains_xy`` on the shrunk polygons marks the pairs deep
+   enough to enter; a grid lookup over the view areas gives the facing candidates.
+3. Per (shopper, zone) track, consecutive estimates with equal evidence form runs; Python walks
+   runs, and inside a run finds the estimate that confirms an enter, fires a dwell milestone or
+   ends the exit grace by bisection over the times. Facing runs are found with numpy alone.
+4. Events are sorted by (arrival row, membership before facing, zone, enter before dwell), the
+   order the loop emits them in.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from zones.events import ZoneEvent, ZoneEventKind
+from zones.facing import bearings_to_nearest_deg, heading_gap_deg
+from zones.state import Look, Presence, ShopperState
+
+if TYPE_CHECKING:
+    from zones.detector import ZoneEventDetector
+
+IntArray = NDArray[np.int64]
+_MEMBERSHIP, _FACING = 0, 1
+
+
+@dataclass
+class _Batch:
+    """The usable, in-order rows of one batch, grouped by shopper (positions 0..n-1)."""
+
+    names: list[str]  # shopper id per shopper code
+    code: IntArray  # shopper code per position
+    row: IntArray  # arrival row per position
+    t: IntArray
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    heading: NDArray[np.float64]
+    accuracy: NDArray[np.float64]
+    lo: IntArray  # positions of shopper c are lo[c]..hi[c]-1
+    hi: IntArray
+
+
+class _EventLog:
+    """Events with the sort key that reproduces the loop's order."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int, int, int]] = []
+        self.events: list[ZoneEvent] = []
+
+    def add(self, row: int, block: int, zone: int, seq: int, event: ZoneEvent) -> None:
+        self.keys.append((row, block, zone, seq))
+        self.events.append(event)
+
+    def ordered(self) -> list[ZoneEvent]:
+        order = sorted(range(len(self.events)), key=self.keys.__getitem__)
+        return [self.events[i] for i in order]
+
+
+def _segmented_previous_max(code: IntArray, t: IntArray, carried: IntArray) -> IntArray:
+    """Per position, the largest time before it of the same shopper (or the carried last time)."""
+    base = int(min(t.min(), carried.min()))
+    rel = t - base
+    span = int(rel.max()) + 1
+    # Shopper-major keys keep the running maximum from leaking across shoppers.
+    running = np.maximum.accumulate(code * span + rel) - code * span
+    previous = np.empty_like(running)
+    previous[0] = -1
+    previous[1:] = running[:-1]
+    previous[np.r_[True, code[1:] != code[:-1]]] = -1
+    return np.maximum(previous + base, carried[code])
+
+
+def _group(
+    detector: ZoneEventDetector,
+    shopper_ids: ArrayLike,
+    t_ms: ArrayLike,
+    x: ArrayLike,
+    y: ArrayLike,
+    heading_deg: ArrayLike,
+    accuracy_m: ArrayLike,
+) -> _Batch | None:
+    s = detector.settings
+    ids = np.asarray(shopper_ids)
+    columns = [np.asarray(c, dtype=np.float64).ravel() for c in (x, y, heading_deg, accuracy_m)]
+    t_all = np.asarray(t_ms).ravel().astype(np.int64)
+    if any(c.size != ids.size for c in columns) or t_all.size != ids.size:
+        raise ValueError("shopper_ids, t_ms, x, y, heading_deg and accuracy_m differ in length")
+    xs, ys, hs, accs = columns
+    with np.errstate(invalid="ignore"):
+        usable = (
+            np.isfinite(xs) & np.isfinite(ys) & np.isfinite(accs)
+            & (accs >= 0) & (accs <= s.max_accuracy_m)
+        )  # fmt: skip
+    detector.unusable_estimates += int(ids.size - usable.sum())
+    rows = np.flatnonzero(usable)
+    if rows.size == 0:
+        return None
+    names, code = np.unique(ids[rows].astype(str), return_inverse=True)
+    order = np.lexsort((rows, code))
+    rows, code = rows[order], code[order].astype(np.int64)
+    names_list = [str(n) for n in names]
+    missing = np.iinfo(np.int64).min // 4
+    carried = np.asarray(
+        [detector.shoppers[n].last_t_ms if n in detector.shoppers else missing for n in names_list],
+        dtype=np.int64,
+    )
+    t = t_all[rows]
+    keep = t >= _segmented_previous_max(code, t, np.maximum(carried, t.min()))
+    detector.late_estimates += int((~keep).sum())
+    rows, code, t = rows[keep], code[keep], t[keep]
+    bounds = np.searchsorted(code, np.arange(len(names_list) + 1))
+    for c, name in enumerate(names_list):
+        if name not in detector.shoppers:
+            detector.shoppers[name] = ShopperState(last_t_ms=int(t[bounds[c]]))
+    return _Batch(
+        names_list, code, rows, t, xs[rows], ys[rows], hs[rows], accs[rows], bounds[:-1], bounds[1:]
+    )
+
+
+def detect_batch(
+    detector: ZoneEventDetector,
+    shopper_ids: ArrayLike,
+    t_ms: ArrayLike,
+    x: ArrayLike,
+    y: ArrayLike,
+    heading_deg: ArrayLike,
+    accuracy_m: ArrayLike,
+) -> list[ZoneEvent]:
+    """See ``ZoneEventDetector.update_batch``."""
+    batch = _group(detector, shopper_ids, t_ms, x, y, heading_deg, accuracy_m)
+    if batch is None or batch.t.size == 0:
+        return []
+    log = _EventLog()
+    _membership(detector, batch, log)
+    _facing(detector, batch, log)
+    for c, name in enumerate(batch.names):
+        if batch.hi[c] > batch.lo[c]:
+            state = detector.shoppers[name]
+            state.last_t_ms = max(state.last_t_ms, int(batch.t[batch.hi[c] - 1]))
+    return log.ordered()
+
+
+class _Track:
+    """Replays one (shopper, zone) membership machine over runs of equal evidence."""
+
+    def __init__(
+        self, detector: ZoneEventDetector, batch: _Batch, times: list[int], code: int, zone: int
+    ) -> None:
+        self.s = detector.settings
+        self.zone_id = detector.prepared.zone_ids[zone]
+        self.name = batch.names[code]
+        self.state: ShopperState = detector.shoppers[self.name]
+        self.zone, self.times, self.rows = zone, times, batch.row
+
+    def _emit(self, log: _EventLog, pos: int, seq: int, kind: ZoneEventKind, t: int, dwell_ms: int) -> None:
+        event = ZoneEvent(kind, self.name, self.zone_id, t, dwell_ms / 1000.0)
+        log.add(int(self.rows[pos]), _MEMBERSHIP, self.zone, seq, event)
+
+    def far(self, first: int, last: int, log: _EventLog) -> None:
+        """Positions first..last are out evidence."""
+        self.state.pending_enter.pop(self.zone, None)
+        stay = self.state.inside.get(self.zone)
+        if stay is None:
+            return
+        if stay.pending_exit_t_ms is None:
+            stay.pending_exit_t_ms = self.times[first]
+        pending = stay.pending_exit_t_ms
+        q = bisect_left(self.times, pending + self.s.exit_grace_ms, first, last + 1)
+        if q <= last:
+            self._emit(log, q, 0, "exit", pending, pending - stay.enter_t_ms)
+            del self.state.inside[self.zone]
+
+    def near(self, first: int, last: int, entering: bool, log: _EventLog) -> None:
+        """Positions first..last are near evidence (and in evidence when ``entering``)."""
+        stay = self.state.inside.get(self.zone)
+        if stay is None:
+            if not entering:
+                self.state.pending_enter.pop(self.zone, None)
+                return
+            first_in = self.state.pending_enter.get(self.zone, self.times[first])
+            q = bisect_left(self.times, first_in + self.s.enter_confirm_ms, first, last + 1)
+            if q > last:
+                self.state.pending_enter[self.zone] = first_in
+                return
+            self.state.pending_enter.pop(self.zone, None)
+            stay = self.state.inside[self.zone] = Presence(first_in)
+            self._emit(log, q, 0, "enter", first_in, 0)
+            first = q
+        stay.pending_exit_t_ms = None
+        while True:
+            target = stay.enter_t_ms + self.s.milestone_ms(stay.next_milestone)
+            q = bisect_left(self.times, target, first, last + 1)
+            if q > last:
+                return
+            stay_ms = self.times[q] - stay.enter_t_ms
+            stay.next_milestone = self.s.milestones_passed(stay_ms, stay.next_milestone)
+            self._emit(log, q, 1, "dwell", self.times[q], stay_ms)
+            first = q + 1
+
+
+def _membership(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> None:
+    s, p = detector.settings, detector.prepared
+    n_zones = max(len(p.zones), 1)
+    radius = np.maximum(s.exit_margin_m, s.exit_accuracy_factor * batch.accuracy)
+    pos, zone = p.near.dwithin_pairs(batch.x, batch.y, radius)
+    entering = (batch.accuracy[pos] <= p.enter_max_accuracy_m[zone]) & shapely.contains_xy(
+        p.inner[zone], batch.x[pos], batch.y[pos]
+    )
+    key = batch.code[pos] * n_zones + zone
+    watched = set(np.unique(key[entering]).tolist())
+    for c, name in enumerate(batch.names):
+        state = detector.shoppers[name]
+        watched.update(c * n_zones + j for j in (*state.inside, *state.pending_enter))
+    if not watched:
+        return
+    watched_keys = np.fromiter(sorted(watched), dtype=np.int64)
+    mask = np.isin(key, watched_keys)
+    pos, key, entering = pos[mask], key[mask], entering[mask]
+    order = np.lexsort((pos, key))
+    pos, key, entering = pos[order], key[order], entering[order]
+    # A run starts where the track, the evidence or the contiguity of positions changes.
+    starts = np.flatnonzero(
+        np.r_[True, (key[1:] != key[:-1]) | (pos[1:] != pos[:-1] + 1) | (entering[1:] != entering[:-1])]
+    )
+    ends = np.r_[starts[1:], pos.size] - 1
+    run_key, run_first, run_last = key[starts], pos[starts], pos[ends]
+    run_entering = entering[starts]
+    track_cut = np.searchsorted(run_key, watched_keys)
+    track_end = np.searchsorted(run_key, watched_keys, side="right")
+    times = batch.t.tolist()
+    for k, r0, r1 in zip(watched_keys.tolist(), track_cut.tolist(), track_end.tolist(), strict=True):
+        c, j = divmod(k, n_zones)
+        track = _Track(detector, batch, times, c, j)
+        cursor, end = int(batch.lo[c]), int(batch.hi[c])
+        for r in range(r0, r1):
+            first, last = int(run_first[r]), int(run_last[r])
+            if first > cursor:
+                track.far(cursor, first - 1, log)
+            track.near(first, last, bool(run_entering[r]), log)
+            cursor = last + 1
+        if cursor < end:
+            track.far(cursor, end - 1, log)
+
+
+def _facing(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> None:
+    s, p = detector.settings, detector.prepared
+    if len(p.view) == 0:
+        return
+    sighted = np.flatnonzero(np.isfinite(batch.heading))
+    vpos, vidx = p.view.contains_pairs(batch.x[sighted], batch.y[sighted])
+    pos = sighted[vpos]
+    zone = p.view_zone[vidx]
+    ok = batch.accuracy[pos] <= p.view_distance_m[zone]
+    pos, zone = pos[ok], zone[ok]
+    toward = p.facing_deg[zone].copy()
+    nearest = np.isnan(toward)
+    if nearest.any():
+        polygons = np.asarray([z.polygon for z in p.zones], dtype=object)[zone[nearest]]
+        toward[nearest] = bearings_to_nearest_deg(polygons, batch.x[pos[nearest]], batch.y[pos[nearest]])
+    looking = heading_gap_deg(batch.heading[pos], toward) <= s.facing_half_angle_deg
+    pos, zone = pos[looking], zone[looking]
+    if pos.size == 0:
+        return
+    n_zones = len(p.zones)
+    key = batch.code[pos] * n_zones + zone
+    order = np.lexsort((pos, key))
+    pos, zone, key = pos[order], zone[order], key[order]
+    t = batch.t[pos]
+    new_track = np.r_[True, key[1:] != key[:-1]]
+    gap_break = np.r_[True, (t[1:] - t[:-1]) > s.facing_grace_ms]
+    # Looks carried over from earlier estimates continue into the track's first run when recent.
+    track_first = np.flatnonzero(new_track)
+    carried_start = np.full(pos.size, -1, dtype=np.int64)
+    carried_fired = np.zeros(pos.size, dtype=bool)
+    continues = np.zeros(pos.size, dtype=bool)
+    for i in track_first.tolist():
+        look = detector.shoppers[batch.names[int(batch.code[pos[i]])]].looks.get(int(zone[i]))
+        if look is not None and int(t[i]) - look.last_t_ms <= s.facing_grace_ms:
+            continues[i], carried_start[i], carried_fired[i] = True, look.start_t_ms, look.fired
+    run_id = np.cumsum(new_track | gap_break) - 1
+    first_of_run = np.flatnonzero(new_track | gap_break)
+    start_t = np.where(continues[first_of_run], carried_start[first_of_run], t[first_of_run])
+    fired_before = carried_fired[first_of_run]
+    ripe = t - start_t[run_id] >= s.facing_min_ms
+    # Times rise within a run, so ripeness, once reached, holds: fire at its first estimate.
+    first_ripe = ripe & np.r_[True, ~ripe[:-1] | (run_id[1:] != run_id[:-1])]
+    fire = first_ripe & ~fired_before[run_id]
+    for i in np.flatnonzero(fire).tolist():
+        name = batch.names[int(batch.code[pos[i]])]
+        dwell_s = (int(t[i]) - int(start_t[run_id[i]])) / 1000.0
+        event = ZoneEvent("facing", name, p.zone_ids[int(zone[i])], int(t[i]), dwell_s)
+        log.add(int(batch.row[pos[i]]), _FACING, int(zone[i]), 0, event)
+    # Write back each track's last run.
+    last_of_track = np.r_[track_first[1:], pos.size] - 1
+    run_fired = np.zeros(len(first_of_run), dtype=bool)
+    np.logical_or.at(run_fired, run_id, ripe)
+    for i in last_of_track.tolist():
+        r = int(run_id[i])
+        looks = detector.shoppers[batch.names[int(batch.code[pos[i]])]].looks
+        looks[int(zone[i])] = Look(int(start_t[r]), int(t[i]), bool(fired_before[r] or run_fired[r]))
