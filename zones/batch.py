@@ -97,9 +97,12 @@ def _group(
     xs, ys, hs, accs = columns
     with np.errstate(invalid="ignore"):
         usable = (
-            np.isfinite(xs) & np.isfinite(ys) & np.isfinite(accs)
-            & (accs >= 0) & (accs <= s.max_accuracy_m)
-        )  # fmt: skip
+            np.isfinite(xs)
+            & np.isfinite(ys)
+            & np.isfinite(accs)
+            & (accs >= 0)
+            & (accs <= s.max_accuracy_m)
+        )
     detector.unusable_estimates += int(ids.size - usable.sum())
     rows = np.flatnonzero(usable)
     if rows.size == 0:
@@ -161,7 +164,9 @@ class _Track:
         self.state: ShopperState = detector.shoppers[self.name]
         self.zone, self.times, self.rows = zone, times, batch.row
 
-    def _emit(self, log: _EventLog, pos: int, seq: int, kind: ZoneEventKind, t: int, dwell_ms: int) -> None:
+    def _emit(
+        self, log: _EventLog, pos: int, seq: int, kind: ZoneEventKind, t: int, dwell_ms: int
+    ) -> None:
         event = ZoneEvent(kind, self.name, self.zone_id, t, dwell_ms / 1000.0)
         log.add(int(self.rows[pos]), _MEMBERSHIP, self.zone, seq, event)
 
@@ -229,7 +234,10 @@ def _membership(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> N
     pos, key, entering = pos[order], key[order], entering[order]
     # A run starts where the track, the evidence or the contiguity of positions changes.
     starts = np.flatnonzero(
-        np.r_[True, (key[1:] != key[:-1]) | (pos[1:] != pos[:-1] + 1) | (entering[1:] != entering[:-1])]
+        np.r_[
+            True,
+            (key[1:] != key[:-1]) | (pos[1:] != pos[:-1] + 1) | (entering[1:] != entering[:-1]),
+        ]
     )
     ends = np.r_[starts[1:], pos.size] - 1
     run_key, run_first, run_last = key[starts], pos[starts], pos[ends]
@@ -237,7 +245,9 @@ def _membership(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> N
     track_cut = np.searchsorted(run_key, watched_keys)
     track_end = np.searchsorted(run_key, watched_keys, side="right")
     times = batch.t.tolist()
-    for k, r0, r1 in zip(watched_keys.tolist(), track_cut.tolist(), track_end.tolist(), strict=True):
+    for k, r0, r1 in zip(
+        watched_keys.tolist(), track_cut.tolist(), track_end.tolist(), strict=True
+    ):
         c, j = divmod(k, n_zones)
         track = _Track(detector, batch, times, c, j)
         cursor, end = int(batch.lo[c]), int(batch.hi[c])
@@ -265,7 +275,9 @@ def _facing(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> None:
     nearest = np.isnan(toward)
     if nearest.any():
         polygons = np.asarray([z.polygon for z in p.zones], dtype=object)[zone[nearest]]
-        toward[nearest] = bearings_to_nearest_deg(polygons, batch.x[pos[nearest]], batch.y[pos[nearest]])
+        toward[nearest] = bearings_to_nearest_deg(
+            polygons, batch.x[pos[nearest]], batch.y[pos[nearest]]
+        )
     looking = heading_gap_deg(batch.heading[pos], toward) <= s.facing_half_angle_deg
     pos, zone = pos[looking], zone[looking]
     if pos.size == 0:
@@ -306,4 +318,6 @@ def _facing(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> None:
     for i in last_of_track.tolist():
         r = int(run_id[i])
         looks = detector.shoppers[batch.names[int(batch.code[pos[i]])]].looks
-        looks[int(zone[i])] = Look(int(start_t[r]), int(t[i]), bool(fired_before[r] or run_fired[r]))
+        looks[int(zone[i])] = Look(
+            int(start_t[r]), int(t[i]), bool(fired_before[r] or run_fired[r])
+        )

@@ -115,7 +115,9 @@ class ZoneEventDetector:
             if j in near:
                 stay.pending_exit_t_ms = None
                 if t - stay.enter_t_ms >= s.milestone_ms(stay.next_milestone):
-                    stay.next_milestone = s.milestones_passed(t - stay.enter_t_ms, stay.next_milestone)
+                    stay.next_milestone = s.milestones_passed(
+                        t - stay.enter_t_ms, stay.next_milestone
+                    )
                     events.append(
                         ZoneEvent("dwell", shopper_id, zone_id, t, (t - stay.enter_t_ms) / 1000.0)
                     )
@@ -142,7 +144,9 @@ class ZoneEventDetector:
             toward = p.facing_deg[j]
             if math.isnan(toward):
                 xy = np.array([estimate.x])
-                toward = float(bearings_to_nearest_deg(p.zones[j].polygon, xy, np.array([estimate.y]))[0])
+                toward = float(
+                    bearings_to_nearest_deg(p.zones[j].polygon, xy, np.array([estimate.y]))[0]
+                )
             gap = float(heading_gap_deg(np.array([estimate.heading_deg]), np.array([toward]))[0])
             if gap > s.facing_half_angle_deg:
                 continue
@@ -153,7 +157,9 @@ class ZoneEventDetector:
             if not look.fired and t - look.start_t_ms >= s.facing_min_ms:
                 look.fired = True
                 events.append(
-                    ZoneEvent("facing", shopper_id, p.zone_ids[j], t, (t - look.start_t_ms) / 1000.0)
+                    ZoneEvent(
+                        "facing", shopper_id, p.zone_ids[j], t, (t - look.start_t_ms) / 1000.0
+                    )
                 )
         return events
 
@@ -181,7 +187,7 @@ class ZoneEventDetector:
         return events
 
     def expire(self, now_ms: int) -> list[ZoneEvent]:
-        """End the visits of shoppers not heard from for ``visit_timeout_ms`` (the server's clock)."""
+        """End visits silent for ``visit_timeout_ms`` (``now_ms`` is the server's clock)."""
         quiet = [
             shopper_id
             for shopper_id, state in self.shoppers.items()

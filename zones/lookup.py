@@ -73,8 +73,9 @@ class PolygonIndex:
     def _build_grid(self, cell_m: float | None) -> _Grid:
         bounds = shapely.bounds(self.geometries).reshape(-1, 4)
         if len(bounds) == 0:
-            return _Grid(0.0, 0.0, 1.0, 1, 1, np.zeros(2, np.int64), np.zeros(0, np.int64),
-                         np.zeros(0, bool))  # fmt: skip
+            return _Grid(
+                0.0, 0.0, 1.0, 1, 1, np.zeros(2, np.int64), np.zeros(0, np.int64), np.zeros(0, bool)
+            )
         x0, y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
         span_x = float(bounds[:, 2].max()) - x0
         span_y = float(bounds[:, 3].max()) - y0
@@ -91,14 +92,17 @@ class PolygonIndex:
         per_polygon = wx * wy
         polygon = np.repeat(np.arange(len(bounds)), per_polygon)
         # k-th cell of polygon p's bbox block: column k // wy, row k % wy.
-        k = np.arange(per_polygon.sum()) - np.repeat(np.cumsum(per_polygon) - per_polygon, per_polygon)
+        k = np.arange(per_polygon.sum()) - np.repeat(
+            np.cumsum(per_polygon) - per_polygon, per_polygon
+        )
         ix = ix0[polygon] + k // wy[polygon]
         iy = iy0[polygon] + k % wy[polygon]
         cell = ix * ny + iy
         order = np.lexsort((polygon, cell))
         cell, polygon, ix, iy = cell[order], polygon[order], ix[order], iy[order]
-        boxes = shapely.box(x0 + ix * cell_m, y0 + iy * cell_m,
-                            x0 + (ix + 1) * cell_m, y0 + (iy + 1) * cell_m)  # fmt: skip
+        boxes = shapely.box(
+            x0 + ix * cell_m, y0 + iy * cell_m, x0 + (ix + 1) * cell_m, y0 + (iy + 1) * cell_m
+        )
         inside = shapely.contains_properly(self.geometries[polygon], boxes)
         indptr = np.zeros(nx * ny + 1, np.int64)
         np.add.at(indptr, cell + 1, 1)
@@ -123,7 +127,9 @@ class PolygonIndex:
         polygon = g.indices[slot]
         hit = g.inside[slot]
         test = ~hit
-        hit[test] = shapely.contains_xy(self.geometries[polygon[test]], xa[point[test]], ya[point[test]])
+        hit[test] = shapely.contains_xy(
+            self.geometries[polygon[test]], xa[point[test]], ya[point[test]]
+        )
         return point[hit], polygon[hit]
 
     def contains_pairs_strtree(self, x: ArrayLike, y: ArrayLike) -> tuple[IntArray, IntArray]:
@@ -179,4 +185,7 @@ class ZoneIndex(PolygonIndex):
         """For each point, the ids of the zones it stands in (in zone order)."""
         xa, _ = _as_xy(x, y)
         points, polygons = self.contains_pairs(x, y)
-        return [[str(self.zone_ids[j]) for j in row] for row in pairs_to_lists(points, polygons, xa.size)]
+        return [
+            [str(self.zone_ids[j]) for j in row]
+            for row in pairs_to_lists(points, polygons, xa.size)
+        ]

@@ -34,7 +34,7 @@ class ZoneError(ValueError):
 
 
 def polygon_from_coords(coords: Sequence[Sequence[float]], what: str = "zone") -> Polygon:
-    """A polygon from ``[[x, y], ...]`` (closing vertex optional), or ``ZoneError`` saying why not."""
+    """A polygon from ``[[x, y], ...]`` (closing vertex optional), or ``ZoneError`` saying why."""
     try:
         points = [(float(p[0]), float(p[1])) for p in coords]
     except (TypeError, ValueError, IndexError) as exc:
@@ -44,7 +44,9 @@ def polygon_from_coords(coords: Sequence[Sequence[float]], what: str = "zone") -
     if len(points) > 1 and points[0] == points[-1]:
         points = points[:-1]
     if len(set(points)) < 3:
-        raise ZoneError(f"{what}: a polygon needs at least 3 distinct vertices, got {len(set(points))}")
+        raise ZoneError(
+            f"{what}: a polygon needs at least 3 distinct vertices, got {len(set(points))}"
+        )
     return Polygon(points)
 
 
@@ -123,7 +125,9 @@ class Zone:
                 )
             object.__setattr__(self, "facing_deg", normal)
         if self.facing_deg is not None and self.view_distance_m is None:
-            raise ZoneError(f"{what}: a facing direction needs view_distance_m (how far it is seen)")
+            raise ZoneError(
+                f"{what}: a facing direction needs view_distance_m (how far it is seen)"
+            )
 
     @classmethod
     def from_coords(
@@ -204,7 +208,7 @@ class Floor:
         return self.plan.image_path
 
     def check_on_floor(self, zone: Zone) -> Zone:
-        """Return ``zone`` if it lies on this floor's outline; ``ZoneError`` says how far off it is."""
+        """Return ``zone`` if it lies on the floor outline; else ``ZoneError`` says how far off."""
         outside = zone.polygon.difference(self.plan.outline).area
         allowed = max(OUTSIDE_FLOOR_TOLERANCE_M2, OUTSIDE_FLOOR_TOLERANCE_SHARE * zone.polygon.area)
         if outside > allowed:

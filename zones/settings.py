@@ -42,7 +42,7 @@ class ZoneSettings:
     facing_half_angle_deg: float = 35.0
     # Facing must last this long to fire: a glance while walking past is not attention.
     facing_min_ms: int = 2_000
-    # A look survives gaps up to this long (a heading outlier, a missed estimate) before it restarts.
+    # A look survives gaps up to this long (a heading outlier, a missed estimate), then restarts.
     facing_grace_ms: int = 1_500
     # A shopper not heard from this long has left: ``expire`` ends their visit.
     visit_timeout_ms: int = 600_000
@@ -52,7 +52,9 @@ class ZoneSettings:
             value = getattr(self, f.name)
             values = value if isinstance(value, tuple) else (value,)
             if not all(isinstance(v, int | float) and math.isfinite(v) and v >= 0 for v in values):
-                raise ValueError(f"ZoneSettings.{f.name} must be finite and non-negative: {value!r}")
+                raise ValueError(
+                    f"ZoneSettings.{f.name} must be finite and non-negative: {value!r}"
+                )
         if self.enter_accuracy_ratio <= 0:
             raise ValueError("ZoneSettings.enter_accuracy_ratio must be positive")
         if list(self.dwell_milestones_s) != sorted(set(self.dwell_milestones_s)):
