@@ -235,11 +235,11 @@ def _membership(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> N
     # A run starts where the track, the evidence or the contiguity of positions changes.
     starts = np.flatnonzero(
         np.r_[
-            True,
+            pos.size > 0,
             (key[1:] != key[:-1]) | (pos[1:] != pos[:-1] + 1) | (entering[1:] != entering[:-1]),
         ]
     )
-    ends = np.r_[starts[1:], pos.size] - 1
+    ends = np.append(starts[1:], pos.size)[: starts.size] - 1
     run_key, run_first, run_last = key[starts], pos[starts], pos[ends]
     run_entering = entering[starts]
     track_cut = np.searchsorted(run_key, watched_keys)

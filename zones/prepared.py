@@ -18,7 +18,8 @@ class PreparedZones:
     """The geometry the detector tests estimates against, shared by its loop and batch forms.
 
     - ``near``: the zone polygons, queried within a distance (an estimate near enough to stay in);
-    - ``inner``: each polygon shrunk by ``enter_margin_m`` (an estimate deep enough to enter);
+    - ``inner``: each polygon shrunk by ``enter_margin_m`` (an estimate deep enough to enter;
+      empty for a facing-only shelf thinner than twice the margin);
     - ``enter_max_accuracy_m``: the worst accuracy that may enter each zone;
     - ``view``: where each zone with a viewing distance is seen from, and ``facing_deg`` the
       direction to look in (NaN: toward the zone's nearest point).
@@ -33,10 +34,12 @@ class PreparedZones:
         self.near = PolygonIndex([z.polygon for z in self.zones])
         inner = [z.polygon.buffer(-settings.enter_margin_m) for z in self.zones]
         for zone, shrunk in zip(self.zones, inner, strict=True):
-            if shrunk.is_empty:
+            # A shelf thinner than the margins is still seen (facing), just never entered.
+            if shrunk.is_empty and not zone.sees_facing:
                 raise ZoneError(
                     f"zone {zone.id!r}: narrower than twice enter_margin_m "
-                    f"({settings.enter_margin_m} m), so no estimate could ever enter it"
+                    f"({settings.enter_margin_m} m), so no estimate could ever enter it; "
+                    "widen it or give it a view_distance_m to use it for facing only"
                 )
         self.inner = np.asarray(inner, dtype=object)
         shapely.prepare(self.inner)
