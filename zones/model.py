@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import numpy as np
 import shapely
@@ -131,10 +131,10 @@ class Zone:
 
     @classmethod
     def from_coords(
-        cls, id: str, name: str, kind: ZoneKind, coords: Sequence[Sequence[float]], **fields: object
+        cls, id: str, name: str, kind: ZoneKind, coords: Sequence[Sequence[float]], **fields: Any
     ) -> Zone:
         """A zone from ``[[x, y], ...]`` in metres (validated like any zone)."""
-        return cls(id, name, kind, polygon_from_coords(coords, f"zone {id!r}"), **fields)  # type: ignore[arg-type]
+        return cls(id, name, kind, polygon_from_coords(coords, f"zone {id!r}"), **fields)
 
     @property
     def sees_facing(self) -> bool:
@@ -147,9 +147,9 @@ class Zone:
         circle = shapely.maximum_inscribed_circle(self.polygon)
         return 2.0 * float(circle.length)
 
-    def moved(self, **changes: object) -> Zone:
+    def moved(self, **changes: Any) -> Zone:
         """A copy with some fields changed (validated again)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
 
 def edge_inward_normal_deg(polygon: Polygon, edge: int) -> float:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from positioning import Estimate
 from zones import Zone, ZoneEvent, ZoneEventDetector
 
 
-def box_zone(zone_id: str, x0: float, y0: float, x1: float, y1: float, **fields: object) -> Zone:
-    return Zone.from_coords(
-        zone_id, zone_id, "shelf", [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], **fields
-    )  # type: ignore[arg-type]
+def box_zone(zone_id: str, x0: float, y0: float, x1: float, y1: float, **fields: Any) -> Zone:
+    """A rectangular shelf zone; edge 0 runs along y = y0 (seen from the south)."""
+    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+    return Zone.from_coords(zone_id, zone_id, "shelf", ring, **fields)
 
 
 def assert_well_formed(events: Sequence[ZoneEvent]) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from positioning import Estimate
-from zones import ZoneError, ZoneEvent, ZoneEventDetector, ZoneSettings
+from zones import Zone, ZoneError, ZoneEvent, ZoneEventDetector, ZoneSettings
 
 from .helpers import assert_well_formed, box_zone, kinds, run_loop
 
@@ -136,8 +136,8 @@ def test_settings_reject_nonsense() -> None:
 SHELF = box_zone("cereal", 0, 0, 4, 1, facing_edge=0, view_distance_m=3.0)  # seen from the south
 
 
-def _facing(zone_heading: float, x: float, y: float, zone: object = SHELF) -> list[ZoneEvent]:
-    detector = ZoneEventDetector([zone])  # type: ignore[list-item]
+def _facing(zone_heading: float, x: float, y: float, zone: Zone = SHELF) -> list[ZoneEvent]:
+    detector = ZoneEventDetector([zone])
     return [
         e for e in run_loop(detector, _stand(x, y, 4, heading=zone_heading)) if e.kind == "facing"
     ]

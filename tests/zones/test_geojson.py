@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,7 +77,9 @@ def test_store_json_records_round_trip() -> None:
         (lambda f: f.pop("geometry"), "no geometry"),
     ],
 )
-def test_bad_features_are_rejected_with_the_reason(mutate, reason: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_features_are_rejected_with_the_reason(
+    mutate: Callable[[dict[str, Any]], object], reason: str
+) -> None:
     doc = zones_to_geojson(_zones())
     mutate(doc["features"][0])
     with pytest.raises(ZoneError, match=reason):

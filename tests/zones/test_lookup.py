@@ -52,7 +52,9 @@ def test_dwithin_pairs_match_shapely_distance() -> None:
     rng = np.random.default_rng(8)
     x, y, r = rng.uniform(0, 50, 300), rng.uniform(0, 50, 300), rng.uniform(0, 3, 300)
     points, found = index.dwithin_pairs(x, y, r)
-    distance = shapely.distance(np.asarray(polygons)[None, :], shapely.points(x, y)[:, None])
+    distance = shapely.distance(
+        np.asarray(polygons)[None, :], np.asarray(shapely.points(x, y))[:, None]
+    )
     expected = np.argwhere(distance <= r[:, None])
     assert np.array_equal(np.c_[points, found], expected)
 

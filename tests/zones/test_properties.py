@@ -137,11 +137,11 @@ def _zones(rng: np.random.Generator, n: int) -> list[Zone]:
 
 def _random_walks(
     rng: np.random.Generator, n_shoppers: int, n: int, shuffle_share: float
-) -> tuple[list[tuple[str, Estimate]], list[list[float]]]:
+) -> list[tuple[str, Estimate]]:
     shopper = rng.integers(n_shoppers, size=n)
     position = rng.uniform(0, 30, (n_shoppers, 2))
     clock = np.full(n_shoppers, T0, dtype=np.int64)
-    rows, columns = [], []
+    rows: list[tuple[str, Estimate]] = []
     for k in range(n):
         s = int(shopper[k])
         position[s] += rng.normal(0, 1.0, 2)
@@ -158,7 +158,7 @@ def _random_walks(
             float(position[s, 1] + rng.normal(0, 0.5)),
         )
         rows.append((f"s{s}", Estimate(t, x, y, heading, accuracy)))
-    return rows, columns
+    return rows
 
 
 @settings(max_examples=40, deadline=None)
@@ -174,7 +174,7 @@ def test_random_walks_give_well_formed_sequences_and_batch_equals_loop(
 ) -> None:
     rng = np.random.default_rng(seed)
     zones = _zones(rng, 12)
-    rows, _ = _random_walks(rng, n_shoppers, n, shuffle_share)
+    rows = _random_walks(rng, n_shoppers, n, shuffle_share)
     loop_detector = ZoneEventDetector(zones)
     loop = run_loop(loop_detector, rows)
     batch_detector = ZoneEventDetector(zones)
