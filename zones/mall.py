@@ -74,3 +74,17 @@ def read_mall_floor(
     """A recorded mall floor folder as a ``Floor`` with its shops as zones."""
     plan = read_floor(floor_dir)
     return Floor(plan, tuple(shop_zones(plan, front_m, view_distance_m)))
+
+
+def read_waypoints(walk_path: Path | str) -> list[tuple[int, float, float]]:
+    """``(t_ms, x, y)`` of a recorded walk's TYPE_WAYPOINT lines: the surveyed ground truth.
+
+    For replays and pictures only; a tracker under test must never read them.
+    """
+    waypoints = []
+    with Path(walk_path).open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 4 and parts[1] == "TYPE_WAYPOINT":
+                waypoints.append((int(parts[0]), float(parts[2]), float(parts[3])))
+    return waypoints

@@ -10,7 +10,7 @@ import shapely
 
 from positioning import Estimate
 from zones import ZoneEventDetector
-from zones.mall import read_mall_floor
+from zones.mall import read_mall_floor, read_waypoints
 
 from .helpers import assert_well_formed
 
@@ -21,13 +21,7 @@ ACCURACY_M = 1.5
 
 
 def _waypoints(walk: Path) -> np.ndarray:
-    """``[t_ms, x, y]`` of a walk's TYPE_WAYPOINT lines (ground truth, here the track)."""
-    rows = []
-    for line in walk.read_text(encoding="utf-8", errors="replace").splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 4 and parts[1] == "TYPE_WAYPOINT":
-            rows.append((float(parts[0]), float(parts[2]), float(parts[3])))
-    return np.asarray(rows)
+    return np.asarray(read_waypoints(walk), dtype=np.float64)
 
 
 def _track(waypoints: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
