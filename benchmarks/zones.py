@@ -117,12 +117,18 @@ def bench_events(zones: list[Zone], est: dict[str, np.ndarray]) -> list[list[obj
     def one_batch() -> int:
         return len(ZoneEventDetector(zones).update_batch(*columns))
 
-    def per_second() -> int:
-        detector = ZoneEventDetector(zones)
-        return sum(
-            len(detector.update_batch(*(c[a : a + N_SHOPPERS] for c in columns)))
-            for a in range(0, n, N_SHOPPERS)
-        )
+    def every(seconds: int) -> Callable[[], int]:
+        """Feed the rows in batches of ``seconds`` seconds of every shopper's estimates."""
+        size = seconds * N_SHOPPERS
+
+        def run() -> int:
+            detector = ZoneEventDetector(zones)
+            return sum(
+                len(detector.update_batch(*(c[a : a + size] for c in columns)))
+                for a in range(0, n, size)
+            )
+
+        return run
 
     sample = [
         (
@@ -146,7 +152,8 @@ def bench_events(zones: list[Zone], est: dict[str, np.ndarray]) -> list[list[obj
     rows = []
     for name, fn, count in [
         ("update_batch, one batch of 100,000", one_batch, n),
-        ("update_batch, one batch per second (1,000)", per_second, n),
+        ("update_batch, a batch per 10 s (10,000)", every(10), n),
+        ("update_batch, a batch per second (1,000)", every(1), n),
         ("update per estimate (loop)", loop, LOOP_SAMPLE),
     ]:
         events, _ = cpu_timed(fn)

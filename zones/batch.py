@@ -38,6 +38,7 @@ class _Batch:
     """The usable, in-order rows of one batch, grouped by shopper (positions 0..n-1)."""
 
     names: list[str]  # shopper id per shopper code
+    states: list[ShopperState]  # the detector's state per shopper code
     code: IntArray  # shopper code per position
     row: IntArray  # arrival row per position
     t: IntArray
@@ -111,21 +112,33 @@ def _group(
     order = np.lexsort((rows, code))
     rows, code = rows[order], code[order].astype(np.int64)
     names_list = [str(n) for n in names]
-    missing = np.iinfo(np.int64).min // 4
-    carried = np.asarray(
-        [detector.shoppers[n].last_t_ms if n in detector.shoppers else missing for n in names_list],
-        dtype=np.int64,
+    known = [detector.shoppers.get(n) for n in names_list]
+    missing = int(t_all[rows].min())  # a new shopper's first estimate is never late
+    carried = np.fromiter(
+        (missing if st is None else st.last_t_ms for st in known), np.int64, len(known)
     )
     t = t_all[rows]
-    keep = t >= _segmented_previous_max(code, t, np.maximum(carried, t.min()))
+    keep = t >= _segmented_previous_max(code, t, carried)
     detector.late_estimates += int((~keep).sum())
     rows, code, t = rows[keep], code[keep], t[keep]
     bounds = np.searchsorted(code, np.arange(len(names_list) + 1))
-    for c, name in enumerate(names_list):
-        if name not in detector.shoppers:
-            detector.shoppers[name] = ShopperState(last_t_ms=int(t[bounds[c]]))
+    states = []
+    for c, (name, state) in enumerate(zip(names_list, known, strict=True)):
+        if state is None:
+            state = detector.shoppers[name] = ShopperState(last_t_ms=int(t[bounds[c]]))
+        states.append(state)
     return _Batch(
-        names_list, code, rows, t, xs[rows], ys[rows], hs[rows], accs[rows], bounds[:-1], bounds[1:]
+        names_list,
+        states,
+        code,
+        rows,
+        t,
+        xs[rows],
+        ys[rows],
+        hs[rows],
+        accs[rows],
+        bounds[:-1],
+        bounds[1:],
     )
 
 
@@ -145,10 +158,10 @@ def detect_batch(
     log = _EventLog()
     _membership(detector, batch, log)
     _facing(detector, batch, log)
-    for c, name in enumerate(batch.names):
-        if batch.hi[c] > batch.lo[c]:
-            state = detector.shoppers[name]
-            state.last_t_ms = max(state.last_t_ms, int(batch.t[batch.hi[c] - 1]))
+    # Kept times never fall below a shopper's last time, so each one's newest is its last row.
+    moved = np.flatnonzero(batch.hi > batch.lo)
+    for c, t_last in zip(moved.tolist(), batch.t[batch.hi[moved] - 1].tolist(), strict=True):
+        batch.states[c].last_t_ms = t_last
     return log.ordered()
 
 
@@ -161,7 +174,7 @@ class _Track:
         self.s = detector.settings
         self.zone_id = detector.prepared.zone_ids[zone]
         self.name = batch.names[code]
-        self.state: ShopperState = detector.shoppers[self.name]
+        self.state: ShopperState = batch.states[code]
         self.zone, self.times, self.rows = zone, times, batch.row
 
     def _emit(
@@ -222,9 +235,9 @@ def _membership(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> N
     )
     key = batch.code[pos] * n_zones + zone
     watched = set(np.unique(key[entering]).tolist())
-    for c, name in enumerate(batch.names):
-        state = detector.shoppers[name]
-        watched.update(c * n_zones + j for j in (*state.inside, *state.pending_enter))
+    for c, state in enumerate(batch.states):
+        if state.inside or state.pending_enter:
+            watched.update(c * n_zones + j for j in (*state.inside, *state.pending_enter))
     if not watched:
         return
     watched_keys = np.fromiter(sorted(watched), dtype=np.int64)
@@ -295,7 +308,7 @@ def _facing(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> None:
     carried_fired = np.zeros(pos.size, dtype=bool)
     continues = np.zeros(pos.size, dtype=bool)
     for i in track_first.tolist():
-        look = detector.shoppers[batch.names[int(batch.code[pos[i]])]].looks.get(int(zone[i]))
+        look = batch.states[int(batch.code[pos[i]])].looks.get(int(zone[i]))
         if look is not None and int(t[i]) - look.last_t_ms <= s.facing_grace_ms:
             continues[i], carried_start[i], carried_fired[i] = True, look.start_t_ms, look.fired
     run_id = np.cumsum(new_track | gap_break) - 1
@@ -317,7 +330,7 @@ def _facing(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> None:
     np.logical_or.at(run_fired, run_id, ripe)
     for i in last_of_track.tolist():
         r = int(run_id[i])
-        looks = detector.shoppers[batch.names[int(batch.code[pos[i]])]].looks
+        looks = batch.states[int(batch.code[pos[i]])].looks
         looks[int(zone[i])] = Look(
             int(start_t[r]), int(t[i]), bool(fired_before[r] or run_fired[r])
         )
