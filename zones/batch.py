@@ -84,14 +84,11 @@ def _group(
     detector: ZoneEventDetector,
     shopper_ids: ArrayLike,
     t_ms: ArrayLike,
-    x: ArrayLike,
-    y: ArrayLike,
-    heading_deg: ArrayLike,
-    accuracy_m: ArrayLike,
+    x_y_heading_accuracy: tuple[ArrayLike, ...],
 ) -> _Batch | None:
     s = detector.settings
     ids = np.asarray(shopper_ids)
-    columns = [np.asarray(c, dtype=np.float64).ravel() for c in (x, y, heading_deg, accuracy_m)]
+    columns = [np.asarray(c, dtype=np.float64).ravel() for c in x_y_heading_accuracy]
     t_all = np.asarray(t_ms).ravel().astype(np.int64)
     if any(c.size != ids.size for c in columns) or t_all.size != ids.size:
         raise ValueError("shopper_ids, t_ms, x, y, heading_deg and accuracy_m differ in length")
@@ -152,7 +149,7 @@ def detect_batch(
     accuracy_m: ArrayLike,
 ) -> list[ZoneEvent]:
     """See ``ZoneEventDetector.update_batch``."""
-    batch = _group(detector, shopper_ids, t_ms, x, y, heading_deg, accuracy_m)
+    batch = _group(detector, shopper_ids, t_ms, (x, y, heading_deg, accuracy_m))
     if batch is None or batch.t.size == 0:
         return []
     log = _EventLog()

@@ -20,9 +20,14 @@ from shapely.geometry.base import BaseGeometry
 from zones.model import Zone
 
 
-def _sweep(geometry: BaseGeometry, dx: float, dy: float) -> BaseGeometry:
-    """Minkowski sum of ``geometry`` with the segment from the origin to ``(dx, dy)``."""
-    coords = shapely.get_coordinates(shapely.boundary(geometry))
+def _sweep(geometry: Polygon | LineString, dx: float, dy: float) -> BaseGeometry:
+    """Minkowski sum of ``geometry`` with the segment from the origin to ``(dx, dy)``.
+
+    A polygon is swept by its outer ring: a zone is seen from outside, so a hole in it (a
+    courtyard) is no place to view it from.
+    """
+    outer = geometry.exterior if isinstance(geometry, Polygon) else geometry
+    coords = shapely.get_coordinates(outer)
     moved = coords + np.array([dx, dy])
     # Each boundary segment swept along the vector covers the parallelogram between the segment
     # and its copy; with the geometry and its copy those make up the whole sum.
@@ -30,8 +35,9 @@ def _sweep(geometry: BaseGeometry, dx: float, dy: float) -> BaseGeometry:
         shapely.convex_hull(shapely.multipoints([coords[i], coords[i + 1], moved[i], moved[i + 1]]))
         for i in range(len(coords) - 1)
     ]
-    translated = shapely.transform(geometry, lambda xy: xy + np.array([dx, dy]))
-    return shapely.union_all([geometry, translated, *quads])
+    solid = Polygon(outer) if isinstance(geometry, Polygon) else geometry
+    translated = shapely.transform(solid, lambda xy: xy + np.array([dx, dy]))
+    return shapely.union_all([solid, translated, *quads])
 
 
 def view_area(zone: Zone) -> BaseGeometry | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, get_args
@@ -91,7 +91,6 @@ class Zone:
     facing_deg: float | None = None
     view_distance_m: float | None = None
     facing_edge: int | None = None
-    properties: dict[str, object] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         what = f"zone {self.id!r}"

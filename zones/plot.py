@@ -166,46 +166,28 @@ def demo_store() -> Floor:
         Zone.from_coords("tills", "Checkout", "checkout", box(4, 0.5, 12, 3)),
         Zone.from_coords("aisle1", "Aisle 1", "area", box(8, 6, 26, 9)),
         Zone.from_coords("aisle2", "Aisle 2", "area", box(8, 12, 26, 15)),
-        # Shelves 1.2 m deep; edge 2 (y1) or edge 0 (y0) faces the aisle.
-        Zone.from_coords(
-            "cereal",
-            "Cereal",
-            "shelf",
-            box(8, 4.8, 16, 6),
-            facing_edge=2,
-            view_distance_m=2.5,
-            categories=("breakfast",),
-        ),
-        Zone.from_coords(
-            "coffee",
-            "Coffee",
-            "shelf",
-            box(17, 4.8, 26, 6),
-            facing_edge=2,
-            view_distance_m=2.5,
-            categories=("hot drinks",),
-        ),
-        Zone.from_coords(
-            "dairy",
-            "Dairy",
-            "shelf",
-            box(8, 9, 17, 10.2),
-            facing_edge=0,
-            view_distance_m=2.5,
-            categories=("milk", "cheese"),
-        ),
-        Zone.from_coords(
-            "snacks",
-            "Snacks",
-            "shelf",
-            box(8, 10.8, 17, 12),
-            facing_edge=2,
-            view_distance_m=2.5,
-            categories=("snacks",),
-        ),
         Zone.from_coords(
             "screen", "Screen", "screen", box(27, 10, 28, 13), facing_deg=0.0, view_distance_m=5.0
         ),
+    ]
+    # Shelves 1.2 m deep, seen from the aisle: edge 2 runs along their north side, edge 0 south.
+    shelves = [
+        ("cereal", "Cereal", (8, 4.8, 16, 6), 2, ("breakfast",)),
+        ("coffee", "Coffee", (17, 4.8, 26, 6), 2, ("hot drinks",)),
+        ("dairy", "Dairy", (8, 9, 17, 10.2), 0, ("milk", "cheese")),
+        ("snacks", "Snacks", (8, 10.8, 17, 12), 2, ("snacks",)),
+    ]
+    zones += [
+        Zone.from_coords(
+            zone_id,
+            name,
+            "shelf",
+            box(*corners),
+            facing_edge=edge,
+            view_distance_m=2.5,
+            categories=categories,
+        )
+        for zone_id, name, corners, edge, categories in shelves
     ]
     return Floor(FloorPlan.rectangle("demo grocery", 30.0, 20.0), tuple(zones))
 
@@ -213,9 +195,21 @@ def demo_store() -> Floor:
 def demo_walk(seed: int = 3) -> tuple[np.ndarray, ...]:
     """A shopper's estimates through the demo store: ``t_ms, x, y, heading_deg, accuracy_m``."""
     # Waypoints (x, y, seconds to stay): in at the door, browse aisle 1, look at the screen, pay.
-    stops = [(1.5, 10, 0), (1.6, 10.2, 3), (6, 7.5, 0), (12, 7.2, 14), (21, 7.2, 6), (24, 11, 0),
-             (25, 11.5, 6), (20, 13.5, 4), (10, 13.5, 0), (7, 4, 0), (8, 1.8, 8), (1.5, 10, 3),
-             (-3, 10, 0)]  # fmt: skip
+    stops = [
+        (1.5, 10, 0),
+        (1.6, 10.2, 3),
+        (6, 7.5, 0),
+        (12, 7.2, 14),
+        (21, 7.2, 6),
+        (24, 11, 0),
+        (25, 11.5, 6),
+        (20, 13.5, 4),
+        (10, 13.5, 0),
+        (7, 4, 0),
+        (8, 1.8, 8),
+        (1.5, 10, 3),
+        (-3, 10, 0),
+    ]
     rng = np.random.default_rng(seed)
     t, x, y = [0.0], [stops[0][0]], [stops[0][1]]
     for (x0, y0, _), (x1, y1, stay) in itertools.pairwise(stops):
