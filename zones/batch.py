@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from shapely.geometry.base import BaseGeometry
 
 from zones.events import ZoneEvent, ZoneEventKind
 from zones.facing import bearings_to_nearest_deg, heading_gap_deg
@@ -80,63 +81,160 @@ def _segmented_previous_max(code: IntArray, t: IntArray, carried: IntArray) -> I
     return np.maximum(previous + base, carried[code])
 
 
-def _group(
-    detector: ZoneEventDetector,
-    shopper_ids: ArrayLike,
-    t_ms: ArrayLike,
-    x_y_heading_accuracy: tuple[ArrayLike, ...],
-) -> _Batch | None:
+@dataclass
+class _Rows:
+    """The batch's input columns, in arrival order."""
+
+    shopper: NDArray[np.str_]
+    t: IntArray
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    heading: NDArray[np.float64]
+    accuracy: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, shopper_ids: ArrayLike, t_ms: ArrayLike, *xyha: ArrayLike) -> _Rows:
+        floats = [np.asarray(c, dtype=np.float64).ravel() for c in xyha]
+        rows = cls(
+            np.asarray(shopper_ids).ravel().astype(str),
+            np.asarray(t_ms).ravel().astype(np.int64),
+            *floats,
+        )
+        if len({c.size for c in (rows.shopper, rows.t, *floats)}) != 1:
+            raise ValueError("shopper_ids, t_ms, x, y, heading_deg and accuracy_m differ in length")
+        return rows
+
+    def __len__(self) -> int:
+        return int(self.t.size)
+
+    def cut(self, start: int, end: int) -> _Rows:
+        part = slice(start, end)
+        return _Rows(
+            self.shopper[part],
+            self.t[part],
+            self.x[part],
+            self.y[part],
+            self.heading[part],
+            self.accuracy[part],
+        )
+
+
+@dataclass
+class _Grouping:
+    """A grouped batch and what committing it changes in the detector."""
+
+    batch: _Batch
+    unusable: int
+    late: int
+    new_shoppers: dict[str, ShopperState]
+
+    def commit(self, detector: ZoneEventDetector) -> _Batch:
+        detector.unusable_estimates += self.unusable
+        detector.late_estimates += self.late
+        detector.shoppers.update(self.new_shoppers)
+        return self.batch
+
+
+def _group(detector: ZoneEventDetector, rows_in: _Rows) -> _Grouping | None:
+    """Usable, in-order rows grouped by shopper; the detector is not touched until ``commit``."""
     s = detector.settings
-    ids = np.asarray(shopper_ids)
-    columns = [np.asarray(c, dtype=np.float64).ravel() for c in x_y_heading_accuracy]
-    t_all = np.asarray(t_ms).ravel().astype(np.int64)
-    if any(c.size != ids.size for c in columns) or t_all.size != ids.size:
-        raise ValueError("shopper_ids, t_ms, x, y, heading_deg and accuracy_m differ in length")
-    xs, ys, hs, accs = columns
     with np.errstate(invalid="ignore"):
         usable = (
-            np.isfinite(xs)
-            & np.isfinite(ys)
-            & np.isfinite(accs)
-            & (accs >= 0)
-            & (accs <= s.max_accuracy_m)
+            np.isfinite(rows_in.x)
+            & np.isfinite(rows_in.y)
+            & np.isfinite(rows_in.accuracy)
+            & (rows_in.accuracy >= 0)
+            & (rows_in.accuracy <= s.max_accuracy_m)
         )
-    detector.unusable_estimates += int(ids.size - usable.sum())
     rows = np.flatnonzero(usable)
+    unusable = len(rows_in) - rows.size
     if rows.size == 0:
         return None
-    names, code = np.unique(ids[rows].astype(str), return_inverse=True)
+    names, code = np.unique(rows_in.shopper[rows], return_inverse=True)
     order = np.lexsort((rows, code))
     rows, code = rows[order], code[order].astype(np.int64)
     names_list = [str(n) for n in names]
     known = [detector.shoppers.get(n) for n in names_list]
-    missing = int(t_all[rows].min())  # a new shopper's first estimate is never late
+    missing = int(rows_in.t[rows].min())  # a new shopper's first estimate is never late
     carried = np.fromiter(
         (missing if st is None else st.last_t_ms for st in known), np.int64, len(known)
     )
-    t = t_all[rows]
+    t = rows_in.t[rows]
     keep = t >= _segmented_previous_max(code, t, carried)
-    detector.late_estimates += int((~keep).sum())
+    late = int((~keep).sum())
     rows, code, t = rows[keep], code[keep], t[keep]
     bounds = np.searchsorted(code, np.arange(len(names_list) + 1))
-    states = []
+    states, new_shoppers = [], {}
     for c, (name, state) in enumerate(zip(names_list, known, strict=True)):
         if state is None:
-            state = detector.shoppers[name] = ShopperState(last_t_ms=int(t[bounds[c]]))
+            state = new_shoppers[name] = ShopperState(last_t_ms=int(t[bounds[c]]))
         states.append(state)
-    return _Batch(
+    batch = _Batch(
         names_list,
         states,
         code,
         rows,
         t,
-        xs[rows],
-        ys[rows],
-        hs[rows],
-        accs[rows],
+        rows_in.x[rows],
+        rows_in.y[rows],
+        rows_in.heading[rows],
+        rows_in.accuracy[rows],
         bounds[:-1],
         bounds[1:],
     )
+    return _Grouping(batch, unusable, late, new_shoppers)
+
+
+@dataclass
+class _Leaving:
+    """Outside-the-store evidence of a batch and when each outside run began."""
+
+    outside: NDArray[np.bool_]
+    run_id: IntArray
+    run_start_t: IntArray  # per run; a run continuing a pending leave starts at that time
+    first_leave: int | None  # the position (earliest by arrival) whose estimate ends a visit
+
+    def pending_after(self, position: int) -> int | None:
+        """The pending leave time once the estimate at ``position`` has been processed."""
+        return int(self.run_start_t[self.run_id[position]]) if self.outside[position] else None
+
+
+def _leaving(detector: ZoneEventDetector, outline: BaseGeometry, batch: _Batch) -> _Leaving:
+    """Which estimates lie outside the store (beyond the exit distance) and who leaves first."""
+    s = detector.settings
+    radius = np.maximum(s.exit_margin_m, s.exit_accuracy_factor * batch.accuracy)
+    # shapely broadcasts a per-point distance; its stubs only know a scalar one.
+    points = shapely.points(batch.x, batch.y)
+    outside = ~shapely.dwithin(outline, points, radius)  # type: ignore[call-overload]
+    starts = np.r_[True, (batch.code[1:] != batch.code[:-1]) | (outside[1:] != outside[:-1])]
+    run_id = np.cumsum(starts) - 1
+    run_start_t = batch.t[starts].copy()
+    present = np.flatnonzero(batch.hi > batch.lo)
+    for c in present[outside[batch.lo[present]]].tolist():
+        pending = batch.states[c].pending_leave_t_ms
+        if pending is not None:
+            run_start_t[run_id[batch.lo[c]]] = pending
+    ripe = np.flatnonzero(outside & (batch.t - run_start_t[run_id] >= s.leave_grace_ms))
+    first = int(ripe[np.argmin(batch.row[ripe])]) if ripe.size else None
+    return _Leaving(outside, run_id, run_start_t, first)
+
+
+def _process(
+    detector: ZoneEventDetector, batch: _Batch, leaving: _Leaving | None
+) -> list[ZoneEvent]:
+    log = _EventLog()
+    _membership(detector, batch, log)
+    _facing(detector, batch, log)
+    # Kept times never fall below a shopper's last time, so each one's newest is its last row.
+    present = np.flatnonzero(batch.hi > batch.lo)
+    last = batch.hi[present] - 1
+    for c, t_last, p in zip(present.tolist(), batch.t[last].tolist(), last.tolist(), strict=True):
+        state = batch.states[c]
+        state.last_t_ms = t_last
+        state.in_visit = True
+        if leaving is not None:
+            state.pending_leave_t_ms = leaving.pending_after(p)
+    return log.ordered()
 
 
 def detect_batch(
@@ -148,18 +246,40 @@ def detect_batch(
     heading_deg: ArrayLike,
     accuracy_m: ArrayLike,
 ) -> list[ZoneEvent]:
-    """See ``ZoneEventDetector.update_batch``."""
-    batch = _group(detector, shopper_ids, t_ms, (x, y, heading_deg, accuracy_m))
-    if batch is None or batch.t.size == 0:
-        return []
-    log = _EventLog()
-    _membership(detector, batch, log)
-    _facing(detector, batch, log)
-    # Kept times never fall below a shopper's last time, so each one's newest is its last row.
-    moved = np.flatnonzero(batch.hi > batch.lo)
-    for c, t_last in zip(moved.tolist(), batch.t[batch.hi[moved] - 1].tolist(), strict=True):
-        batch.states[c].last_t_ms = t_last
-    return log.ordered()
+    """See ``ZoneEventDetector.update_batch``.
+
+    With a store outline, a visit that ends mid-batch splits the batch after the estimate that
+    ended it: the shopper's later rows then start a new visit, as they would one at a time.
+    """
+    rows = _Rows.of(shopper_ids, t_ms, x, y, heading_deg, accuracy_m)
+    outline = detector.outline
+    events: list[ZoneEvent] = []
+    while len(rows):
+        grouping = _group(detector, rows)
+        if grouping is None:
+            detector.unusable_estimates += len(rows)
+            break
+        if outline is None or grouping.batch.t.size == 0:
+            events += _process(detector, grouping.commit(detector), None)
+            break
+        leaving = _leaving(detector, outline, grouping.batch)
+        if leaving.first_leave is None:
+            events += _process(detector, grouping.commit(detector), leaving)
+            break
+        # Process up to and including the leaving estimate, close that visit, go on after it.
+        first = grouping.batch
+        end = int(first.row[leaving.first_leave]) + 1
+        leaver = first.names[int(first.code[leaving.first_leave])]
+        head = _group(detector, rows.cut(0, end))
+        assert head is not None  # the leaving estimate itself is usable
+        batch = head.commit(detector)
+        events += _process(detector, batch, _leaving(detector, outline, batch))
+        state = detector.shoppers[leaver]
+        assert state.pending_leave_t_ms is not None  # its leave ripened on this last row
+        detector.shoppers[leaver] = ShopperState(state.last_t_ms, in_visit=False)
+        events += detector.close_visit(leaver, state, state.pending_leave_t_ms, state.last_t_ms)
+        rows = rows.cut(end, len(rows))
+    return events
 
 
 class _Track:

@@ -24,12 +24,13 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
+from shapely.geometry import MultiPolygon, Polygon
 
 from positioning.estimate import Estimate
 from zones.batch import detect_batch
 from zones.events import ZoneEvent
 from zones.facing import bearings_to_nearest_deg, heading_gap_deg
-from zones.model import Zone
+from zones.model import Floor, Zone
 from zones.prepared import PreparedZones
 from zones.settings import ZoneSettings
 from zones.state import Look, Presence, ShopperState
@@ -55,12 +56,26 @@ class ZoneEventDetector:
     ['enter']
     """
 
-    def __init__(self, zones: Sequence[Zone], settings: ZoneSettings | None = None) -> None:
+    def __init__(
+        self,
+        zones: Sequence[Zone],
+        settings: ZoneSettings | None = None,
+        outline: Polygon | MultiPolygon | None = None,
+    ) -> None:
+        """``outline``: the store's floor outline; given, leaving it ends the visit by itself."""
         self.settings = settings or ZoneSettings()
         self.prepared = PreparedZones(zones, self.settings)
+        self.outline = outline
+        if outline is not None:
+            shapely.prepare(outline)
         self.shoppers: dict[str, ShopperState] = {}
         self.late_estimates = 0
         self.unusable_estimates = 0
+
+    @classmethod
+    def for_floor(cls, floor: Floor, settings: ZoneSettings | None = None) -> ZoneEventDetector:
+        """A detector for a floor's zones that also ends visits when shoppers leave its outline."""
+        return cls(floor.zones, settings, floor.outline)
 
     @property
     def zones(self) -> tuple[Zone, ...]:
@@ -81,10 +96,28 @@ class ZoneEventDetector:
             self.late_estimates += 1
             return []
         state.last_t_ms = t
+        state.in_visit = True
         point = shapely.Point(estimate.x, estimate.y)
         events = self._membership(shopper_id, state, estimate, point)
         events += self._facing(shopper_id, state, estimate, point)
+        if self.outline is not None:
+            events += self._leaving(shopper_id, state, estimate, point)
         return events
+
+    def _leaving(
+        self, shopper_id: str, state: ShopperState, estimate: Estimate, point: shapely.Point
+    ) -> list[ZoneEvent]:
+        s, t = self.settings, int(estimate.t_ms)
+        radius = max(s.exit_margin_m, s.exit_accuracy_factor * estimate.accuracy_m)
+        if shapely.dwithin(self.outline, point, radius):
+            state.pending_leave_t_ms = None
+            return []
+        if state.pending_leave_t_ms is None:
+            state.pending_leave_t_ms = t
+        if t - state.pending_leave_t_ms < s.leave_grace_ms:
+            return []
+        self.shoppers[shopper_id] = ShopperState(state.last_t_ms, in_visit=False)
+        return self.close_visit(shopper_id, state, state.pending_leave_t_ms, t)
 
     def _membership(
         self, shopper_id: str, state: ShopperState, estimate: Estimate, point: shapely.Point
@@ -170,32 +203,51 @@ class ZoneEventDetector:
     # ---- ends of visits ---------------------------------------------------------------------
 
     def end_visit(self, shopper_id: str, t_ms: int) -> list[ZoneEvent]:
-        """Close every open stay (exits, in zone order) then ``visit_end``; forget the shopper.
+        """Close every open stay (exits, in zone order) then ``visit_end``.
 
         A stay already on its way out is closed at its first out estimate. Unknown shoppers get
-        just ``visit_end``.
+        just ``visit_end``; a visit that already ended (the shopper left the store) gets nothing.
+        The shopper's last time is kept, so estimates older than the end cannot reopen the visit.
         """
-        state = self.shoppers.pop(shopper_id, None)
-        end_t = max(int(t_ms), state.last_t_ms) if state else int(t_ms)
+        state = self.shoppers.get(shopper_id)
+        if state is None:
+            return [ZoneEvent("visit_end", shopper_id, None, int(t_ms), 0.0)]
+        if not state.in_visit:
+            return []
+        end_t = max(int(t_ms), state.last_t_ms)
+        self.shoppers[shopper_id] = ShopperState(end_t, in_visit=False)
+        return self.close_visit(shopper_id, state, end_t, end_t)
+
+    def close_visit(
+        self, shopper_id: str, state: ShopperState, left_t_ms: int, now_t_ms: int
+    ) -> list[ZoneEvent]:
+        """Exits of every open stay (in zone order), then ``visit_end``.
+
+        A stay on its way out exits at its first out estimate, any other at ``now_t_ms`` (it was
+        near the zone until now); ``visit_end`` is stamped ``left_t_ms``, or the last exit if later.
+        """
         events = []
-        if state is not None:
-            for j in sorted(state.inside):
-                stay = state.inside[j]
-                exit_t = stay.pending_exit_t_ms if stay.pending_exit_t_ms is not None else end_t
-                events.append(self._exit_event(shopper_id, self.prepared.zone_ids[j], stay, exit_t))
+        end_t = left_t_ms
+        for j in sorted(state.inside):
+            stay = state.inside[j]
+            exit_t = stay.pending_exit_t_ms if stay.pending_exit_t_ms is not None else now_t_ms
+            end_t = max(end_t, exit_t)
+            events.append(self._exit_event(shopper_id, self.prepared.zone_ids[j], stay, exit_t))
         events.append(ZoneEvent("visit_end", shopper_id, None, end_t, 0.0))
         return events
 
     def expire(self, now_ms: int) -> list[ZoneEvent]:
-        """End visits silent for ``visit_timeout_ms`` (``now_ms`` is the server's clock)."""
-        quiet = [
+        """End visits silent for ``visit_timeout_ms`` (``now_ms`` is the server's clock) and
+        forget those shoppers, including ones whose visit had already ended."""
+        quiet = sorted(
             shopper_id
             for shopper_id, state in self.shoppers.items()
             if now_ms - state.last_t_ms >= self.settings.visit_timeout_ms
-        ]
+        )
         events = []
-        for shopper_id in sorted(quiet):
+        for shopper_id in quiet:
             events += self.end_visit(shopper_id, self.shoppers[shopper_id].last_t_ms)
+            del self.shoppers[shopper_id]
         return events
 
     # ---- many shoppers at once --------------------------------------------------------------

@@ -237,7 +237,7 @@ def events_with_places(
     floor: Floor, walk: tuple[np.ndarray, ...], shopper: str
 ) -> tuple[list[ZoneEvent], list[tuple[float, float]]]:
     t, x, y, heading, accuracy = walk
-    detector = ZoneEventDetector(floor.zones)
+    detector = ZoneEventDetector.for_floor(floor)
     events = detector.update_batch([shopper] * t.size, t, x, y, heading, accuracy)
     places = []
     for event in events:

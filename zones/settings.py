@@ -44,6 +44,9 @@ class ZoneSettings:
     facing_min_ms: int = 2_000
     # A look survives gaps up to this long (a heading outlier, a missed estimate), then restarts.
     facing_grace_ms: int = 1_500
+    # Fixes near the doors jump outside the walls: only a shopper seen outside the store outline
+    # (beyond the exit margin) this long has left, and their visit ends.
+    leave_grace_ms: int = 10_000
     # A shopper not heard from this long has left: ``expire`` ends their visit.
     visit_timeout_ms: int = 600_000
 

@@ -31,3 +31,7 @@ class ShopperState:
     inside: dict[int, Presence] = field(default_factory=dict)  # zone index -> stay
     pending_enter: dict[int, int] = field(default_factory=dict)  # zone index -> first in t_ms
     looks: dict[int, Look] = field(default_factory=dict)  # zone index -> current look
+    pending_leave_t_ms: int | None = None  # first estimate out of the store, in leave grace
+    # False once the visit has ended: the shopper is remembered (``last_t_ms`` keeps late estimates
+    # out) until ``expire`` forgets them, and their next estimate starts a new visit.
+    in_visit: bool = True

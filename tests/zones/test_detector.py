@@ -97,7 +97,10 @@ def test_end_visit_closes_open_stays_then_ends_the_visit() -> None:
         ("visit_end", None),
     ]
     assert events[0].dwell_s == 5.0
-    assert "ann" not in detector.shoppers
+    assert detector.end_visit("ann", T0 + 6_000) == []  # already ended
+    assert run_loop(detector, _stand(5, 2, 3)) == []  # late: cannot reopen the visit
+    again = run_loop(detector, _stand(5, 2, 3, start_s=10))
+    assert [(e.kind, e.zone_id) for e in again] == [("enter", "aisle"), ("enter", "bay")]
     assert kinds(detector.end_visit("bob", T0)) == ["visit_end"]
 
 
@@ -195,3 +198,23 @@ def test_walk_through_a_row_of_zones_is_well_formed_in_loop_and_batch() -> None:
     )
     assert batch == loop
     assert kinds(loop).count("enter") == 8
+
+
+def test_walking_out_of_the_store_ends_the_visit_and_coming_back_starts_a_new_one() -> None:
+    plan_outline = box_zone("store", 0, 0, 30, 10).polygon
+    settings = ZoneSettings(leave_grace_ms=4_000)
+    loop = ZoneEventDetector([AISLE], settings, plan_outline)
+    batch = ZoneEventDetector([AISLE], settings, plan_outline)
+    # In the aisle, out through the west wall for 6 s, back in later.
+    rows = _stand(5, 2, 4) + _stand(-5, 2, 6, start_s=4) + _stand(5, 2, 4, start_s=20)
+    events = run_loop(loop, rows)
+    assert [(e.kind, e.t_ms - T0) for e in events] == [
+        ("enter", 0),
+        ("exit", 4_000),
+        ("visit_end", 4_000),
+        ("enter", 20_000),
+    ]
+    assert_well_formed(events)
+    shoppers, t, x, y = zip(*[(s, e.t_ms, e.x, e.y) for s, e in rows], strict=True)
+    assert batch.update_batch(shoppers, t, x, y, [0.0] * len(t), [1.0] * len(t)) == events
+    assert loop.shoppers == batch.shoppers

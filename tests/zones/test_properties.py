@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import numpy as np
+import shapely
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -168,16 +169,20 @@ def _random_walks(
     n=st.integers(1, 400),
     shuffle_share=st.sampled_from([0.0, 0.05, 0.3]),
     splits=st.lists(st.integers(0, 400), max_size=4),
+    store_outline=st.booleans(),
 )
 def test_random_walks_give_well_formed_sequences_and_batch_equals_loop(
-    seed: int, n_shoppers: int, n: int, shuffle_share: float, splits: list[int]
+    seed: int, n_shoppers: int, n: int, shuffle_share: float, splits: list[int], store_outline: bool
 ) -> None:
     rng = np.random.default_rng(seed)
     zones = _zones(rng, 12)
     rows = _random_walks(rng, n_shoppers, n, shuffle_share)
-    loop_detector = ZoneEventDetector(zones)
+    # With the outline, walks that wander off the 30 m x 30 m floor end their visits themselves.
+    outline = shapely.box(0, 0, 30, 30) if store_outline else None
+    settings = ZoneSettings(leave_grace_ms=3_000)
+    loop_detector = ZoneEventDetector(zones, settings, outline)
     loop = run_loop(loop_detector, rows)
-    batch_detector = ZoneEventDetector(zones)
+    batch_detector = ZoneEventDetector(zones, settings, outline)
     batch = []
     cuts = [0, *sorted(min(c, n) for c in splits), n]
     for a, b in itertools.pairwise(cuts):

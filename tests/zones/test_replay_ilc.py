@@ -52,8 +52,8 @@ def test_replaying_real_mall_walks_gives_a_plausible_event_log(ilc_floor_dirs: l
                 continue
             t, x, y, nx, ny, heading = _track(waypoints, seed)
             loop_detector, batch_detector = (
-                ZoneEventDetector(floor.zones),
-                ZoneEventDetector(floor.zones),
+                ZoneEventDetector.for_floor(floor),
+                ZoneEventDetector.for_floor(floor),
             )
             shopper = [walk.stem] * t.size
             batch = batch_detector.update_batch(
