@@ -91,18 +91,20 @@ class _Rows:
     y: NDArray[np.float64]
     heading: NDArray[np.float64]
     accuracy: NDArray[np.float64]
+    t_finite: NDArray[np.bool_]
 
     @classmethod
     def of(cls, shopper_ids: ArrayLike, t_ms: ArrayLike, *xyha: ArrayLike) -> _Rows:
         floats = [np.asarray(c, dtype=np.float64).ravel() for c in xyha]
-        rows = cls(
-            np.asarray(shopper_ids).ravel().astype(str),
-            np.asarray(t_ms).ravel().astype(np.int64),
-            *floats,
-        )
-        if len({c.size for c in (rows.shopper, rows.t, *floats)}) != 1:
+        t_raw = np.asarray(t_ms).ravel()
+        # Float times truncate like int(); NaN or infinite ones make the row unusable.
+        t_finite = np.isfinite(t_raw) if t_raw.dtype.kind == "f" else np.ones(t_raw.size, bool)
+        t = np.where(t_finite, t_raw, 0).astype(np.int64)
+        shopper = np.asarray(shopper_ids).ravel().astype(str)
+        if len({c.size for c in (shopper, t, *floats)}) != 1:
             raise ValueError("shopper_ids, t_ms, x, y, heading_deg and accuracy_m differ in length")
-        return rows
+        x, y, heading, accuracy = floats
+        return cls(shopper, t, x, y, heading, accuracy, t_finite)
 
     def __len__(self) -> int:
         return int(self.t.size)
@@ -116,6 +118,7 @@ class _Rows:
             self.y[part],
             self.heading[part],
             self.accuracy[part],
+            self.t_finite[part],
         )
 
 
@@ -140,7 +143,8 @@ def _group(detector: ZoneEventDetector, rows_in: _Rows) -> _Grouping | None:
     s = detector.settings
     with np.errstate(invalid="ignore"):
         usable = (
-            np.isfinite(rows_in.x)
+            rows_in.t_finite
+            & np.isfinite(rows_in.x)
             & np.isfinite(rows_in.y)
             & np.isfinite(rows_in.accuracy)
             & (rows_in.accuracy >= 0)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Real
 
 import numpy as np
 import shapely
@@ -36,12 +37,18 @@ from zones.settings import ZoneSettings
 from zones.state import Look, Presence, ShopperState
 
 
+def _finite(value: object) -> bool:
+    return isinstance(value, Real) and math.isfinite(value)
+
+
 def usable(estimate: Estimate, settings: ZoneSettings) -> bool:
-    """Whether an estimate carries a position the detector can use."""
+    """Whether an estimate carries a position the detector can use (finite numbers, accurate
+    enough); anything else, even a non-number from a faulty tracker, is skipped, not a crash."""
     return (
-        math.isfinite(estimate.x)
-        and math.isfinite(estimate.y)
-        and math.isfinite(estimate.accuracy_m)
+        _finite(estimate.t_ms)
+        and _finite(estimate.x)
+        and _finite(estimate.y)
+        and _finite(estimate.accuracy_m)
         and 0.0 <= estimate.accuracy_m <= settings.max_accuracy_m
     )
 
@@ -166,7 +173,7 @@ class ZoneEventDetector:
         self, shopper_id: str, state: ShopperState, estimate: Estimate, point: shapely.Point
     ) -> list[ZoneEvent]:
         p, s = self.prepared, self.settings
-        if not math.isfinite(estimate.heading_deg) or len(p.view) == 0:
+        if not _finite(estimate.heading_deg) or len(p.view) == 0:
             return []
         t = int(estimate.t_ms)
         events = []

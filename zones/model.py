@@ -98,9 +98,14 @@ class Zone:
             raise ZoneError("zone: id must be a non-empty string")
         if self.kind not in ZONE_KINDS:
             raise ZoneError(f"{what}: kind {self.kind!r} is not one of {', '.join(ZONE_KINDS)}")
+        if not isinstance(self.name, str):
+            raise ZoneError(f"{what}: name must be a string")
         check_polygon(self.polygon, what)
-        object.__setattr__(self, "categories", tuple(str(c) for c in self.categories))
-        object.__setattr__(self, "skus", tuple(str(s) for s in self.skus))
+        for label in ("categories", "skus"):
+            values = getattr(self, label)
+            if isinstance(values, str) or not isinstance(values, tuple | list):
+                raise ZoneError(f"{what}: {label} must be a list of strings, got {values!r}")
+            object.__setattr__(self, label, tuple(str(v) for v in values))
         self._check_facing(what)
 
     def _check_facing(self, what: str) -> None:

@@ -218,3 +218,66 @@ def test_walking_out_of_the_store_ends_the_visit_and_coming_back_starts_a_new_on
     shoppers, t, x, y = zip(*[(s, e.t_ms, e.x, e.y) for s, e in rows], strict=True)
     assert batch.update_batch(shoppers, t, x, y, [0.0] * len(t), [1.0] * len(t)) == events
     assert loop.shoppers == batch.shoppers
+
+
+def test_an_estimate_too_vague_to_tell_the_side_of_the_shelf_does_not_face_it() -> None:
+    rows = _stand(2.0, -1.5, 4, heading=90.0, accuracy=3.5)  # view distance is 3 m
+    assert [e for e in run_loop(ZoneEventDetector([SHELF]), rows) if e.kind == "facing"] == []
+
+
+def test_facing_fires_again_after_the_look_was_broken() -> None:
+    rows = (
+        _stand(2, -1.5, 3, heading=90.0)
+        + _stand(2, -1.5, 3, start_s=3, heading=270.0)
+        + _stand(2, -1.5, 3, start_s=6, heading=90.0)
+    )
+    facing = [e for e in run_loop(ZoneEventDetector([SHELF]), rows) if e.kind == "facing"]
+    assert [e.t_ms - T0 for e in facing] == [2_000, 8_000]
+
+
+def test_dwell_repeats_after_the_last_milestone() -> None:
+    settings = ZoneSettings(dwell_milestones_s=(5.0,), dwell_repeat_s=10.0)
+    events = run_loop(ZoneEventDetector([AISLE], settings), _stand(5, 2, 36, every_ms=1_000))
+    assert [e.dwell_s for e in events if e.kind == "dwell"] == [5.0, 15.0, 25.0, 35.0]
+
+
+def test_a_gap_longer_than_several_milestones_fires_one_dwell() -> None:
+    rows = _stand(5, 2, 2) + _stand(5, 2, 1, start_s=70)
+    events = run_loop(ZoneEventDetector([AISLE]), rows)
+    assert [(e.kind, e.dwell_s) for e in events] == [("enter", 0.0), ("dwell", 70.0)]
+
+
+def test_batch_rejects_columns_of_different_lengths() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        ZoneEventDetector([AISLE]).update_batch(["a", "b"], [T0], [1.0], [1.0], [0.0], [1.0])
+
+
+def test_batch_counts_unusable_and_late_rows_like_the_loop() -> None:
+    shoppers = ["a", "a", "a", "b"]
+    t = [T0 + 1_000, T0, T0 + 2_000, T0]
+    x = [5.0, 5.0, float("nan"), 5.0]
+    accuracy = [1.0, 1.0, 1.0, 40.0]
+    detector = ZoneEventDetector([AISLE])
+    detector.update_batch(shoppers, t, x, [2.0] * 4, [0.0] * 4, accuracy)
+    assert (detector.late_estimates, detector.unusable_estimates) == (1, 2)
+
+
+def test_malformed_estimates_are_skipped_not_a_crash_in_both_forms() -> None:
+    loop, batch = ZoneEventDetector([SHELF]), ZoneEventDetector([SHELF])
+    bad = [
+        Estimate(T0, None, 1.0, 0.0, 1.0),  # type: ignore[arg-type]
+        Estimate(T0, 1.0, 1.0, 0.0, float("inf")),
+        Estimate(float("nan"), 1.0, 1.0, 0.0, 1.0),  # type: ignore[arg-type]
+        Estimate(T0, 2.0, -1.5, None, 1.0),  # type: ignore[arg-type]  no heading: no facing
+    ]
+    assert run_loop(loop, [("ann", e) for e in bad]) == []
+    assert loop.unusable_estimates == 3
+    batch.update_batch(
+        ["ann"] * 3,
+        [T0, T0, float("nan")],
+        [np.nan, 1.0, 1.0],
+        [1.0] * 3,
+        [0.0] * 3,
+        [1.0, np.inf, 1.0],
+    )
+    assert batch.unusable_estimates == 3

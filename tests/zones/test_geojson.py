@@ -18,6 +18,7 @@ from zones import (
     zones_to_geojson,
 )
 from zones.geojson import read_zones_geojson, write_zones_geojson
+from zones.mall import read_mall_floor
 
 from .helpers import box_zone
 
@@ -102,3 +103,17 @@ def test_import_checks_zones_against_the_floor() -> None:
     small = Floor(FloorPlan.rectangle("small", 8.0, 10.0))
     with pytest.raises(ZoneError, match=r"'tv'.* lies outside floor 'small'"):
         zones_from_geojson(zones_to_geojson(_zones()), small)
+
+
+@pytest.mark.ilc
+def test_recorded_mall_shops_load_as_zones_and_round_trip(ilc_floor_dirs: list[Path]) -> None:
+    for floor_dir in ilc_floor_dirs:
+        floor = read_mall_floor(floor_dir)
+        assert len(floor.zones) > 100
+        assert all(z.kind == "area" and z.categories for z in floor.zones)
+        # Grown 2 m into the corridor, each zone still covers its shop.
+        shops = {o.id: o.polygon for o in floor.plan.obstacles}
+        for zone in floor.zones[:50]:
+            shop = shops[zone.id.split("#")[0]]
+            assert zone.polygon.buffer(0.05).covers(shop.intersection(floor.outline))
+        assert zones_from_geojson(zones_to_geojson(floor.zones, floor), floor) == list(floor.zones)

@@ -93,3 +93,9 @@ def test_floor_rejects_duplicate_ids_and_unknown_zones() -> None:
 def test_angle_between_wraps_around_north() -> None:
     assert angle_between_deg(350.0, 10.0) == pytest.approx(20.0)
     assert angle_between_deg(90.0, 270.0) == pytest.approx(180.0)
+
+
+def test_categories_given_as_one_string_are_rejected_not_split_into_letters() -> None:
+    with pytest.raises(ZoneError, match="categories must be a list of strings"):
+        box_zone("a", 0, 0, 1, 1, categories="milk")
+    assert box_zone("a", 0, 0, 1, 1, categories=["milk"]).categories == ("milk",)
