@@ -10,6 +10,9 @@
    ends the exit grace by bisection over the times. Facing runs are found with numpy alone.
 4. Events are sorted by (arrival row, membership before facing, zone, enter before dwell), the
    order the loop emits them in.
+5. With a store outline, one more vectorised ``dwithin`` finds the estimates outside the store;
+   if a visit ends in the batch, the batch is cut after that estimate, the visit closed, and
+   the rest processed as a new batch (visits end rarely, so this costs little).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.geometry.base import BaseGeometry
 
+from zones.batch_rows import Batch, IntArray, Rows, group_rows
 from zones.events import ZoneEvent, ZoneEventKind
 from zones.facing import bearings_to_nearest_deg, heading_gap_deg
 from zones.state import Look, Presence, ShopperState
@@ -30,25 +34,7 @@ from zones.state import Look, Presence, ShopperState
 if TYPE_CHECKING:
     from zones.detector import ZoneEventDetector
 
-IntArray = NDArray[np.int64]
 _MEMBERSHIP, _FACING = 0, 1
-
-
-@dataclass
-class _Batch:
-    """The usable, in-order rows of one batch, grouped by shopper (positions 0..n-1)."""
-
-    names: list[str]  # shopper id per shopper code
-    states: list[ShopperState]  # the detector's state per shopper code
-    code: IntArray  # shopper code per position
-    row: IntArray  # arrival row per position
-    t: IntArray
-    x: NDArray[np.float64]
-    y: NDArray[np.float64]
-    heading: NDArray[np.float64]
-    accuracy: NDArray[np.float64]
-    lo: IntArray  # positions of shopper c are lo[c]..hi[c]-1
-    hi: IntArray
 
 
 class _EventLog:
@@ -67,128 +53,6 @@ class _EventLog:
         return [self.events[i] for i in order]
 
 
-def _segmented_previous_max(code: IntArray, t: IntArray, carried: IntArray) -> IntArray:
-    """Per position, the largest time before it of the same shopper (or the carried last time)."""
-    base = int(min(t.min(), carried.min()))
-    rel = t - base
-    span = int(rel.max()) + 1
-    # Shopper-major keys keep the running maximum from leaking across shoppers.
-    running = np.maximum.accumulate(code * span + rel) - code * span
-    previous = np.empty_like(running)
-    previous[0] = -1
-    previous[1:] = running[:-1]
-    previous[np.r_[True, code[1:] != code[:-1]]] = -1
-    return np.maximum(previous + base, carried[code])
-
-
-@dataclass
-class _Rows:
-    """The batch's input columns, in arrival order."""
-
-    shopper: NDArray[np.str_]
-    t: IntArray
-    x: NDArray[np.float64]
-    y: NDArray[np.float64]
-    heading: NDArray[np.float64]
-    accuracy: NDArray[np.float64]
-    t_finite: NDArray[np.bool_]
-
-    @classmethod
-    def of(cls, shopper_ids: ArrayLike, t_ms: ArrayLike, *xyha: ArrayLike) -> _Rows:
-        floats = [np.asarray(c, dtype=np.float64).ravel() for c in xyha]
-        t_raw = np.asarray(t_ms).ravel()
-        # Float times truncate like int(); NaN or infinite ones make the row unusable.
-        t_finite = np.isfinite(t_raw) if t_raw.dtype.kind == "f" else np.ones(t_raw.size, bool)
-        t = np.where(t_finite, t_raw, 0).astype(np.int64)
-        shopper = np.asarray(shopper_ids).ravel().astype(str)
-        if len({c.size for c in (shopper, t, *floats)}) != 1:
-            raise ValueError("shopper_ids, t_ms, x, y, heading_deg and accuracy_m differ in length")
-        x, y, heading, accuracy = floats
-        return cls(shopper, t, x, y, heading, accuracy, t_finite)
-
-    def __len__(self) -> int:
-        return int(self.t.size)
-
-    def cut(self, start: int, end: int) -> _Rows:
-        part = slice(start, end)
-        return _Rows(
-            self.shopper[part],
-            self.t[part],
-            self.x[part],
-            self.y[part],
-            self.heading[part],
-            self.accuracy[part],
-            self.t_finite[part],
-        )
-
-
-@dataclass
-class _Grouping:
-    """A grouped batch and what committing it changes in the detector."""
-
-    batch: _Batch
-    unusable: int
-    late: int
-    new_shoppers: dict[str, ShopperState]
-
-    def commit(self, detector: ZoneEventDetector) -> _Batch:
-        detector.unusable_estimates += self.unusable
-        detector.late_estimates += self.late
-        detector.shoppers.update(self.new_shoppers)
-        return self.batch
-
-
-def _group(detector: ZoneEventDetector, rows_in: _Rows) -> _Grouping | None:
-    """Usable, in-order rows grouped by shopper; the detector is not touched until ``commit``."""
-    s = detector.settings
-    with np.errstate(invalid="ignore"):
-        usable = (
-            rows_in.t_finite
-            & np.isfinite(rows_in.x)
-            & np.isfinite(rows_in.y)
-            & np.isfinite(rows_in.accuracy)
-            & (rows_in.accuracy >= 0)
-            & (rows_in.accuracy <= s.max_accuracy_m)
-        )
-    rows = np.flatnonzero(usable)
-    unusable = len(rows_in) - rows.size
-    if rows.size == 0:
-        return None
-    names, code = np.unique(rows_in.shopper[rows], return_inverse=True)
-    order = np.lexsort((rows, code))
-    rows, code = rows[order], code[order].astype(np.int64)
-    names_list = [str(n) for n in names]
-    known = [detector.shoppers.get(n) for n in names_list]
-    missing = int(rows_in.t[rows].min())  # a new shopper's first estimate is never late
-    carried = np.fromiter(
-        (missing if st is None else st.last_t_ms for st in known), np.int64, len(known)
-    )
-    t = rows_in.t[rows]
-    keep = t >= _segmented_previous_max(code, t, carried)
-    late = int((~keep).sum())
-    rows, code, t = rows[keep], code[keep], t[keep]
-    bounds = np.searchsorted(code, np.arange(len(names_list) + 1))
-    states, new_shoppers = [], {}
-    for c, (name, state) in enumerate(zip(names_list, known, strict=True)):
-        if state is None:
-            state = new_shoppers[name] = ShopperState(last_t_ms=int(t[bounds[c]]))
-        states.append(state)
-    batch = _Batch(
-        names_list,
-        states,
-        code,
-        rows,
-        t,
-        rows_in.x[rows],
-        rows_in.y[rows],
-        rows_in.heading[rows],
-        rows_in.accuracy[rows],
-        bounds[:-1],
-        bounds[1:],
-    )
-    return _Grouping(batch, unusable, late, new_shoppers)
-
-
 @dataclass
 class _Leaving:
     """Outside-the-store evidence of a batch and when each outside run began."""
@@ -203,7 +67,7 @@ class _Leaving:
         return int(self.run_start_t[self.run_id[position]]) if self.outside[position] else None
 
 
-def _leaving(detector: ZoneEventDetector, outline: BaseGeometry, batch: _Batch) -> _Leaving:
+def _leaving(detector: ZoneEventDetector, outline: BaseGeometry, batch: Batch) -> _Leaving:
     """Which estimates lie outside the store (beyond the exit distance) and who leaves first."""
     s = detector.settings
     radius = np.maximum(s.exit_margin_m, s.exit_accuracy_factor * batch.accuracy)
@@ -224,7 +88,7 @@ def _leaving(detector: ZoneEventDetector, outline: BaseGeometry, batch: _Batch) 
 
 
 def _process(
-    detector: ZoneEventDetector, batch: _Batch, leaving: _Leaving | None
+    detector: ZoneEventDetector, batch: Batch, leaving: _Leaving | None
 ) -> list[ZoneEvent]:
     log = _EventLog()
     _membership(detector, batch, log)
@@ -255,11 +119,11 @@ def detect_batch(
     With a store outline, a visit that ends mid-batch splits the batch after the estimate that
     ended it: the shopper's later rows then start a new visit, as they would one at a time.
     """
-    rows = _Rows.of(shopper_ids, t_ms, x, y, heading_deg, accuracy_m)
+    rows = Rows.of(shopper_ids, t_ms, x, y, heading_deg, accuracy_m)
     outline = detector.outline
     events: list[ZoneEvent] = []
     while len(rows):
-        grouping = _group(detector, rows)
+        grouping = group_rows(detector, rows)
         if grouping is None:
             detector.unusable_estimates += len(rows)
             break
@@ -274,7 +138,7 @@ def detect_batch(
         first = grouping.batch
         end = int(first.row[leaving.first_leave]) + 1
         leaver = first.names[int(first.code[leaving.first_leave])]
-        head = _group(detector, rows.cut(0, end))
+        head = group_rows(detector, rows.cut(0, end))
         assert head is not None  # the leaving estimate itself is usable
         batch = head.commit(detector)
         events += _process(detector, batch, _leaving(detector, outline, batch))
@@ -290,7 +154,7 @@ class _Track:
     """Replays one (shopper, zone) membership machine over runs of equal evidence."""
 
     def __init__(
-        self, detector: ZoneEventDetector, batch: _Batch, times: list[int], code: int, zone: int
+        self, detector: ZoneEventDetector, batch: Batch, times: list[int], code: int, zone: int
     ) -> None:
         self.s = detector.settings
         self.zone_id = detector.prepared.zone_ids[zone]
@@ -346,7 +210,7 @@ class _Track:
             first = q + 1
 
 
-def _membership(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> None:
+def _membership(detector: ZoneEventDetector, batch: Batch, log: _EventLog) -> None:
     s, p = detector.settings, detector.prepared
     n_zones = max(len(p.zones), 1)
     radius = np.maximum(s.exit_margin_m, s.exit_accuracy_factor * batch.accuracy)
@@ -395,7 +259,7 @@ def _membership(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> N
             track.far(cursor, end - 1, log)
 
 
-def _facing(detector: ZoneEventDetector, batch: _Batch, log: _EventLog) -> None:
+def _facing(detector: ZoneEventDetector, batch: Batch, log: _EventLog) -> None:
     s, p = detector.settings, detector.prepared
     if len(p.view) == 0:
         return

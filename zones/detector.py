@@ -10,10 +10,14 @@ Per (shopper, zone) the detector is a two-state machine with hysteresis in space
   for ``exit_grace_ms`` (the exit is stamped with the first out estimate).
 - while inside, near estimates fire each dwell milestone once.
 
-Estimates older than the shopper's last one are ignored (counted in ``late_estimates``), so a late
-or out-of-order estimate can never reopen a closed stay. Both forms — ``update`` one estimate at a
-time and ``update_batch`` over arrays — produce the same events in the same order; the batch form
-does the geometry in one shapely call and walks runs of equal evidence, not single estimates.
+Facing fires when a shopper stands in a zone's view area looking toward it long enough. A visit
+ends (exits, then ``visit_end``) when the shopper leaves the store outline, on ``end_visit`` or on
+``expire``. Estimates older than the shopper's last one are ignored (counted in
+``late_estimates``), so a late or out-of-order estimate can never reopen a closed stay.
+
+Both forms — ``update`` one estimate at a time and ``update_batch`` over arrays — produce the same
+events in the same order; the batch form does the geometry in vectorised shapely calls and walks
+runs of equal evidence, not single estimates.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zones.plot import demo_store, demo_walk, events_with_places, save_floor_picture
+from zones.demo import demo_store, demo_walk
+from zones.plot import events_with_places, save_floor_picture
 
 
 def test_demo_walk_fires_every_kind_of_event_and_renders(tmp_path: Path) -> None:
