@@ -35,7 +35,7 @@ from positioning.estimate import Estimate
 from zones.batch import detect_batch
 from zones.events import ZoneEvent
 from zones.facing import bearings_to_nearest_deg, heading_gap_deg
-from zones.model import Floor, Zone
+from zones.model import Floor, Zone, ZoneError
 from zones.prepared import PreparedZones
 from zones.settings import ZoneSettings
 from zones.state import Look, Presence, ShopperState
@@ -91,6 +91,13 @@ class ZoneEventDetector:
     @property
     def zones(self) -> tuple[Zone, ...]:
         return self.prepared.zones
+
+    def zone(self, zone_id: str) -> Zone:
+        """The zone an event names (its kind and categories are what trigger rules read)."""
+        j = self.prepared.index_of.get(zone_id)
+        if j is None:
+            raise ZoneError(f"zone {zone_id!r}: not watched by this detector")
+        return self.prepared.zones[j]
 
     # ---- one estimate at a time -------------------------------------------------------------
 

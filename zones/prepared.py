@@ -31,6 +31,7 @@ class PreparedZones:
         if len(set(ids)) != len(ids):
             raise ZoneError("zone ids must be unique among the zones a detector watches")
         self.zone_ids = ids
+        self.index_of = {zone_id: j for j, zone_id in enumerate(ids)}
         self.near = PolygonIndex([z.polygon for z in self.zones])
         inner = [z.polygon.buffer(-settings.enter_margin_m) for z in self.zones]
         for zone, shrunk in zip(self.zones, inner, strict=True):

@@ -281,3 +281,11 @@ def test_malformed_estimates_are_skipped_not_a_crash_in_both_forms() -> None:
         [1.0, np.inf, 1.0],
     )
     assert batch.unusable_estimates == 3
+
+
+def test_events_name_zones_the_detector_can_describe() -> None:
+    detector = ZoneEventDetector([AISLE, SHELF])
+    event = run_loop(detector, _stand(5, 2, 2))[0]
+    assert detector.zone(str(event.zone_id)).kind == "shelf"
+    with pytest.raises(ZoneError, match="not watched"):
+        detector.zone("nowhere")
