@@ -289,3 +289,15 @@ def test_events_name_zones_the_detector_can_describe() -> None:
     assert detector.zone(str(event.zone_id)).kind == "shelf"
     with pytest.raises(ZoneError, match="not watched"):
         detector.zone("nowhere")
+
+
+def test_a_store_without_zones_still_ends_visits_of_shoppers_who_leave() -> None:
+    detector = ZoneEventDetector(
+        [], ZoneSettings(leave_grace_ms=5_000), box_zone("s", 0, 0, 10, 10).polygon
+    )
+    assert (
+        detector.update_batch(["a", "b"], [T0, T0], [1.0, 50.0], [1.0, 1.0], [0.0] * 2, [1.0] * 2)
+        == []
+    )
+    events = detector.update_batch(["b"], [T0 + 6_000], [50.0], [1.0], [0.0], [1.0])
+    assert events == [ZoneEvent("visit_end", "b", None, T0, 0.0)]
