@@ -86,7 +86,14 @@ def make_catalogue(categories: list[str], rng: np.random.Generator) -> list[Prod
     for c, category in enumerate(categories):
         for k in range(PRODUCTS_PER_CATEGORY):
             price = float(np.round(np.exp(rng.normal(1.1, 0.6)), 2)) + 0.09
-            products.append(Product(f"SKU{c + 1:03d}{k + 1:02d}", f"{category} item {k + 1}", category, round(price, 2)))
+            products.append(
+                Product(
+                    f"SKU{c + 1:03d}{k + 1:02d}",
+                    f"{category} item {k + 1}",
+                    category,
+                    round(price, 2),
+                )
+            )
     return products
 
 
@@ -152,16 +159,26 @@ def write_customer_base(base: CustomerBase, out_dir: Path | str) -> list[Path]:
     """Write ``products.csv``, ``customers.csv`` and ``purchases.csv`` into ``out_dir``."""
     out_dir = Path(out_dir)
     tables: list[tuple[str, list[str], list[list[object]]]] = [
-        ("products.csv", ["sku", "name", "category", "price"], [[p.sku, p.name, p.category, f"{p.price:.2f}"] for p in base.products]),
+        (
+            "products.csv",
+            ["sku", "name", "category", "price"],
+            [[p.sku, p.name, p.category, f"{p.price:.2f}"] for p in base.products],
+        ),
         (
             "customers.csv",
             ["customer_id", "gender", "age", "tier", "consents"],
-            [[c.customer_id, c.gender, c.age, c.tier, ";".join(c.consents)] for c in base.customers],
+            [
+                [c.customer_id, c.gender, c.age, c.tier, ";".join(c.consents)]
+                for c in base.customers
+            ],
         ),
         (
             "purchases.csv",
             ["basket_id", "customer_id", "t_ms", "sku", "quantity", "price"],
-            [[p.basket_id, p.customer_id, p.t_ms, p.sku, p.quantity, f"{p.price:.2f}"] for p in base.purchases],
+            [
+                [p.basket_id, p.customer_id, p.t_ms, p.sku, p.quantity, f"{p.price:.2f}"]
+                for p in base.purchases
+            ],
         ),
     ]
     paths = []

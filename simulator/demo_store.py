@@ -17,7 +17,7 @@ import re
 import numpy as np
 import shapely
 
-from positioning.floorplan import Obstacle
+from positioning.floorplan import FloorPlan, Obstacle
 from simulator.radio_plan import beacon_grid, wifi_grid
 from simulator.store import Entrance, Screen, Store, StoreZone
 
@@ -79,12 +79,19 @@ Box = tuple[float, float, float, float]
 # (shelf id, shelf footprint, browsing strip in front of it, direction a browser looks in)
 Face = tuple[str, Box, Box, float]
 
-CHILLED_FROZEN = ("dairy", "cheese", "meat", "fish", "frozen food", "ice cream", "ready meals", "eggs")
+CHILLED_FROZEN = (
+    "dairy",
+    "cheese",
+    "meat",
+    "fish",
+    "frozen food",
+    "ice cream",
+    "ready meals",
+    "eggs",
+)
 
 
-def _face_obstacle(
-    shelf_id: str, box: Box, category: str
-) -> Obstacle:
+def _face_obstacle(shelf_id: str, box: Box, category: str) -> Obstacle:
     return Obstacle(
         id=shelf_id,
         name=f"{category} shelf",
@@ -93,9 +100,7 @@ def _face_obstacle(
     )
 
 
-def _shelf_zone(
-    shelf_id: str, zone_box: Box, facing_deg: float, category: str
-) -> StoreZone:
+def _shelf_zone(shelf_id: str, zone_box: Box, facing_deg: float, category: str) -> StoreZone:
     return StoreZone(
         id=f"zone-{shelf_id}",
         name=f"{category} ({shelf_id})",
@@ -128,10 +133,19 @@ def _wall_faces() -> list[Face]:
     faces = []
     for i, (ya, yb) in enumerate(((11.0, 19.0), (19.0, 27.0)), start=1):
         faces.append((f"W{i}", (0.0, ya, w, yb), (w, ya, w + d, yb), 180.0))
-        faces.append((f"E{i}", (WIDTH_M - w, ya, WIDTH_M, yb), (WIDTH_M - w - d, ya, WIDTH_M - w, yb), 0.0))
+        faces.append(
+            (f"E{i}", (WIDTH_M - w, ya, WIDTH_M, yb), (WIDTH_M - w - d, ya, WIDTH_M - w, yb), 0.0)
+        )
     for i in range(5):
         xa = 4.0 + 8.0 * i
-        faces.append((f"N{i + 1}", (xa, HEIGHT_M - w, xa + 8.0, HEIGHT_M), (xa, HEIGHT_M - w - d, xa + 8.0, HEIGHT_M - w), 90.0))
+        faces.append(
+            (
+                f"N{i + 1}",
+                (xa, HEIGHT_M - w, xa + 8.0, HEIGHT_M),
+                (xa, HEIGHT_M - w - d, xa + 8.0, HEIGHT_M - w),
+                90.0,
+            )
+        )
     return faces
 
 
@@ -141,7 +155,7 @@ def _gondola_number(shelf_id: str) -> int | None:
 
 
 def _assign_categories(faces: list[Face], rng: np.random.Generator) -> list[str]:
-    """Fresh food on the west wall and first aisles, chilled and frozen east/north, ambient between."""
+    """Fresh food west and in aisles 1–2, chilled and frozen east and north, ambient between."""
     gondolas = [_gondola_number(f[0]) for f in faces]
     west = [i for i, f in enumerate(faces) if f[0][0] == "W" or gondolas[i] in (1, 2)]
     cold = [i for i, f in enumerate(faces) if f[0][0] in "EN" or gondolas[i] == GONDOLA_COUNT]
@@ -158,7 +172,12 @@ def _checkouts() -> tuple[list[Obstacle], list[StoreZone]]:
     counters, zones = [], []
     for i, x in enumerate((27.0, 30.5, 34.0, 37.5), start=1):
         counters.append(
-            Obstacle(f"checkout-{i}", f"checkout {i}", shapely.box(x, 3.5, x + 0.9, 6.5), {"kind": "checkout"})
+            Obstacle(
+                f"checkout-{i}",
+                f"checkout {i}",
+                shapely.box(x, 3.5, x + 0.9, 6.5),
+                {"kind": "checkout"},
+            )
         )
         # The lane beside the counter; the cashier's belt is to the lane's west.
         zones.append(
@@ -183,7 +202,9 @@ def _screens(
     screens: list[Screen] = []
     zones: list[StoreZone] = []
 
-    def add(name: str, x: float, y: float, display_deg: float, categories_: tuple[str, ...]) -> None:
+    def add(
+        name: str, x: float, y: float, display_deg: float, categories_: tuple[str, ...]
+    ) -> None:
         sid = f"screen-{len(screens) + 1}"
         # The viewers stand in front of the display, so the zone is offset along the display
         # direction and a viewer faces the opposite way.
@@ -224,14 +245,21 @@ def demo_store(seed: int = 0, *, name: str = "demo-supermarket", with_wifi: bool
     for a in range(GONDOLA_COUNT + 1):
         x0 = FIRST_GONDOLA_X - AISLE_WIDTH_M + a * (GONDOLA_DEPTH_M + AISLE_WIDTH_M)
         zones.append(
-            StoreZone(f"aisle-{a + 1}", f"aisle {a + 1}", "area", shapely.box(max(x0, WALL_SHELF_DEPTH_M), GONDOLA_Y[0], x0 + AISLE_WIDTH_M, GONDOLA_Y[1]))
+            StoreZone(
+                f"aisle-{a + 1}",
+                f"aisle {a + 1}",
+                "area",
+                shapely.box(
+                    max(x0, WALL_SHELF_DEPTH_M), GONDOLA_Y[0], x0 + AISLE_WIDTH_M, GONDOLA_Y[1]
+                ),
+            )
         )
     zones.append(StoreZone("entrance", "entrance", "entrance", shapely.box(1.0, 0.0, 7.0, 3.0)))
     zones.append(StoreZone("exit", "exit", "entrance", shapely.box(41.0, 0.0, 47.0, 3.0)))
     screens, screen_zones = _screens(rng, faces, categories)
     zones += screen_zones
     outline = shapely.box(0.0, 0.0, WIDTH_M, HEIGHT_M)
-    walkable = outline.difference(shapely.union_all([o.polygon for o in obstacles]))
+    walkable = FloorPlan(name, WIDTH_M, HEIGHT_M, outline, tuple(obstacles)).walkable
     beacons = beacon_grid(walkable, BEACON_AREA_M2, rng, major=1)
     wifi = wifi_grid(walkable, WIFI_AREA_M2, rng) if with_wifi else []
     return Store(

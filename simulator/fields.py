@@ -27,7 +27,12 @@ class RandomFields:
 
     @classmethod
     def make(
-        cls, count: int, sigma: float, length_m: float, rng: np.random.Generator, features: int = FEATURES
+        cls,
+        count: int,
+        sigma: float,
+        length_m: float,
+        rng: np.random.Generator,
+        features: int = FEATURES,
     ) -> RandomFields:
         omega = rng.normal(0.0, 1.0 / length_m, size=(count, features, 2))
         phase = rng.uniform(0.0, 2 * np.pi, size=(count, features))
@@ -44,7 +49,10 @@ class RandomFields:
     def all_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Every field at every point: shape (count, n)."""
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        arg = self.omega[:, :, 0, None] * x[None, None, :] + self.omega[:, :, 1, None] * y[None, None, :]
+        arg = (
+            self.omega[:, :, 0, None] * x[None, None, :]
+            + self.omega[:, :, 1, None] * y[None, None, :]
+        )
         arg += self.phase[:, :, None]
         scale = self.sigma * np.sqrt(2.0 / self.omega.shape[1])
         return scale * np.cos(arg).sum(axis=1)

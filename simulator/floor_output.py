@@ -44,14 +44,20 @@ def draw_floor_image(store: Store, path: Path | str) -> Path:
     ax.set_axis_off()
     ax.set_facecolor("white")
     for ring in _patches(store.outline):
-        ax.add_patch(PolygonPatch(ring, closed=True, facecolor="#f4f4f0", edgecolor="#333333", lw=1.5))
+        ax.add_patch(
+            PolygonPatch(ring, closed=True, facecolor="#f4f4f0", edgecolor="#333333", lw=1.5)
+        )
     for zone in store.zones:
         if zone.kind != "area":
             colour = ZONE_COLOURS.get(zone.kind, "#cccccc")
-            ax.add_patch(PolygonPatch(list(zone.polygon.exterior.coords), facecolor=colour, alpha=0.3, lw=0))
+            ax.add_patch(
+                PolygonPatch(list(zone.polygon.exterior.coords), facecolor=colour, alpha=0.3, lw=0)
+            )
     for obstacle in store.obstacles:
         for ring in _patches(obstacle.polygon):
-            ax.add_patch(PolygonPatch(ring, closed=True, facecolor="#8c8c8c", edgecolor="#555555", lw=0.5))
+            ax.add_patch(
+                PolygonPatch(ring, closed=True, facecolor="#8c8c8c", edgecolor="#555555", lw=0.5)
+            )
     for screen in store.screens:
         ax.plot(screen.x, screen.y, marker="s", color=ZONE_COLOURS["screen"], markersize=4)
     path = Path(path)
@@ -76,7 +82,9 @@ def zones_geojson(store: Store) -> dict[str, object]:
         )
         for z in store.zones
     )
-    plan = FloorPlan(store.name, store.width_m, store.height_m, _spanning_outline(store), as_features)
+    plan = FloorPlan(
+        store.name, store.width_m, store.height_m, _spanning_outline(store), as_features
+    )
     return floor_to_geojson(plan)
 
 

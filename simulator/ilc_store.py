@@ -32,7 +32,9 @@ SHOP_FRONT_REACH_M = 4.0
 CORRIDOR_MARGIN_M = 0.8
 
 
-def ilc_store(floor_dir: Path | str, seed: int = 0, beacon_area_m2: float = ILC_BEACON_AREA_M2) -> Store:
+def ilc_store(
+    floor_dir: Path | str, seed: int = 0, beacon_area_m2: float = ILC_BEACON_AREA_M2
+) -> Store:
     """Load ``<site>/<floor>`` into a store with gridded beacons and shop-front zones."""
     floor_dir = Path(floor_dir)
     plan = read_floor(floor_dir)
@@ -50,14 +52,26 @@ def ilc_store(floor_dir: Path | str, seed: int = 0, beacon_area_m2: float = ILC_
         face = nearest_points(shop.polygon, spot)[0]
         facing = math.degrees(math.atan2(face.y - spot.y, face.x - spot.x))
         half = SHOP_FRONT_SIZE_M / 2
-        square = shapely.box(spot.x - half, spot.y - half, spot.x + half, spot.y + half).intersection(walkable)
+        square = shapely.box(
+            spot.x - half, spot.y - half, spot.x + half, spot.y + half
+        ).intersection(walkable)
         if not isinstance(square, shapely.Polygon) or square.area < 1.0:
             continue
         zones.append(
-            StoreZone(f"shop-{i}", f"front of {shop.name}", "area", square, facing_deg=round(facing, 1), view_distance_m=SHOP_FRONT_SIZE_M + 1.0)
+            StoreZone(
+                f"shop-{i}",
+                f"front of {shop.name}",
+                "area",
+                square,
+                facing_deg=round(facing, 1),
+                view_distance_m=SHOP_FRONT_SIZE_M + 1.0,
+            )
         )
     entrances = []
-    for name, (x, y) in (("south", (plan.width_m / 2, 0.0)), ("north", (plan.width_m / 2, plan.height_m))):
+    for name, (x, y) in (
+        ("south", (plan.width_m / 2, 0.0)),
+        ("north", (plan.width_m / 2, plan.height_m)),
+    ):
         door = nearest_points(corridor, shapely.Point(x, y))[0]
         entrances.append(Entrance(name, f"{name} door", float(door.x), float(door.y)))
     site = floor_dir.parent.name

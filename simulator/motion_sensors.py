@@ -1,4 +1,4 @@
-"""Accelerometer, gyroscope, magnetometer and rotation vector from the true motion, in Android's frame.
+"""Accelerometer, gyroscope, magnetometer and rotation vector from true motion, in Android's frame.
 
 The phone is held flat in front of the body, screen up, its top pointing where the shopper
 walks: device x to the right, y forward, z up out of the screen. Its attitude is
@@ -42,8 +42,9 @@ HAND_JITTER_MPS2, HAND_JITTER_TAU_S = 0.08, 0.2
 ACCEL_NOISE_MPS2 = 0.03
 GYRO_NOISE_RADPS = 0.004
 MAG_NOISE_UT = 0.4
-# Gyro bias random walk after Android's calibration: ~0.0005 rad/s per √s.
-GYRO_BIAS_WALK_RADPS = 5e-4
+# Gyro bias random walk after Android's calibration: 0.0001 rad/s per √s (~0.1 °/s after
+# 5 minutes, the bias instability of consumer MEMS gyros).
+GYRO_BIAS_WALK_RADPS = 1e-4
 # The rotation vector fuses the magnetometer: its heading error follows the local magnetic
 # anomaly, low-passed by the gyro (fusion time constant ~5 s), plus a slow residual wander.
 FUSION_TAU_S = 5.0
@@ -63,13 +64,18 @@ class ImuErrors:
     hand_pitch_deg: float
 
 
+def _triple(rng: np.random.Generator, sigma: float) -> tuple[float, float, float]:
+    x, y, z = rng.normal(0.0, sigma, 3).tolist()
+    return (x, y, z)
+
+
 def make_imu_errors(rng: np.random.Generator) -> ImuErrors:
-    """Residual errors after Android's own calibration: accel 0.05 m/s², gyro 0.003 rad/s,
-    magnetometer hard iron 2 µT per axis (σ)."""
+    """Residual errors after Android's own calibration: accel 0.05 m/s², gyro 0.001 rad/s
+    (~0.06 °/s), magnetometer hard iron 2 µT per axis (σ)."""
     return ImuErrors(
-        tuple(rng.normal(0.0, 0.05, 3).tolist()),  # type: ignore[arg-type]
-        tuple(rng.normal(0.0, 0.003, 3).tolist()),  # type: ignore[arg-type]
-        tuple(rng.normal(0.0, 2.0, 3).tolist()),  # type: ignore[arg-type]
+        _triple(rng, 0.05),
+        _triple(rng, 0.001),
+        _triple(rng, 2.0),
         float(rng.normal(HAND_PITCH_MEAN_DEG, HAND_PITCH_SPREAD_DEG)),
     )
 
@@ -86,7 +92,9 @@ def _ou(state: float, sigma: float, tau_s: float, n: int, rng: np.random.Generat
     return out
 
 
-def device_attitude(heading_deg: np.ndarray, pitch_deg: np.ndarray, roll_deg: np.ndarray) -> Rotation:
+def device_attitude(
+    heading_deg: np.ndarray, pitch_deg: np.ndarray, roll_deg: np.ndarray
+) -> Rotation:
     """Device → ENU rotation for a phone whose top points along map ``heading_deg``."""
     return Rotation.from_euler(
         "ZXY", np.column_stack([np.asarray(heading_deg) - 90.0, pitch_deg, roll_deg]), degrees=True
@@ -113,11 +121,17 @@ class MotionSensors:
         # Bob and sway scale with the step impacts, which fade in and out with speed.
         stepping = window.step_accel_mps2 / window.gait.step_accel_mps2
         u = np.pi * window.step_phase
-        pitch = self.errors.hand_pitch_deg + pitch_tremor + stepping * STEP_BOB_PITCH_DEG * np.sin(2 * u)
+        pitch = (
+            self.errors.hand_pitch_deg
+            + pitch_tremor
+            + stepping * STEP_BOB_PITCH_DEG * np.sin(2 * u)
+        )
         roll = roll_tremor + stepping * STEP_SWAY_ROLL_DEG * np.sin(u)
         return pitch, roll
 
-    def _body_accel_enu(self, window: Trajectory, speed_prev: float, heading_prev: float) -> np.ndarray:
+    def _body_accel_enu(
+        self, window: Trajectory, speed_prev: float, heading_prev: float
+    ) -> np.ndarray:
         dt = 1.0 / SAMPLE_HZ
         amp = window.step_accel_mps2
         u = 2 * np.pi * (window.step_phase - 0.5)  # heel strikes at phase k + 0.5
@@ -131,7 +145,10 @@ class MotionSensors:
         accel = forward * surge[:, None] + right * lateral[:, None]
         accel[:, 2] += vertical
         jitter = np.column_stack(
-            [_ou(self.jitter[i], HAND_JITTER_MPS2, HAND_JITTER_TAU_S, len(h), self.rng) for i in range(3)]
+            [
+                _ou(self.jitter[i], HAND_JITTER_MPS2, HAND_JITTER_TAU_S, len(h), self.rng)
+                for i in range(3)
+            ]
         )
         self.jitter = jitter[-1]
         return accel + jitter
@@ -157,12 +174,14 @@ class MotionSensors:
         return -fused + wander + ROTATION_NOISE_DEG * self.rng.standard_normal(len(skew))
 
     def sense(self, window: Trajectory) -> list[WalkRow]:
-        """Sensor rows for every sample of ``window`` (four rows per sample, the recordings' order)."""
+        """Sensor rows for every sample of ``window`` (four per sample, recordings' order)."""
         n = len(window.t_ms)
         if n == 0:
             return []
         speed_prev, heading_prev, attitude_prev = self.previous or (
-            float(window.speed_mps[0]), float(window.heading_deg[0]), None,
+            float(window.speed_mps[0]),
+            float(window.heading_deg[0]),
+            None,
         )
         pitch, roll = self._hand(window)
         attitude = device_attitude(window.heading_deg, pitch, roll)
@@ -175,16 +194,25 @@ class MotionSensors:
         # Gyroscope: body rate over each sample interval, ω = log(Rₖ₋₁ᵀ Rₖ) / dt.
         before = Rotation.concatenate([attitude_prev or attitude[0], attitude[:-1]])
         rate = (before.inv() * attitude).as_rotvec() * SAMPLE_HZ
-        drift = np.cumsum(GYRO_BIAS_WALK_RADPS / math.sqrt(SAMPLE_HZ) * self.rng.standard_normal((n, 3)), axis=0)
+        drift = np.cumsum(
+            GYRO_BIAS_WALK_RADPS / math.sqrt(SAMPLE_HZ) * self.rng.standard_normal((n, 3)), axis=0
+        )
         drift += self.gyro_drift
         self.gyro_drift = drift[-1]
-        gyro = rate + np.array(e.gyro_bias_radps) + drift + GYRO_NOISE_RADPS * self.rng.standard_normal((n, 3))
+        gyro = (
+            rate
+            + np.array(e.gyro_bias_radps)
+            + drift
+            + GYRO_NOISE_RADPS * self.rng.standard_normal((n, 3))
+        )
         # Magnetometer: (Earth + anomaly at this spot) into the device frame, plus hard iron.
         anomaly = self.anomaly.all_at(window.x, window.y).T
         mag = attitude.apply(EARTH_FIELD_ENU_UT + anomaly, inverse=True) + np.array(e.mag_offset_ut)
         mag += MAG_NOISE_UT * self.rng.standard_normal((n, 3))
         # Rotation vector: the fused attitude, off in heading by the fusion's error.
-        error = Rotation.from_euler("z", self._rotation_error_deg(window, anomaly)[:, None], degrees=True)
+        error = Rotation.from_euler(
+            "z", self._rotation_error_deg(window, anomaly)[:, None], degrees=True
+        )
         quat = (error * attitude).as_quat()  # (x, y, z, w)
         quat *= np.where(quat[:, 3:4] < 0, -1.0, 1.0)
         self.previous = (float(window.speed_mps[-1]), float(window.heading_deg[-1]), attitude[-1])

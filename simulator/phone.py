@@ -78,12 +78,18 @@ class SimulatedPhone:
 
     def sense(self, window: Trajectory, t1_ms: int) -> list[WalkRow]:
         """Every row the phone produces in the interval ending at ``t1_ms``, in time order."""
-        rows = self.motion.sense(window) + self.ble.sense(window, t1_ms) + self.wifi.sense(window, t1_ms)
+        rows = (
+            self.motion.sense(window)
+            + self.ble.sense(window, t1_ms)
+            + self.wifi.sense(window, t1_ms)
+        )
         rows.sort(key=lambda row: row.t_ms)  # stable: same-time rows keep sensor order
         return rows
 
 
-def waypoint_rows(trajectory: Trajectory, t0_ms: int, t1_ms: int, interval_ms: int) -> list[WalkRow]:
+def waypoint_rows(
+    trajectory: Trajectory, t0_ms: int, t1_ms: int, interval_ms: int
+) -> list[WalkRow]:
     """Ground-truth rows on the ``interval_ms`` grid from the start, within ``[t0, t1)``."""
     start = trajectory.start_ms
     first = start + -(-(t0_ms - start) // interval_ms) * interval_ms
@@ -91,7 +97,9 @@ def waypoint_rows(trajectory: Trajectory, t0_ms: int, t1_ms: int, interval_ms: i
     if t0_ms <= trajectory.end_ms < t1_ms and trajectory.end_ms not in times:
         times.append(trajectory.end_ms)
     x, y, _ = trajectory.pose_at(np.array(times, dtype=float))
-    return [WalkRow(t, WAYPOINT, (float(px), float(py))) for t, px, py in zip(times, x, y, strict=True)]
+    return [
+        WalkRow(t, WAYPOINT, (float(px), float(py))) for t, px, py in zip(times, x, y, strict=True)
+    ]
 
 
 def walk_rows(

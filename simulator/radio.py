@@ -70,12 +70,20 @@ class RadioEnvironment:
         rng = np.random.default_rng([seed, 0x4AD10])
         beacons, aps = store.beacons, store.wifi
         return cls(
-            beacon_xyz=np.array([[b.x, b.y, b.height_m] for b in beacons], dtype=float).reshape(-1, 3),
+            beacon_xyz=np.array([[b.x, b.y, b.height_m] for b in beacons], dtype=float).reshape(
+                -1, 3
+            ),
             beacon_tx_dbm=np.array([b.tx_power_dbm for b in beacons], dtype=float),
-            beacon_shadowing=RandomFields.make(len(beacons), BLE_SHADOWING_DB, BLE_SHADOWING_LENGTH_M, rng),
-            ap_xyz=np.array([[a.x, a.y, WIFI_AP_HEIGHT_M] for a in aps], dtype=float).reshape(-1, 3),
+            beacon_shadowing=RandomFields.make(
+                len(beacons), BLE_SHADOWING_DB, BLE_SHADOWING_LENGTH_M, rng
+            ),
+            ap_xyz=np.array([[a.x, a.y, WIFI_AP_HEIGHT_M] for a in aps], dtype=float).reshape(
+                -1, 3
+            ),
             ap_power_dbm=np.array([a.power_1m_dbm for a in aps], dtype=float),
-            ap_shadowing=RandomFields.make(len(aps), WIFI_SHADOWING_DB, WIFI_SHADOWING_LENGTH_M, rng),
+            ap_shadowing=RandomFields.make(
+                len(aps), WIFI_SHADOWING_DB, WIFI_SHADOWING_LENGTH_M, rng
+            ),
             magnetic_anomaly=RandomFields.make(3, MAG_ANOMALY_UT, MAG_ANOMALY_LENGTH_M, rng),
         )
 
@@ -84,14 +92,26 @@ class RadioEnvironment:
     ) -> np.ndarray:
         """Mean RSSI (before fading and phone offset) of ``beacon[i]`` heard at pose i."""
         return _mean_rssi(
-            self.beacon_xyz[beacon], self.beacon_tx_dbm[beacon], BLE_PATH_LOSS_EXPONENT,
-            self.beacon_shadowing.at(beacon, x, y), x, y, heading_deg,
+            self.beacon_xyz[beacon],
+            self.beacon_tx_dbm[beacon],
+            BLE_PATH_LOSS_EXPONENT,
+            self.beacon_shadowing.at(beacon, x, y),
+            x,
+            y,
+            heading_deg,
         )
 
-    def ap_mean_rssi(self, ap: np.ndarray, x: np.ndarray, y: np.ndarray, heading_deg: np.ndarray) -> np.ndarray:
+    def ap_mean_rssi(
+        self, ap: np.ndarray, x: np.ndarray, y: np.ndarray, heading_deg: np.ndarray
+    ) -> np.ndarray:
         return _mean_rssi(
-            self.ap_xyz[ap], self.ap_power_dbm[ap], WIFI_PATH_LOSS_EXPONENT,
-            self.ap_shadowing.at(ap, x, y), x, y, heading_deg,
+            self.ap_xyz[ap],
+            self.ap_power_dbm[ap],
+            WIFI_PATH_LOSS_EXPONENT,
+            self.ap_shadowing.at(ap, x, y),
+            x,
+            y,
+            heading_deg,
         )
 
 
@@ -125,4 +145,6 @@ def altbeacon_distance_m(rssi_dbm: np.ndarray, tx_power_dbm: np.ndarray) -> np.n
 
 def detection_probability(rssi_dbm: np.ndarray) -> np.ndarray:
     """Chance a packet at this RSSI is decoded: a logistic edge at the sensitivity."""
-    return 1.0 / (1.0 + np.exp(-(np.asarray(rssi_dbm) - BLE_SENSITIVITY_DBM) / BLE_SENSITIVITY_WIDTH_DB))
+    return 1.0 / (
+        1.0 + np.exp(-(np.asarray(rssi_dbm) - BLE_SENSITIVITY_DBM) / BLE_SENSITIVITY_WIDTH_DB)
+    )

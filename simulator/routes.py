@@ -48,7 +48,10 @@ class RouteGrid:
 
     @classmethod
     def build(
-        cls, walkable: Polygon | MultiPolygon, clearance_m: float = CLEARANCE_M, cell_m: float = CELL_M
+        cls,
+        walkable: Polygon | MultiPolygon,
+        clearance_m: float = CLEARANCE_M,
+        cell_m: float = CELL_M,
     ) -> RouteGrid:
         """Grid over ``walkable`` shrunk by ``clearance_m``, keeping its largest connected part."""
         clear = walkable.buffer(-clearance_m)
@@ -58,7 +61,7 @@ class RouteGrid:
         xs = np.arange(min_x + cell_m / 2, max_x, cell_m)
         ys = np.arange(min_y + cell_m / 2, max_y, cell_m)
         gx, gy = np.meshgrid(xs, ys)
-        free = shapely.contains_xy(clear, gx, gy)
+        free = np.asarray(shapely.contains_xy(clear, gx, gy), dtype=bool)
         rows, cols = free.shape
         index = np.full(free.shape, -1, dtype=np.int64)
         index[free] = np.arange(int(free.sum()))
@@ -80,7 +83,7 @@ class RouteGrid:
         return int(np.argmin(d2))
 
     def clear_point(self, x: float, y: float) -> tuple[float, float]:
-        """(x, y) if it is in the cleared area and reachable, else the nearest reachable cell centre."""
+        """(x, y) if in the cleared area and reachable, else the nearest reachable cell centre."""
         node = self.snap(x, y)
         cx, cy = self.cell_xy[node]
         if self.clear_area.covers(Point(x, y)) and np.hypot(cx - x, cy - y) < 2 * self.cell_m:
@@ -107,7 +110,10 @@ class RouteGrid:
         return self._pull_string(corners)
 
     def _pull_string(self, corners: np.ndarray) -> np.ndarray:
-        """Drop corners a straight line can skip; lines must stay in the (slightly grown) clear area."""
+        """Drop corners a straight line can skip, staying inside the (slightly grown) clear area.
+
+        Corners are grid cell centres, so a route may run up to a cell wide of the taut string.
+        """
         area = self.clear_area.buffer(LINE_SLACK_M)
         shapely.prepare(area)
         kept = [0]
@@ -116,9 +122,11 @@ class RouteGrid:
         while i < n - 1:
             later = np.arange(i + 1, n)
             lines = shapely.linestrings(
-                np.stack([np.repeat(corners[i : i + 1], later.size, axis=0), corners[later]], axis=1)
+                np.stack(
+                    [np.repeat(corners[i : i + 1], later.size, axis=0), corners[later]], axis=1
+                )
             )
-            visible = shapely.covers(area, lines)
+            visible = np.asarray(shapely.covers(area, lines), dtype=bool)
             visible[0] = True  # the neighbouring corner is always reachable along the grid
             i = int(later[np.flatnonzero(visible)[-1]])
             kept.append(i)
@@ -149,7 +157,10 @@ def _grid_graph(free: np.ndarray, index: np.ndarray, cell_m: float) -> csr_matri
     rows = np.concatenate(rows_all)
     cols = np.concatenate(cols_all)
     w = np.concatenate(weights)
-    return csr_matrix((np.concatenate([w, w]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))), shape=(n, n))
+    return csr_matrix(
+        (np.concatenate([w, w]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+        shape=(n, n),
+    )
 
 
 def nearest_clear_point(area: Polygon | MultiPolygon, x: float, y: float) -> tuple[float, float]:

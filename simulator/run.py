@@ -37,7 +37,7 @@ from simulator.walking import Trajectory
 # purchase histories end the day before. Fixed, so runs do not depend on the clock.
 FIRST_VISIT_MS = 1_772_442_000_000
 VISIT_SPACING_MS = 420_000
-# Customers in the base when there are few shoppers (a store has more customers than visitors today).
+# Customers in the base when there are few shoppers (a store has more customers than visitors).
 MIN_CUSTOMERS = 50
 
 
@@ -71,7 +71,9 @@ def resolve_store(spec: str, seed: int, ilc_root: Path | None = None) -> Store:
         return demo_store(seed)
     if spec.startswith("ilc:"):
         if ilc_root is None:
-            raise FileNotFoundError("the recordings (../shared/data/ilc or $AISLECAST_ILC_DATA) are not here")
+            raise FileNotFoundError(
+                "the recordings (../shared/data/ilc or $AISLECAST_ILC_DATA) are not here"
+            )
         floor_dir = ilc_root / spec.removeprefix("ilc:")
         if not (floor_dir / "floor_info.json").is_file():
             raise FileNotFoundError(f"{spec}: no floor folder at {floor_dir}")
@@ -97,9 +99,13 @@ def simulate_visit(
     customer = customers.customers[index % len(customers.customers)]
     bought = customers.category_counts(customer.customer_id)
     visit = plan_visit(store, grid, customer.customer_id, bought, rng, max_stops=settings.max_stops)
-    start_ms = FIRST_VISIT_MS + index * VISIT_SPACING_MS + int(rng.integers(0, VISIT_SPACING_MS // 2))
+    start_ms = (
+        FIRST_VISIT_MS + index * VISIT_SPACING_MS + int(rng.integers(0, VISIT_SPACING_MS // 2))
+    )
     trajectory = visit.trajectory(start_ms, rng)
-    phone = SimulatedPhone(make_phone_profile(rng), store, environment, settings.scanners, start_ms, rng)
+    phone = SimulatedPhone(
+        make_phone_profile(rng), store, environment, settings.scanners, start_ms, rng
+    )
     return customer.customer_id, trajectory, phone
 
 
@@ -125,7 +131,9 @@ def simulate_to_folder(
     environment = RadioEnvironment.for_store(store, seed)
     walks = []
     for index in range(shoppers):
-        shopper_id, trajectory, phone = simulate_visit(store, grid, environment, customers, index, seed, settings)
+        shopper_id, trajectory, phone = simulate_visit(
+            store, grid, environment, customers, index, seed, settings
+        )
         header = WalkHeader(
             site_id=f"aislecast-{floor_folder_name(store)}",
             site_name=store.name,
@@ -135,7 +143,9 @@ def simulate_to_folder(
             model=phone.profile.model,
         )
         rows = list(walk_rows(trajectory, phone, settings.waypoint_interval_ms))
-        path = write_walk_file(floor_dir / WALKS_DIR / f"sim{seed}_{index:04d}_{shopper_id}.txt", header, rows)
+        path = write_walk_file(
+            floor_dir / WALKS_DIR / f"sim{seed}_{index:04d}_{shopper_id}.txt", header, rows
+        )
         walk = WalkSummary(
             path,
             shopper_id,

@@ -91,7 +91,9 @@ class BleScanner:
                 break
             which.append(np.flatnonzero(due))
             when.append(self.next_adv_ms[due])
-            self.next_adv_ms[due] += ADVERTISING_INTERVAL_MS + self.rng.uniform(0, ADV_DELAY_MAX_MS, int(due.sum()))
+            self.next_adv_ms[due] += ADVERTISING_INTERVAL_MS + self.rng.uniform(
+                0, ADV_DELAY_MAX_MS, int(due.sum())
+            )
         if not which:
             return np.zeros(0, dtype=int), np.zeros(0)
         return np.concatenate(which), np.concatenate(when)
@@ -104,8 +106,14 @@ class BleScanner:
         x, y, heading = window.pose_at(when)
         rssi = self.env.beacon_mean_rssi(beacon, x, y, heading) + self.offset_db
         rssi = rssi + BLE_FADING_DB * self.rng.standard_normal(beacon.size)
-        heard = self.rng.random(beacon.size) < self.settings.receive_ratio() * detection_probability(rssi)
-        beacon, when, rssi = beacon[heard], np.floor(when[heard]).astype(np.int64), np.round(rssi[heard])
+        heard = self.rng.random(
+            beacon.size
+        ) < self.settings.receive_ratio() * detection_probability(rssi)
+        beacon, when, rssi = (
+            beacon[heard],
+            np.floor(when[heard]).astype(np.int64),
+            np.round(rssi[heard]),
+        )
         if self.settings.ble_mode == "ios":
             return self._ranged(beacon, rssi, t1_ms)
         order = np.argsort(when, kind="stable")
@@ -122,7 +130,9 @@ class BleScanner:
         b = self.beacons[index]
         distance = float(altbeacon_distance_m(np.array(rssi), np.array(b.tx_power_dbm)))
         return WalkRow(
-            t_ms, BEACON, (b.uuid, b.major, b.minor, int(b.tx_power_dbm), int(rssi), distance, b.mac, t_ms)
+            t_ms,
+            BEACON,
+            (b.uuid, b.major, b.minor, int(b.tx_power_dbm), int(rssi), distance, b.mac, t_ms),
         )
 
 
@@ -162,7 +172,9 @@ class WifiScanner:
         seen = (rssi > WIFI_SENSITIVITY_DBM) & (self.rng.random(n) > WIFI_MISS_P)
         self.last_rssi[seen] = rssi[seen]
         self.last_seen_ms[seen] = measured_ms[seen]
-        listed = np.flatnonzero(~np.isnan(self.last_rssi) & (t_ms - self.last_seen_ms <= WIFI_CACHE_MS))
+        listed = np.flatnonzero(
+            ~np.isnan(self.last_rssi) & (t_ms - self.last_seen_ms <= WIFI_CACHE_MS)
+        )
         # Android lists results strongest first.
         listed = listed[np.argsort(-self.last_rssi[listed], kind="stable")]
         return [

@@ -85,13 +85,17 @@ def _nearest_next(start: tuple[float, float], stops: list[Stop]) -> list[Stop]:
     """Order stops greedily: always the nearest one next (straight-line distance)."""
     ordered, left, here = [], list(stops), start
     while left:
-        k = min(range(len(left)), key=lambda i: math.hypot(left[i].x - here[0], left[i].y - here[1]))
+        k = min(
+            range(len(left)), key=lambda i: math.hypot(left[i].x - here[0], left[i].y - here[1])
+        )
         ordered.append(left.pop(k))
         here = (ordered[-1].x, ordered[-1].y)
     return ordered
 
 
-def _checkout_stops(store: Store, grid: RouteGrid, exit_xy: tuple[float, float], rng: np.random.Generator) -> list[Stop]:
+def _checkout_stops(
+    store: Store, grid: RouteGrid, exit_xy: tuple[float, float], rng: np.random.Generator
+) -> list[Stop]:
     lanes = [z for z in store.zones if z.kind == "checkout"]
     if not lanes:
         return []
@@ -100,7 +104,9 @@ def _checkout_stops(store: Store, grid: RouteGrid, exit_xy: tuple[float, float],
     # Queue behind the lane, on the side away from the exit (shoppers pass through toward it).
     away = np.array([centre.x - exit_xy[0], centre.y - exit_xy[1]])
     away /= max(float(np.hypot(*away)), 1e-9)
-    qx, qy = grid.clear_point(centre.x + QUEUE_BACKOFF_M * away[0], centre.y + QUEUE_BACKOFF_M * away[1])
+    qx, qy = grid.clear_point(
+        centre.x + QUEUE_BACKOFF_M * away[0], centre.y + QUEUE_BACKOFF_M * away[1]
+    )
     px, py = grid.clear_point(centre.x, centre.y)
     queue_s = float(min(QUEUE_MAX_S, QUEUE_MEDIAN_S * math.exp(QUEUE_SIGMA * rng.normal())))
     return [
@@ -133,8 +139,14 @@ def plan_visit(
     for category in listed:
         carrying = [z for z in shelves if category in z.categories]
         zone = carrying[int(rng.integers(len(carrying)))]
-        stops.append(Stop(*_spot(zone, grid, rng), zone.facing_deg, _browse_dwell(rng), "browse", zone.id))
-    impulses = int(rng.poisson(IMPULSE_STOPS_MEAN)) if categories else LIST_BASE + int(rng.poisson(LIST_POISSON_MEAN))
+        stops.append(
+            Stop(*_spot(zone, grid, rng), zone.facing_deg, _browse_dwell(rng), "browse", zone.id)
+        )
+    impulses = (
+        int(rng.poisson(IMPULSE_STOPS_MEAN))
+        if categories
+        else LIST_BASE + int(rng.poisson(LIST_POISSON_MEAN))
+    )
     for _ in range(min(impulses, max(0, max_stops - len(stops)))):
         if not shelves:
             break
@@ -144,7 +156,15 @@ def plan_visit(
     for screen in store.screens:
         if rng.random() < SCREEN_STOP_P and len(stops) < max_stops:
             zone = store.zone(screen.zone_id)
-            stops.append(Stop(*_spot(zone, grid, rng), zone.facing_deg, float(rng.uniform(*SCREEN_DWELL_S)), "screen", zone.id))
+            stops.append(
+                Stop(
+                    *_spot(zone, grid, rng),
+                    zone.facing_deg,
+                    float(rng.uniform(*SCREEN_DWELL_S)),
+                    "screen",
+                    zone.id,
+                )
+            )
     ordered = _nearest_next(start, stops)
     ordered += _checkout_stops(store, grid, exit_xy, rng)
     ordered.append(Stop(exit_xy[0], exit_xy[1], None, 1.0, "leave", None))

@@ -247,10 +247,14 @@ def _polygon(value: Any, where: str, floor: Polygon | MultiPolygon) -> Polygon:
     for i, point in enumerate(value):
         if not isinstance(point, list | tuple) or len(point) != 2:
             raise StoreError(f"{where}[{i}]: must be [x, y]")
-        points.append((_number(point[0], f"{where}[{i}][0]"), _number(point[1], f"{where}[{i}][1]")))
+        points.append(
+            (_number(point[0], f"{where}[{i}][0]"), _number(point[1], f"{where}[{i}][1]"))
+        )
     polygon = Polygon(points)
     if not polygon.is_valid or polygon.area <= 0:
-        raise StoreError(f"{where}: not a simple polygon with area ({shapely.is_valid_reason(polygon)})")
+        raise StoreError(
+            f"{where}: not a simple polygon with area ({shapely.is_valid_reason(polygon)})"
+        )
     # A polygon reaching beyond the floor by more than a rounding error is a drawing mistake.
     if polygon.difference(floor).area > 1e-3 * polygon.area + 1e-6:
         raise StoreError(f"{where}: reaches outside the floor")
@@ -280,7 +284,10 @@ def _outline(doc: dict[str, Any], width: float, height: float) -> Polygon | Mult
     if not isinstance(outline, Polygon | MultiPolygon) or outline.is_empty:
         raise StoreError("outline: must be a Polygon or MultiPolygon")
     if not outline.is_valid:
-        outline = shapely.make_valid(outline)
+        repaired = shapely.make_valid(outline)
+        if not isinstance(repaired, Polygon | MultiPolygon):
+            raise StoreError("outline: not a valid polygon and cannot be repaired into one")
+        outline = repaired
     min_x, min_y, max_x, max_y = outline.bounds
     if min_x < -1e-6 or min_y < -1e-6 or max_x > width + 1e-6 or max_y > height + 1e-6:
         raise StoreError("outline: reaches beyond [0, width_m] x [0, height_m]")
@@ -327,15 +334,19 @@ def _beacon(doc: Any, where: str, floor: Polygon | MultiPolygon) -> Beacon:
     if not TX_POWER_RANGE_DBM[0] <= tx <= TX_POWER_RANGE_DBM[1]:
         raise StoreError(f"{where}.tx_power_dbm: {tx} dBm is not a plausible RSSI at 1 m")
     beacon_id = _text(_get(doc, "id", where), f"{where}.id")
-    uuid, major, minor, mac = (beacon_id.split("_") + ["", "0", "0", ""])[:4]
+    uuid, major, minor, mac = [*beacon_id.split("_"), "", "0", "0", ""][:4]
     return Beacon(
         id=beacon_id,
         x=x,
         y=y,
         tx_power_dbm=tx,
         uuid=_text(doc.get("uuid", uuid or beacon_id), f"{where}.uuid"),
-        major=int(_number(doc.get("major", int(major) if major.isdigit() else 0), f"{where}.major")),
-        minor=int(_number(doc.get("minor", int(minor) if minor.isdigit() else 0), f"{where}.minor")),
+        major=int(
+            _number(doc.get("major", int(major) if major.isdigit() else 0), f"{where}.major")
+        ),
+        minor=int(
+            _number(doc.get("minor", int(minor) if minor.isdigit() else 0), f"{where}.minor")
+        ),
         mac=_text(doc.get("mac", mac or beacon_id), f"{where}.mac"),
         height_m=_number(doc.get("height_m", 2.8), f"{where}.height_m"),
     )
@@ -391,7 +402,9 @@ def store_from_dict(doc: Any) -> Store:
     width = _number(_get(doc, "width_m", "store"), "width_m", positive=True)
     height = _number(_get(doc, "height_m", "store"), "height_m", positive=True)
     outline = _outline(doc, width, height)
-    obstacles = [_obstacle(o, f"obstacles[{i}]", outline) for i, o in enumerate(_items(doc, "obstacles"))]
+    obstacles = [
+        _obstacle(o, f"obstacles[{i}]", outline) for i, o in enumerate(_items(doc, "obstacles"))
+    ]
     zones = [_zone(z, f"zones[{i}]", outline) for i, z in enumerate(_items(doc, "zones"))]
     _unique([z.id for z in zones], "zones")
     beacons = [_beacon(b, f"beacons[{i}]", outline) for i, b in enumerate(_items(doc, "beacons"))]

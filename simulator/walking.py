@@ -29,8 +29,8 @@ SPEED_WANDER_SIGMA = 0.07
 SPEED_WANDER_TAU_S = 4.0
 # Walking starts and stops take about a step: 1 m/s² up, 0.8 m/s² down.
 ACCEL_MPS2, BRAKE_MPS2 = 1.0, 0.8
-# Arriving slower than this counts as arrived (the last half step).
-ARRIVE_SPEED_MPS = 0.25
+# Braking follows v = √(2·b·remaining); this floor only ends the approach (the last millimetres).
+ARRIVE_SPEED_MPS = 0.02
 # The body aims at the route this far ahead, so corners are rounded rather than pivoted.
 LOOKAHEAD_M = 0.8
 # People turn their body at up to ~150 °/s when walking a corner; the lag smooths the start.
@@ -59,12 +59,12 @@ class Gait:
 
 
 def make_gait(rng: np.random.Generator) -> Gait:
-    """A shopper's gait: speed 0.8–1.5 m/s (mode ~1.1), cadence from speed, step length from both."""
+    """A shopper's gait: speed 0.8–1.5 m/s (mode ~1.1), cadence from speed, step length = v / f."""
     lo, hi = SPEED_RANGE_MPS
     speed = float(np.clip(rng.normal(1.12, 0.17), lo, hi))
-    cadence = CADENCE_AT_SLOWEST_HZ + (CADENCE_AT_FASTEST_HZ - CADENCE_AT_SLOWEST_HZ) * (speed - lo) / (
-        hi - lo
-    )
+    cadence = CADENCE_AT_SLOWEST_HZ + (CADENCE_AT_FASTEST_HZ - CADENCE_AT_SLOWEST_HZ) * (
+        speed - lo
+    ) / (hi - lo)
     cadence += float(rng.normal(0.0, CADENCE_SPREAD_HZ))
     return Gait(speed, speed / cadence, float(rng.uniform(*STEP_ACCEL_RANGE_MPS2)))
 
@@ -110,12 +110,18 @@ class Trajectory:
         lo, hi = np.searchsorted(self.t_ms, [t0_ms, t1_ms])
         s = slice(int(lo), int(hi))
         return Trajectory(
-            self.t_ms[s], self.x[s], self.y[s], self.heading_deg[s], self.speed_mps[s],
-            self.step_phase[s], self.step_accel_mps2[s], self.gait,
+            self.t_ms[s],
+            self.x[s],
+            self.y[s],
+            self.heading_deg[s],
+            self.speed_mps[s],
+            self.step_phase[s],
+            self.step_accel_mps2[s],
+            self.gait,
         )
 
     def pose_at(self, t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Interpolated (x, y, heading_deg) at arbitrary times (radio packets fall between samples)."""
+        """Interpolated (x, y, heading_deg) at any times (radio packets fall between samples)."""
         return (
             np.interp(t_ms, self.t_ms, self.x),
             np.interp(t_ms, self.t_ms, self.y),
@@ -125,7 +131,10 @@ class Trajectory:
 
 def _along(path: np.ndarray, cumulative: np.ndarray, s: float) -> tuple[float, float]:
     s = min(max(s, 0.0), float(cumulative[-1]))
-    return (float(np.interp(s, cumulative, path[:, 0])), float(np.interp(s, cumulative, path[:, 1])))
+    return (
+        float(np.interp(s, cumulative, path[:, 0])),
+        float(np.interp(s, cumulative, path[:, 1])),
+    )
 
 
 def _turn_toward(heading: float, target: float, dt: float) -> float:
@@ -151,7 +160,9 @@ class _Walker:
     def _wander_step(self) -> float:
         # OU: dw = −w/τ dt + σ√(2/τ) dW
         a = self.dt / SPEED_WANDER_TAU_S
-        self.wander += -self.wander * a + SPEED_WANDER_SIGMA * math.sqrt(2 * a) * float(self.rng.normal())
+        self.wander += -self.wander * a + SPEED_WANDER_SIGMA * math.sqrt(2 * a) * float(
+            self.rng.normal()
+        )
         return self.gait.speed_mps * (1.0 + self.wander)
 
     def walk(self, path: np.ndarray) -> None:
@@ -163,7 +174,9 @@ class _Walker:
             target_speed = self._wander_step()
             remaining = length - s
             braking = math.sqrt(2 * BRAKE_MPS2 * remaining)
-            self.speed = min(target_speed, self.speed + ACCEL_MPS2 * self.dt, max(braking, ARRIVE_SPEED_MPS))
+            self.speed = min(
+                target_speed, self.speed + ACCEL_MPS2 * self.dt, max(braking, ARRIVE_SPEED_MPS)
+            )
             s = min(s + self.speed * self.dt, length)
             self.x, self.y = _along(path, cumulative, s)
             ax, ay = _along(path, cumulative, s + LOOKAHEAD_M)
@@ -181,7 +194,9 @@ class _Walker:
             if stop.facing_deg is not None:
                 sweep = 0.0
                 if stop.activity == "browse":
-                    sweep = BROWSE_SWEEP_DEG * math.sin(2 * math.pi * k * self.dt / BROWSE_PERIOD_S + sweep_phase)
+                    sweep = BROWSE_SWEEP_DEG * math.sin(
+                        2 * math.pi * k * self.dt / BROWSE_PERIOD_S + sweep_phase
+                    )
                 self.heading = _turn_toward(self.heading, stop.facing_deg + sweep, self.dt)
             self._emit(False)
 
@@ -208,7 +223,9 @@ def build_trajectory(
     phase = table[:, 4]
     walking = table[:, 5] > 0.5
     # One amplitude per step: heel strikes differ by ~12 % from step to step.
-    amplitudes = gait.step_accel_mps2 * (1.0 + STEP_ACCEL_SPREAD * rng.standard_normal(int(phase[-1]) + 2))
+    amplitudes = gait.step_accel_mps2 * (
+        1.0 + STEP_ACCEL_SPREAD * rng.standard_normal(int(phase[-1]) + 2)
+    )
     # Steps fade in and out with speed, so starting and stopping show no jump.
     envelope = np.clip(table[:, 3] / STEP_FADE_SPEED_MPS, 0.0, 1.0)
     step_accel = np.where(walking, amplitudes[np.floor(phase).astype(int)] * envelope, 0.0)

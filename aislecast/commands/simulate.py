@@ -1,4 +1,4 @@
-"""``aislecast simulate``: walk synthetic shoppers through a store and write what their phones sense."""
+"""``aislecast simulate``: walk synthetic shoppers through a store; write what phones sense."""
 
 from __future__ import annotations
 
@@ -16,15 +16,28 @@ from simulator.store import StoreError
 
 
 def simulate(
-    out: Annotated[Path, typer.Option(help="Folder to write the floor folder, store.json and CSVs into.")],
+    out: Annotated[
+        Path, typer.Option(help="Folder to write the floor folder, store.json and CSVs into.")
+    ],
     store: Annotated[
-        str, typer.Option(help="'demo', 'ilc:<site>/<floor>' (a recorded mall floor) or a store.json path.")
+        str,
+        typer.Option(
+            help="'demo', 'ilc:<site>/<floor>' (a recorded mall floor) or a store.json path."
+        ),
     ] = "demo",
-    shoppers: Annotated[int, typer.Option(min=1, help="Number of shoppers (one walk file each).")] = 5,
+    shoppers: Annotated[
+        int, typer.Option(min=1, help="Number of shoppers (one walk file each).")
+    ] = 5,
     seed: Annotated[int, typer.Option(help="Seed: the same seed writes the same bytes.")] = 0,
-    ble_mode: Annotated[str, typer.Option(help=f"Beacon reporting: {' or '.join(BLE_MODES)}.")] = "android",
-    wifi: Annotated[bool, typer.Option(help="Emit Wi-Fi scans (when the store has access points).")] = True,
-    max_stops: Annotated[int, typer.Option(min=1, help="Most shelf/screen stops per visit.")] = LIST_MAX,
+    ble_mode: Annotated[
+        str, typer.Option(help=f"Beacon reporting: {' or '.join(BLE_MODES)}.")
+    ] = "android",
+    wifi: Annotated[
+        bool, typer.Option(help="Emit Wi-Fi scans (when the store has access points).")
+    ] = True,
+    max_stops: Annotated[
+        int, typer.Option(min=1, help="Most shelf/screen stops per visit.")
+    ] = LIST_MAX,
 ) -> None:
     """Simulate shoppers offline and write their walks in the recordings' floor layout."""
     if ble_mode not in BLE_MODES:
@@ -33,8 +46,12 @@ def simulate(
         chosen = resolve_store(store, seed, ilc_root())
     except (StoreError, FloorPlanError, FileNotFoundError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from exc
-    settings = SimulationSettings(ScannerSettings(ble_mode=ble_mode, wifi=wifi), max_stops=max_stops)
-    with typer.progressbar(length=shoppers, label=f"simulating {shoppers} shoppers in {chosen.name}") as bar:
+    settings = SimulationSettings(
+        ScannerSettings(ble_mode=ble_mode, wifi=wifi), max_stops=max_stops
+    )
+    with typer.progressbar(
+        length=shoppers, label=f"simulating {shoppers} shoppers in {chosen.name}"
+    ) as bar:
         summary = simulate_to_folder(chosen, shoppers, seed, out, settings, lambda _: bar.update(1))
     for walk in summary.walks:
         typer.echo(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
@@ -22,16 +24,19 @@ def test_routes_never_cross_shelves_and_keep_clear_of_their_edges(
     shelves = shapely.union_all([o.polygon for o in plan.obstacles])
     rng = np.random.default_rng(1)
     spots = grid.cell_xy[rng.choice(len(grid.cell_xy), size=25, replace=False)]
-    for a, b in zip(spots[:-1], spots[1:], strict=True):
+    for a, b in itertools.pairwise(spots):
         route = grid.route(tuple(a), tuple(b))
         line = shapely.LineString(route)
         assert not line.intersects(shelves)
         assert line.distance(shelves) >= CLEARANCE_M - LINE_SLACK_M - 1e-6
         assert plan.outline.contains(line)
-        assert np.allclose(route[0], a) and np.allclose(route[-1], b)
+        assert np.allclose(route[0], a)
+        assert np.allclose(route[-1], b)
 
 
-def test_a_route_across_the_aisles_goes_round_the_gondolas(demo_grid: tuple[FloorPlan, RouteGrid]) -> None:
+def test_a_route_across_the_aisles_goes_round_the_gondolas(
+    demo_grid: tuple[FloorPlan, RouteGrid],
+) -> None:
     _, grid = demo_grid
     # From the aisle west of gondola 1 to the aisle east of gondola 10, mid-height: the
     # straight line crosses ten gondolas, so the route must detour to a cross-aisle.
