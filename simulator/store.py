@@ -240,7 +240,9 @@ def _items(doc: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _polygon(value: Any, where: str, floor: Polygon | MultiPolygon) -> Polygon:
+def _polygon(
+    value: Any, where: str, floor: Polygon | MultiPolygon, *, inside_floor: bool = True
+) -> Polygon:
     if not isinstance(value, list) or len(value) < 3:
         raise StoreError(f"{where}: needs a list of at least 3 [x, y] points")
     points = []
@@ -255,9 +257,12 @@ def _polygon(value: Any, where: str, floor: Polygon | MultiPolygon) -> Polygon:
         raise StoreError(
             f"{where}: not a simple polygon with area ({shapely.is_valid_reason(polygon)})"
         )
-    # A polygon reaching beyond the floor by more than a rounding error is a drawing mistake.
-    if polygon.difference(floor).area > 1e-3 * polygon.area + 1e-6:
+    # A zone reaching beyond the floor by more than a rounding error is a drawing mistake;
+    # an obstacle may (the recordings' shops overhang the outline) but must touch the floor.
+    if inside_floor and polygon.difference(floor).area > 1e-3 * polygon.area + 1e-6:
         raise StoreError(f"{where}: reaches outside the floor")
+    if not inside_floor and not polygon.intersects(floor):
+        raise StoreError(f"{where}: lies entirely outside the floor")
     return polygon
 
 
@@ -303,7 +308,9 @@ def _obstacle(doc: Any, where: str, floor: Polygon | MultiPolygon) -> Obstacle:
     return Obstacle(
         id=_text(_get(doc, "id", where), f"{where}.id"),
         name=_text(_get(doc, "name", where), f"{where}.name"),
-        polygon=_polygon(_get(doc, "polygon", where), f"{where}.polygon", floor),
+        polygon=_polygon(
+            _get(doc, "polygon", where), f"{where}.polygon", floor, inside_floor=False
+        ),
         properties=props,
     )
 

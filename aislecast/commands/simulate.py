@@ -35,6 +35,18 @@ def simulate(
     wifi: Annotated[
         bool, typer.Option(help="Emit Wi-Fi scans (when the store has access points).")
     ] = True,
+    ble_receive_ratio: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of advertising packets the phone reports (default: the mode's; "
+            "~0.02 mimics the recordings' sparse Android 8 scans).",
+        ),
+    ] = None,
+    wifi_scan_interval_s: Annotated[
+        float, typer.Option(min=0.5, help="Seconds between Wi-Fi scans (30 = Android 9+ throttle).")
+    ] = 2.0,
     max_stops: Annotated[
         int, typer.Option(min=1, help="Most shelf/screen stops per visit.")
     ] = LIST_MAX,

@@ -149,6 +149,7 @@ def test_a_recorded_mall_floor_becomes_a_store_shoppers_walk(
     assert len(store.beacons) > 20
     assert all(walkable.buffer(1.0).contains(shapely.Point(b.x, b.y)) for b in store.beacons)
     summary = simulate_to_folder(store, 1, 3, tmp_path, SimulationSettings(max_stops=2))
+    assert len(load_store(summary.store_path).obstacles) == len(store.obstacles)
     plan = read_floor(summary.floor_dir)
     _, rows = parse_walk(summary.walks[0].path)
     waypoints = numeric(rows["TYPE_WAYPOINT"])
