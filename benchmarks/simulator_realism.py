@@ -23,12 +23,23 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 from scipy.signal import find_peaks
 
 from aislecast.bench import cpu_timed, format_table
 from aislecast.paths import ilc_floors, ilc_root
-from positioning.floorplan import read_floor
-from simulator.run import RunSummary, SimulationSettings, resolve_store, simulate_to_folder
+from simulator.customers import make_customer_base
+from simulator.radio import RadioEnvironment
+from simulator.routes import RouteGrid
+from simulator.run import (
+    FIRST_VISIT_MS,
+    MIN_CUSTOMERS,
+    RunSummary,
+    SimulationSettings,
+    resolve_store,
+    simulate_to_folder,
+    simulate_visit,
+)
 from simulator.scanners import ScannerSettings
 from simulator.store import Store, load_store
 
@@ -232,7 +243,7 @@ def table(groups: list[Group]) -> str:
 def plot(groups: list[Group], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
     fig = Figure(figsize=(10, 3.5), dpi=100)
     for k, (attr, label, bins) in enumerate(
@@ -302,6 +313,8 @@ def plot(groups: list[Group], out_dir: Path) -> list[Path]:
                     medians.append(np.median(r[sel]))
             ax.plot(centres, medians, "o-", color=c, label=f"{g.name} (n={_exponent(d, r):.2f})")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.set_xlabel("distance (m)")
         ax.set_ylabel("median RSSI (dBm)")
         ax.set_title(title, fontsize=9)
@@ -312,19 +325,29 @@ def plot(groups: list[Group], out_dir: Path) -> list[Path]:
     return paths
 
 
-def plot_demo_walks(summary: RunSummary, out_path: Path) -> Path:
-    """The demo floor with the ground-truth waypoints of the simulated walks."""
-    plan = read_floor(summary.floor_dir)
-    fig = Figure(figsize=(8, 8 * plan.height_m / plan.width_m), dpi=100)
+def plot_demo_walks(store: Store, shoppers: int, out_path: Path) -> Path:
+    """The demo floor with the true paths of the first few shoppers of seed 0."""
+    grid = RouteGrid.build(store.floor_plan().walkable)
+    environment = RadioEnvironment.for_store(store, 0)
+    categories = sorted({c for z in store.zones for c in z.categories})
+    customers = make_customer_base(categories, max(MIN_CUSTOMERS, shoppers), FIRST_VISIT_MS, 0)
+    fig = Figure(figsize=(8, 8 * store.height_m / store.width_m), dpi=100)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    for obstacle in plan.obstacles:
+    for obstacle in store.obstacles:
         xs, ys = obstacle.polygon.exterior.xy
         ax.fill(xs, ys, color="#999999")
-    for walk in summary.walks[:6]:
-        wp = _floats(read_rows(walk.path)["TYPE_WAYPOINT"], [1, 2])
-        ax.plot(wp[:, 0], wp[:, 1], "-", lw=1)
-    ax.set_xlim(0, plan.width_m)
-    ax.set_ylim(0, plan.height_m)
+    for zone in store.zones:
+        if zone.kind in ("shelf", "screen", "checkout"):
+            xs, ys = zone.polygon.exterior.xy
+            ax.fill(xs, ys, color="#f6c85f" if zone.kind == "shelf" else "#9dd866", alpha=0.25)
+    for b in store.beacons:
+        ax.plot(b.x, b.y, "^", color="#0b84a5", markersize=5)
+    settings = SimulationSettings()
+    for index in range(min(shoppers, 6)):
+        _, trajectory, _ = simulate_visit(store, grid, environment, customers, index, 0, settings)
+        ax.plot(trajectory.x, trajectory.y, "-", lw=1)
+    ax.set_xlim(0, store.width_m)
+    ax.set_ylim(0, store.height_m)
     ax.set_aspect("equal")
     ax.set_axis_off()
     fig.savefig(out_path, metadata={"Software": None})
@@ -365,7 +388,7 @@ def main() -> None:
             groups.append(simulated_group(f"sim {spec} {mode}", summary, summary.store_path))
             if spec == "demo" and mode == "android":
                 demo_summary = summary
-                plot_demo_walks(summary, args.plots / "simulator_demo_walks.png")
+                plot_demo_walks(store, args.shoppers, args.plots / "simulator_demo_walks.png")
         if root is not None:
             groups += [real_group(f, args.real_walks) for f in ilc_floors(root)]
         print(

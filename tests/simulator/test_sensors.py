@@ -165,3 +165,14 @@ def test_readings_come_in_time_order_with_waypoints_every_few_seconds(
     gaps = np.diff([w.t_ms for w in waypoints])
     assert gaps.max() <= 3000
     assert math.isclose(float(waypoints[0].values[0]), float(trajectory.x[0]))
+
+
+def test_the_shopper_walks_in_the_aisles_never_through_shelves(
+    visit: tuple[Trajectory, list[WalkRow]],
+) -> None:
+    trajectory, _ = visit
+    shelves = shapely.union_all([o.polygon for o in demo_store(11).obstacles])
+    path = shapely.LineString(np.column_stack([trajectory.x, trajectory.y]))
+    assert path.distance(shelves) > 0.35
+    speeds = trajectory.speed_mps[trajectory.speed_mps > 0.05]
+    assert 0.6 < np.median(speeds) < 1.6
