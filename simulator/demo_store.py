@@ -17,7 +17,7 @@ import re
 import numpy as np
 import shapely
 
-from positioning.floorplan import FloorPlan, Obstacle
+from positioning.floorplan import Obstacle
 from simulator.radio_plan import beacon_grid, wifi_grid
 from simulator.store import Entrance, Screen, Store, StoreZone
 
@@ -259,9 +259,9 @@ def demo_store(seed: int = 0, *, name: str = "demo-supermarket", with_wifi: bool
     screens, screen_zones = _screens(rng, faces, categories)
     zones += screen_zones
     outline = shapely.box(0.0, 0.0, WIDTH_M, HEIGHT_M)
-    walkable = FloorPlan(name, WIDTH_M, HEIGHT_M, outline, tuple(obstacles)).walkable
-    beacons = beacon_grid(walkable, BEACON_AREA_M2, rng, major=1)
-    wifi = wifi_grid(walkable, WIFI_AREA_M2, rng) if with_wifi else []
+    # Beacons hang from the ceiling, over aisles and shelves alike; APs likewise.
+    beacons = beacon_grid(outline, BEACON_AREA_M2, rng, major=1)
+    wifi = wifi_grid(outline, WIFI_AREA_M2, rng) if with_wifi else []
     return Store(
         name=name,
         width_m=WIDTH_M,

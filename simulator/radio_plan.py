@@ -30,10 +30,13 @@ def _grid_points(
     area: Polygon | MultiPolygon, cell_area_m2: float, rng: np.random.Generator
 ) -> list[tuple[float, float]]:
     """Points on a square grid of ``cell_area_m2`` per point, jittered, kept where ``area`` is."""
+    # Whole numbers of cells across each side, so the grid fills the bounds evenly.
     spacing = math.sqrt(cell_area_m2)
     min_x, min_y, max_x, max_y = area.bounds
-    xs = np.arange(min_x + spacing / 2, max_x, spacing)
-    ys = np.arange(min_y + spacing / 2, max_y, spacing)
+    nx = max(1, round((max_x - min_x) / spacing))
+    ny = max(1, round((max_y - min_y) / spacing))
+    xs = min_x + (np.arange(nx) + 0.5) * (max_x - min_x) / nx
+    ys = min_y + (np.arange(ny) + 0.5) * (max_y - min_y) / ny
     gx, gy = np.meshgrid(xs, ys)
     gx = gx.ravel() + rng.uniform(-GRID_JITTER_M, GRID_JITTER_M, gx.size)
     gy = gy.ravel() + rng.uniform(-GRID_JITTER_M, GRID_JITTER_M, gy.size)
