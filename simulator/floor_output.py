@@ -82,14 +82,8 @@ def zones_geojson(store: Store) -> dict[str, object]:
         )
         for z in store.zones
     )
-    plan = FloorPlan(
-        store.name, store.width_m, store.height_m, _spanning_outline(store), as_features
-    )
+    plan = FloorPlan(store.name, store.width_m, store.height_m, store.outline, as_features)
     return floor_to_geojson(plan)
-
-
-def _spanning_outline(store: Store) -> Polygon | MultiPolygon:
-    return store.floor_plan().outline
 
 
 def write_floor_folder(store: Store, floor_dir: Path | str) -> Path:

@@ -266,9 +266,13 @@ def _polygon(
     return polygon
 
 
-def _inside(x: float, y: float, floor: Polygon | MultiPolygon, where: str) -> None:
+def _position(doc: Any, where: str, floor: Polygon | MultiPolygon) -> tuple[float, float]:
+    """``doc["x"], doc["y"]``, which must be a point on the floor."""
+    x = _number(_get(doc, "x", where), f"{where}.x")
+    y = _number(_get(doc, "y", where), f"{where}.y")
     if not floor.buffer(1e-6).covers(shapely.Point(x, y)):
         raise StoreError(f"{where}: ({x:.2f}, {y:.2f}) is outside the floor")
+    return x, y
 
 
 def _unique(ids: list[str], what: str) -> None:
@@ -334,9 +338,7 @@ def _zone(doc: Any, where: str, floor: Polygon | MultiPolygon) -> StoreZone:
 
 
 def _beacon(doc: Any, where: str, floor: Polygon | MultiPolygon) -> Beacon:
-    x = _number(_get(doc, "x", where), f"{where}.x")
-    y = _number(_get(doc, "y", where), f"{where}.y")
-    _inside(x, y, floor, where)
+    x, y = _position(doc, where, floor)
     tx = _number(_get(doc, "tx_power_dbm", where), f"{where}.tx_power_dbm")
     if not TX_POWER_RANGE_DBM[0] <= tx <= TX_POWER_RANGE_DBM[1]:
         raise StoreError(f"{where}.tx_power_dbm: {tx} dBm is not a plausible RSSI at 1 m")
@@ -360,9 +362,7 @@ def _beacon(doc: Any, where: str, floor: Polygon | MultiPolygon) -> Beacon:
 
 
 def _screen(doc: Any, where: str, floor: Polygon | MultiPolygon, zone_ids: set[str]) -> Screen:
-    x = _number(_get(doc, "x", where), f"{where}.x")
-    y = _number(_get(doc, "y", where), f"{where}.y")
-    _inside(x, y, floor, where)
+    x, y = _position(doc, where, floor)
     zone_id = _text(_get(doc, "zone_id", where), f"{where}.zone_id")
     if zone_id not in zone_ids:
         raise StoreError(f"{where}.zone_id: no zone {zone_id!r}")
@@ -377,9 +377,7 @@ def _screen(doc: Any, where: str, floor: Polygon | MultiPolygon, zone_ids: set[s
 
 
 def _entrance(doc: Any, where: str, floor: Polygon | MultiPolygon) -> Entrance:
-    x = _number(_get(doc, "x", where), f"{where}.x")
-    y = _number(_get(doc, "y", where), f"{where}.y")
-    _inside(x, y, floor, where)
+    x, y = _position(doc, where, floor)
     return Entrance(
         id=_text(_get(doc, "id", where), f"{where}.id"),
         name=_text(doc.get("name", doc.get("id")), f"{where}.name"),
@@ -389,9 +387,7 @@ def _entrance(doc: Any, where: str, floor: Polygon | MultiPolygon) -> Entrance:
 
 
 def _wifi(doc: Any, where: str, floor: Polygon | MultiPolygon) -> WifiAccessPoint:
-    x = _number(_get(doc, "x", where), f"{where}.x")
-    y = _number(_get(doc, "y", where), f"{where}.y")
-    _inside(x, y, floor, where)
+    x, y = _position(doc, where, floor)
     return WifiAccessPoint(
         bssid=_text(_get(doc, "bssid", where), f"{where}.bssid"),
         ssid=_text(_get(doc, "ssid", where), f"{where}.ssid"),

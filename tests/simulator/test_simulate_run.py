@@ -154,3 +154,29 @@ def test_a_recorded_mall_floor_becomes_a_store_shoppers_walk(
     _, rows = parse_walk(summary.walks[0].path)
     waypoints = numeric(rows["TYPE_WAYPOINT"])
     assert shapely.contains_xy(plan.walkable.buffer(0.01), waypoints[:, 1], waypoints[:, 2]).all()
+
+
+@pytest.mark.ilc
+def test_simulate_accepts_a_recorded_floor_by_name(
+    ilc_floor_dirs: list[Path], tmp_path: Path
+) -> None:
+    floor = ilc_floor_dirs[-1]
+    spec = f"ilc:{floor.parent.name}/{floor.name}"
+    args = [
+        "simulate",
+        "--store",
+        spec,
+        "--shoppers",
+        "1",
+        "--max-stops",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    written = read_floor(tmp_path / f"{floor.parent.name}-{floor.name}")
+    assert len(written.obstacles) == len(read_floor(floor).obstacles)
+    missing = runner.invoke(app, ["simulate", "--store", "ilc:nowhere/F9", "--out", str(tmp_path)])
+    assert missing.exit_code == 2
+    assert "no floor folder" in missing.output
