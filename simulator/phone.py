@@ -102,15 +102,26 @@ def waypoint_rows(
     ]
 
 
-def walk_rows(
+def walk_windows(
     trajectory: Trajectory, phone: SimulatedPhone, waypoint_interval_ms: int = WAYPOINT_INTERVAL_MS
-) -> Iterator[WalkRow]:
-    """The whole walk, one window at a time, with ground-truth waypoints merged in."""
+) -> Iterator[tuple[int, list[WalkRow]]]:
+    """``(t1_ms, rows)`` per window: what a phone has to send once the clock passes ``t1_ms``.
+
+    A live driver sleeps until ``t1_ms`` (scaled by its speed-up) and streams the rows.
+    """
     t0 = trajectory.start_ms
     while t0 <= trajectory.end_ms:
         t1 = t0 + WINDOW_MS
         window = trajectory.window(t0, t1)
         rows = phone.sense(window, t1) + waypoint_rows(trajectory, t0, t1, waypoint_interval_ms)
         rows.sort(key=lambda row: row.t_ms)
-        yield from rows
+        yield t1, rows
         t0 = t1
+
+
+def walk_rows(
+    trajectory: Trajectory, phone: SimulatedPhone, waypoint_interval_ms: int = WAYPOINT_INTERVAL_MS
+) -> Iterator[WalkRow]:
+    """The whole walk in time order, with ground-truth waypoints merged in."""
+    for _, rows in walk_windows(trajectory, phone, waypoint_interval_ms):
+        yield from rows
