@@ -28,8 +28,10 @@ GRAVITY_MPS2 = 9.80665
 # Earth's field in ENU, µT: horizontal 33 north, 36 down (total ~49 µT, inclination ~47°, like
 # eastern China where the recordings were made; WMM gives 45–50 µT there).
 EARTH_FIELD_ENU_UT = np.array([0.0, 33.0, -36.0])
-# Hand tilt: mean pitch toward the face (per shopper), tremor (OU σ, memory), step bob.
-HAND_PITCH_MEAN_DEG, HAND_PITCH_SPREAD_DEG = 6.0, 3.0
+# Hand tilt per shopper: the recordings' mean accelerometer gives pitch 1° (10–90 %: −2…3°)
+# and roll ~3.5°; then tremor (OU σ, memory) and the step bob on top.
+HAND_PITCH_MEAN_DEG, HAND_PITCH_SPREAD_DEG = 1.0, 2.0
+HAND_ROLL_SPREAD_DEG = 2.5
 TREMOR_DEG, TREMOR_TAU_S = 1.2, 0.5
 STEP_BOB_PITCH_DEG, STEP_SWAY_ROLL_DEG = 1.0, 1.5
 # The trunk and the hand twist with each stride: ±3° of yaw at the stride frequency (half the
@@ -65,6 +67,7 @@ class ImuErrors:
     gyro_bias_radps: tuple[float, float, float]
     mag_offset_ut: tuple[float, float, float]
     hand_pitch_deg: float
+    hand_roll_deg: float
 
 
 def _triple(rng: np.random.Generator, sigma: float) -> tuple[float, float, float]:
@@ -80,6 +83,7 @@ def make_imu_errors(rng: np.random.Generator) -> ImuErrors:
         _triple(rng, 0.001),
         _triple(rng, 2.0),
         float(rng.normal(HAND_PITCH_MEAN_DEG, HAND_PITCH_SPREAD_DEG)),
+        float(rng.normal(0.0, HAND_ROLL_SPREAD_DEG)),
     )
 
 
@@ -129,7 +133,7 @@ class MotionSensors:
             + pitch_tremor
             + stepping * STEP_BOB_PITCH_DEG * np.sin(2 * u)
         )
-        roll = roll_tremor + stepping * STEP_SWAY_ROLL_DEG * np.sin(u)
+        roll = self.errors.hand_roll_deg + roll_tremor + stepping * STEP_SWAY_ROLL_DEG * np.sin(u)
         yaw = stepping * STRIDE_YAW_DEG * np.sin(u + 0.4)
         return pitch, roll, yaw
 
