@@ -56,6 +56,7 @@ FIT_RANGE_M = (2.0, 20.0)
 @dataclass
 class WalkStats:
     steps: int = 0
+    step_peak_mps2: float = float("nan")
     cadence_hz: float = float("nan")
     step_length_m: float = float("nan")
     turn_rates_dps: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -98,6 +99,8 @@ def walk_stats(path: Path, beacon_xyz: dict[str, tuple[float, float, float]] | N
         magnitude, height=STEP_HEIGHT_MPS2, distance=int(STEP_MIN_GAP_S * SAMPLE_HZ)
     )
     stats.steps = len(peaks)
+    if len(peaks):
+        stats.step_peak_mps2 = float(np.median(magnitude[peaks]) - 9.81)
     gaps = np.diff(t[peaks]) / 1000.0
     if len(gaps):
         stats.cadence_hz = (
@@ -217,6 +220,7 @@ def table(groups: list[Group]) -> str:
                 len(g.walks),
                 _fmt(g.per_walk("cadence_hz")),
                 _fmt(g.per_walk("step_length_m")),
+                _fmt(g.per_walk("step_peak_mps2"), 1),
                 _fmt(g.cat("turn_rates_dps"), 1),
                 _fmt(g.cat("rssi_dbm"), 0),
                 _fmt(g.per_walk("reports_per_beacon_s"), 2),
@@ -230,6 +234,7 @@ def table(groups: list[Group]) -> str:
         "n",
         "cadence Hz",
         "step length m",
+        "step peak m/s² over g",
         "|turn rate| °/s walking",
         "beacon RSSI dBm",
         "reports/beacon/s",

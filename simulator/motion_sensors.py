@@ -40,6 +40,9 @@ STRIDE_YAW_DEG = 3.0
 # Shape of the body's acceleration over a step (fractions of the heel-strike amplitude):
 # forward surge at the step frequency, lateral sway at the stride (half step) frequency.
 SURGE_SHARE, SWAY_SHARE = 0.3, 0.2
+# The heel strike itself: a sharp pulse (σ 30 ms) of this share of the amplitude on top of the
+# smooth vertical oscillation (the recordings' raw |a| has spikes to ~10 m/s² above g).
+HEEL_STRIKE_SHARE, HEEL_STRIKE_WIDTH_S = 0.8, 0.03
 # Hand jitter on top of the body motion: OU, σ 0.08 m/s², 0.2 s memory.
 HAND_JITTER_MPS2, HAND_JITTER_TAU_S = 0.08, 0.2
 # Sensor white noise (per sample, 50 Hz): consumer MEMS IMUs (e.g. Bosch BMI160: 180 µg/√Hz,
@@ -143,7 +146,10 @@ class MotionSensors:
         dt = 1.0 / SAMPLE_HZ
         amp = window.step_accel_mps2
         u = 2 * np.pi * (window.step_phase - 0.5)  # heel strikes at phase k + 0.5
-        vertical = amp * (np.cos(u) + 0.25 * np.cos(2 * u + 0.6))
+        # Time from the nearest heel strike: phase distance over the step rate.
+        from_strike = (window.step_phase % 1.0 - 0.5) / window.gait.cadence_hz
+        strike = HEEL_STRIKE_SHARE * np.exp(-0.5 * (from_strike / HEEL_STRIKE_WIDTH_S) ** 2)
+        vertical = amp * (np.cos(u) + 0.25 * np.cos(2 * u + 0.6) + strike)
         surge = SURGE_SHARE * amp * np.sin(u) + np.diff(window.speed_mps, prepend=speed_prev) / dt
         turn_rate = np.radians(np.diff(window.heading_deg, prepend=heading_prev)) / dt
         lateral = SWAY_SHARE * amp * np.sin(u / 2) - window.speed_mps * turn_rate  # centripetal
