@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +81,21 @@ def resolve_store(spec: str, seed: int, ilc_root: Path | None = None) -> Store:
     return load_store(spec)
 
 
+def with_catalogue_skus(store: Store, customers: CustomerBase) -> Store:
+    """Zones that carry categories list the catalogue's SKUs of those categories (zones that
+    already list SKUs keep theirs), so a shelf zone can name what is on it."""
+    by_category: dict[str, list[str]] = {}
+    for product in customers.products:
+        by_category.setdefault(product.category, []).append(product.sku)
+    zones = tuple(
+        z
+        if z.skus or not z.categories
+        else replace(z, skus=tuple(sku for c in z.categories for sku in by_category.get(c, [])))
+        for z in store.zones
+    )
+    return replace(store, zones=zones)
+
+
 def floor_folder_name(store: Store) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", store.name).strip("-") or "floor"
 
@@ -122,11 +137,12 @@ def simulate_to_folder(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     floor_dir = write_floor_folder(store, out_dir / floor_folder_name(store))
-    store_path = write_store(store, out_dir / "store.json")
-    write_zones_geojson(store, out_dir / "zones.geojson")
     categories = sorted({c for z in store.zones for c in z.categories}) or ["general"]
     customers = make_customer_base(categories, max(MIN_CUSTOMERS, shoppers), FIRST_VISIT_MS, seed)
     write_customer_base(customers, out_dir)
+    store = with_catalogue_skus(store, customers)
+    store_path = write_store(store, out_dir / "store.json")
+    write_zones_geojson(store, out_dir / "zones.geojson")
     grid = RouteGrid.build(store.floor_plan().walkable)
     environment = RadioEnvironment.for_store(store, seed)
     walks = []

@@ -114,8 +114,12 @@ def test_csvs_follow_the_contract_and_link_up(run_dir: Path) -> None:
     purposes = {"location_analytics", "personalised_offers", "signage"}
     assert all(set(filter(None, c["consents"].split(";"))) <= purposes for c in customers)
     assert {c["gender"] for c in customers} <= {"female", "male", "other", "unknown"}
-    shelf_categories = {c for z in load_store(run_dir / "store.json").zones for c in z.categories}
+    zones = load_store(run_dir / "store.json").zones
+    shelf_categories = {c for z in zones for c in z.categories}
     assert {p["category"] for p in products} == shelf_categories
+    category_of = {p["sku"]: p["category"] for p in products}
+    for zone in zones:
+        assert {category_of[sku] for sku in zone.skus} == set(zone.categories)
 
 
 def test_same_seed_same_bytes_and_another_seed_other_walks(run_dir: Path, tmp_path: Path) -> None:
