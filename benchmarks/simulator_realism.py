@@ -49,6 +49,12 @@ STEP_HEIGHT_MPS2 = 9.81 + 1.0
 STEP_MIN_GAP_S = 0.3
 # A sample counts as walking within this long of a detected step.
 WALKING_NEAR_STEP_S = 0.6
+# Fingerprint probe (a stand-in for the tracker, to compare difficulty): 2 s BLE windows,
+# Wi-Fi entries measured within 3 s of their scan, unheard radios at −105 dBm, k = 3.
+FINGERPRINT_WINDOW_MS = 2000
+WIFI_FRESH_MS = 3000
+MISSING_DBM = -105.0
+K_NEAREST = 3
 # Distance range for the RSSI fits (closer, the estimate of the beacon position dominates).
 FIT_RANGE_M = (2.0, 20.0)
 
@@ -67,6 +73,8 @@ class WalkStats:
     est_rssi_dbm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     true_distance_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
     true_rssi_dbm: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ble_prints: list[tuple[float, float, dict[str, float]]] = field(default_factory=list)
+    wifi_prints: list[tuple[float, float, dict[str, float]]] = field(default_factory=list)
 
 
 def read_rows(path: Path) -> dict[str, list[list[str]]]:
@@ -119,6 +127,8 @@ def walk_stats(path: Path, beacon_xyz: dict[str, tuple[float, float, float]] | N
         near_step = np.minimum(before, after) < WALKING_NEAR_STEP_S * 1000
     stats.turn_rates_dps = np.degrees(np.abs(gyro[near_step, 1]))
     _beacon_stats(rows, waypoints, stats, beacon_xyz)
+    stats.ble_prints = _ble_prints(rows, waypoints)
+    stats.wifi_prints = _wifi_prints(rows, waypoints)
     wifi_times = (
         np.unique(_floats(rows["TYPE_WIFI"], [0])[:, 0]) if rows["TYPE_WIFI"] else np.zeros(0)
     )
@@ -164,6 +174,77 @@ def _beacon_stats(
             (xyz[:, 0] - x[known]) ** 2 + (xyz[:, 1] - y[known]) ** 2 + (xyz[:, 2] - 1.2) ** 2
         )
         stats.true_distance_m, stats.true_rssi_dbm = d, rssi[known]
+
+
+def _ble_prints(
+    rows: dict[str, list[list[str]]], waypoints: np.ndarray
+) -> list[tuple[float, float, dict[str, float]]]:
+    """Per FINGERPRINT_WINDOW_MS window: (x, y, {beacon: mean RSSI}) at the window's middle."""
+    prints = []
+    groups: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows["TYPE_BEACON"]:
+        t = float(r[0])
+        if waypoints[0, 0] <= t <= waypoints[-1, 0]:
+            groups[int(t // FINGERPRINT_WINDOW_MS)][f"{r[1]}_{r[2]}_{r[3]}_{r[7]}"].append(
+                float(r[5])
+            )
+    for window, heard in sorted(groups.items()):
+        t = (window + 0.5) * FINGERPRINT_WINDOW_MS
+        x = float(np.interp(t, waypoints[:, 0], waypoints[:, 1]))
+        y = float(np.interp(t, waypoints[:, 0], waypoints[:, 2]))
+        prints.append((x, y, {b: float(np.mean(v)) for b, v in heard.items()}))
+    return prints
+
+
+def _wifi_prints(
+    rows: dict[str, list[list[str]]], waypoints: np.ndarray
+) -> list[tuple[float, float, dict[str, float]]]:
+    """Per scan: (x, y, {bssid: RSSI}) keeping entries measured within WIFI_FRESH_MS of the scan."""
+    scans: dict[float, dict[str, float]] = defaultdict(dict)
+    for r in rows["TYPE_WIFI"]:
+        t = float(r[0])
+        if waypoints[0, 0] <= t <= waypoints[-1, 0] and t - float(r[5]) <= WIFI_FRESH_MS:
+            scans[t][r[2]] = float(r[3])
+    return [
+        (
+            float(np.interp(t, waypoints[:, 0], waypoints[:, 1])),
+            float(np.interp(t, waypoints[:, 0], waypoints[:, 2])),
+            heard,
+        )
+        for t, heard in sorted(scans.items())
+    ]
+
+
+def fingerprint_errors(
+    walk_prints: list[list[tuple[float, float, dict[str, float]]]],
+) -> np.ndarray:
+    """Leave-one-walk-out kNN fingerprinting: each sample located as the mean position of its
+    K_NEAREST nearest samples (Euclidean over RSSI, unheard = MISSING_DBM) from the other walks.
+    Returns the position errors (m)."""
+    ids = sorted({k for prints in walk_prints for _, _, heard in prints for k in heard})
+    column = {k: i for i, k in enumerate(ids)}
+    walk_of, xy, vectors = [], [], []
+    for w, prints in enumerate(walk_prints):
+        for x, y, heard in prints:
+            vector = np.full(len(ids), MISSING_DBM)
+            for k, rssi in heard.items():
+                vector[column[k]] = rssi
+            walk_of.append(w)
+            xy.append((x, y))
+            vectors.append(vector)
+    if len(set(walk_of)) < 2:
+        return np.zeros(0)
+    walk_arr, xy_arr, v = np.array(walk_of), np.array(xy), np.array(vectors)
+    squared = (v**2).sum(axis=1)
+    errors = []
+    for w in np.unique(walk_arr):
+        test, ref = walk_arr == w, walk_arr != w
+        # ‖a − b‖² = ‖a‖² + ‖b‖² − 2 a·b, for all test x reference pairs at once
+        d2 = squared[test][:, None] + squared[ref][None, :] - 2.0 * v[test] @ v[ref].T
+        nearest = np.argsort(d2, axis=1)[:, :K_NEAREST]
+        guess = xy_arr[ref][nearest].mean(axis=1)
+        errors.append(np.hypot(*(guess - xy_arr[test]).T))
+    return np.concatenate(errors)
 
 
 def _exponent(distance: np.ndarray, rssi: np.ndarray) -> float:
@@ -227,6 +308,8 @@ def table(groups: list[Group]) -> str:
                 _fmt(g.cat("wifi_scan_gap_s"), 1),
                 f"{_exponent(g.cat('est_distance_m'), g.cat('est_rssi_dbm')):.2f}",
                 f"{_exponent(g.cat('true_distance_m'), g.cat('true_rssi_dbm')):.2f}",
+                _fmt(fingerprint_errors([w.ble_prints for w in g.walks]), 1),
+                _fmt(fingerprint_errors([w.wifi_prints for w in g.walks]), 1),
             ]
         )
     headers = [
@@ -241,6 +324,8 @@ def table(groups: list[Group]) -> str:
         "Wi-Fi scan gap s",
         "n (est. positions)",
         "n (true positions)",
+        "BLE kNN error m",
+        "Wi-Fi kNN error m",
     ]
     return format_table(headers, rows)
 

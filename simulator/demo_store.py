@@ -229,6 +229,13 @@ def _screens(
         x = FIRST_GONDOLA_X + g * (GONDOLA_DEPTH_M + AISLE_WIDTH_M) + GONDOLA_DEPTH_M / 2
         face = next(i for i, f in enumerate(faces) if f[0] == f"G{g + 1}W1")
         add(f"aisle {g + 1} end", x, GONDOLA_Y[0], 270.0, (categories[face],))
+    gondola_faces = [i for i, f in enumerate(faces) if f[0].startswith("G")]
+    for i in sorted(rng.choice(gondola_faces, size=2, replace=False).tolist()):
+        shelf_id, _, (x0, y0, x1, y1), facing = faces[i]
+        # On the shelf face: the browsing strip's edge on the shelf side, displaying outward.
+        x = (x0 + x1) / 2 + math.cos(math.radians(facing)) * (x1 - x0) / 2
+        y = (y0 + y1) / 2
+        add(f"{categories[i]} shelf ({shelf_id})", x, y, (facing + 180.0) % 360.0, (categories[i],))
     return screens, zones
 
 

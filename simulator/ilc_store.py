@@ -1,7 +1,7 @@
 """A recorded mall floor (``../shared/data/ilc/<site>/<floor>``) as a simulator store.
 
 The floor folder gives the outline and the shops (obstacles). The recordings do not say where
-their beacons hang, so beacons go on a grid over the corridors at a chosen density. Shop fronts
+their beacons or access points hang, so both go on grids over the corridors. Shop fronts
 become "area" zones: a 3 m square of corridor in front of each shop, facing it, which shoppers
 visit in place of shelves. Doors are not marked either: shoppers come in at the corridor spot
 nearest the middle of the south edge and leave nearest the middle of the north edge.
@@ -17,12 +17,15 @@ import shapely
 from shapely.ops import nearest_points
 
 from positioning.floorplan import read_floor
-from simulator.radio_plan import beacon_grid
+from simulator.radio_plan import beacon_grid, wifi_grid
 from simulator.store import Entrance, Store, StoreZone
 
 # Malls deploy sparser than supermarkets: one beacon per 100 m² (the top of the usual
 # 30–100 m² range) keeps ~400 beacons on a 240 m x 176 m floor.
 ILC_BEACON_AREA_M2 = 100.0
+# Mall corridors: one dual-band access point per 400 m² of corridor (the recordings hear dozens
+# of APs, most of them the shops' own; ours stand in for the mall's network).
+ILC_WIFI_AREA_M2 = 400.0
 # Shops smaller than this are kiosks, pillars or drawing slivers: no zone.
 MIN_SHOP_AREA_M2 = 20.0
 SHOP_FRONT_SIZE_M = 3.0
@@ -84,4 +87,5 @@ def ilc_store(
         zones=tuple(zones),
         beacons=tuple(beacon_grid(walkable, beacon_area_m2, rng, major=2)),
         entrances=tuple(entrances),
+        wifi=tuple(wifi_grid(walkable, ILC_WIFI_AREA_M2, rng)),
     )

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from simulator.demo_store import BEACON_AREA_M2, demo_store
@@ -38,7 +39,15 @@ def test_demo_store_has_what_a_supermarket_needs() -> None:
     area_per_beacon = store.width_m * store.height_m / len(store.beacons)
     assert 30 <= area_per_beacon <= 100
     assert area_per_beacon == pytest.approx(BEACON_AREA_M2, rel=0.3)
-    assert all(store.zone(s.zone_id).kind == "screen" for s in store.screens)
+    for screen in store.screens:
+        zone = store.zone(screen.zone_id)
+        assert zone.kind == "screen"
+        assert walkable.buffer(1e-6).covers(zone.polygon)
+        # A viewer in the zone who looks along the zone's facing looks at the screen.
+        centre = zone.polygon.centroid
+        bearing = np.degrees(np.arctan2(screen.y - centre.y, screen.x - centre.x))
+        assert abs((bearing - zone.facing_deg + 180) % 360 - 180) < 1e-6
+        assert abs((screen.facing_deg - zone.facing_deg) % 360 - 180) < 1e-6
 
 
 def test_same_seed_same_store_and_other_seed_other_layout() -> None:
