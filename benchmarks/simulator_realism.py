@@ -55,6 +55,11 @@ FINGERPRINT_WINDOW_MS = 2000
 WIFI_FRESH_MS = 3000
 MISSING_DBM = -105.0
 K_NEAREST = 3
+# Fingerprints only while walking: simulated shoppers stand at the same shelves for minutes,
+# which would make matching them trivially easy and unlike the surveyors' walks.
+MOVING_MPS = 0.3
+# The recordings' sparse Android 8 beacon reports: ~0.2 per beacon per second.
+SPARSE = 0.02
 # Distance range for the RSSI fits (closer, the estimate of the beacon position dominates).
 FIT_RANGE_M = (2.0, 20.0)
 
@@ -176,6 +181,13 @@ def _beacon_stats(
         stats.true_distance_m, stats.true_rssi_dbm = d, rssi[known]
 
 
+def _moving(t: float, waypoints: np.ndarray) -> bool:
+    """Whether the walker moves at time t: speed over the waypoint segment around t."""
+    k = int(np.clip(np.searchsorted(waypoints[:, 0], t), 1, len(waypoints) - 1))
+    (t0, x0, y0), (t1, x1, y1) = waypoints[k - 1], waypoints[k]
+    return bool(np.hypot(x1 - x0, y1 - y0) / max((t1 - t0) / 1000.0, 1e-3) > MOVING_MPS)
+
+
 def _ble_prints(
     rows: dict[str, list[list[str]]], waypoints: np.ndarray
 ) -> list[tuple[float, float, dict[str, float]]]:
@@ -190,6 +202,8 @@ def _ble_prints(
             )
     for window, heard in sorted(groups.items()):
         t = (window + 0.5) * FINGERPRINT_WINDOW_MS
+        if not _moving(t, waypoints):
+            continue
         x = float(np.interp(t, waypoints[:, 0], waypoints[:, 1]))
         y = float(np.interp(t, waypoints[:, 0], waypoints[:, 2]))
         prints.append((x, y, {b: float(np.mean(v)) for b, v in heard.items()}))
@@ -212,6 +226,7 @@ def _wifi_prints(
             heard,
         )
         for t, heard in sorted(scans.items())
+        if _moving(t, waypoints)
     ]
 
 
@@ -456,13 +471,14 @@ def main() -> None:
     timing_rows = []
     demo_summary = None
     with tempfile.TemporaryDirectory() as tmp:
-        specs = [("demo", "android"), ("demo", "ios")]
+        specs = [("demo", "android", None), ("demo", "ios", None), ("demo", "android", SPARSE)]
         if root is not None:
-            specs.append(("ilc:site1/F1", "android"))
-        for spec, mode in specs:
+            specs += [("ilc:site1/F1", "android", None), ("ilc:site1/F1", "android", SPARSE)]
+        for spec, mode, ratio in specs:
             store = resolve_store(spec, 0, root)
-            settings = SimulationSettings(ScannerSettings(ble_mode=mode))
-            out = Path(tmp) / f"{spec.replace(':', '_').replace('/', '_')}_{mode}"
+            settings = SimulationSettings(ScannerSettings(ble_mode=mode, ble_receive_ratio=ratio))
+            mode = mode if ratio is None else f"{mode} receive {ratio}"
+            out = Path(tmp) / f"{spec.replace(':', '_').replace('/', '_')}_{mode.replace(' ', '_')}"
             run = partial(simulate_to_folder, store, args.shoppers, 0, out, settings)
             summary, cpu_s = cpu_timed(run)
             walk_min = sum(w.duration_s for w in summary.walks) / 60.0
@@ -476,7 +492,7 @@ def main() -> None:
                 ]
             )
             groups.append(simulated_group(f"sim {spec} {mode}", summary, summary.store_path))
-            if spec == "demo" and mode == "android":
+            if spec == "demo" and mode == "android" and ratio is None:
                 demo_summary = summary
                 plot_demo_walks(store, args.shoppers, args.plots / "simulator_demo_walks.png")
         if root is not None:

@@ -48,6 +48,10 @@ WIFI_SCAN_INTERVAL_MS, WIFI_SCAN_JITTER_MS = 2000, 300
 WIFI_SWEEP_MS = 1500
 # An AP missed by a scan stays in the list with its old reading for this long.
 WIFI_CACHE_MS = 30_000
+# Radio conditions drift between visits (other shoppers, doors, APs adapting their transmit
+# power): each visit sees every radio offset by a constant drawn once, σ per radio type.
+BEACON_VISIT_DRIFT_DB = 1.5
+AP_VISIT_DRIFT_DB = 3.0
 # Chance a scan misses an AP that is above sensitivity (a channel dwell at the wrong moment).
 WIFI_MISS_P = 0.1
 
@@ -83,6 +87,7 @@ class BleScanner:
         self.offset_db, self.rng = rssi_offset_db, rng
         # Beacons are not synchronised: each starts at a random point of its interval.
         self.next_adv_ms = start_ms + rng.uniform(0, ADVERTISING_INTERVAL_MS, len(self.beacons))
+        self.drift_db = rng.normal(0.0, BEACON_VISIT_DRIFT_DB, len(self.beacons))
 
     def _packets(self, t1_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """(beacon index, time) of every advertising event before ``t1_ms``."""
@@ -106,7 +111,11 @@ class BleScanner:
         if beacon.size == 0:
             return []
         x, y, heading = window.pose_at(when)
-        rssi = self.env.beacon_mean_rssi(beacon, x, y, heading) + self.offset_db
+        rssi = (
+            self.env.beacon_mean_rssi(beacon, x, y, heading)
+            + self.offset_db
+            + self.drift_db[beacon]
+        )
         rssi = rssi + BLE_FADING_DB * self.rng.standard_normal(beacon.size)
         heard = self.rng.random(
             beacon.size
@@ -155,6 +164,7 @@ class WifiScanner:
         self.next_scan_ms = start_ms + int(rng.integers(0, settings.wifi_scan_interval_ms))
         self.last_rssi = np.full(len(self.aps), np.nan)
         self.last_seen_ms = np.zeros(len(self.aps), dtype=np.int64)
+        self.drift_db = rng.normal(0.0, AP_VISIT_DRIFT_DB, len(self.aps))
 
     def sense(self, window: Trajectory, t1_ms: int) -> list[WalkRow]:
         rows: list[WalkRow] = []
@@ -169,7 +179,7 @@ class WifiScanner:
         n = len(self.aps)
         measured_ms = t_ms - self.rng.integers(0, WIFI_SWEEP_MS, n)
         x, y, heading = window.pose_at(measured_ms)
-        rssi = self.env.ap_mean_rssi(np.arange(n), x, y, heading) + self.offset_db
+        rssi = self.env.ap_mean_rssi(np.arange(n), x, y, heading) + self.offset_db + self.drift_db
         rssi = np.round(rssi + WIFI_FADING_DB * self.rng.standard_normal(n))
         seen = (rssi > WIFI_SENSITIVITY_DBM) & (self.rng.random(n) > WIFI_MISS_P)
         self.last_rssi[seen] = rssi[seen]
