@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 
 from simulator.routes import RouteGrid
-from simulator.store import Store, StoreZone
+from simulator.store import Store, StoreError, StoreZone
 from simulator.walking import Gait, Stop, Trajectory, build_trajectory, make_gait
 
 # List length: 2 + Poisson(3) categories, at most 10 (a top-up shop to a weekly shop).
@@ -126,7 +126,7 @@ def plan_visit(
 ) -> Visit:
     """Plan one visit for a customer whose history is ``bought`` (items per category)."""
     if not store.entrances:
-        raise ValueError(f"store {store.name!r} has no entrance to come in by")
+        raise StoreError(f"store {store.name!r} has no entrance to come in by")
     entrance, exit_ = store.entrances[0], store.entrances[-1]
     start = grid.clear_point(entrance.x, entrance.y)
     exit_xy = grid.clear_point(exit_.x, exit_.y)

@@ -9,6 +9,7 @@ import typer
 
 from aislecast.paths import ilc_root
 from positioning.floorplan import FloorPlanError
+from simulator.routes import RouteError
 from simulator.run import SimulationSettings, resolve_store, simulate_to_folder
 from simulator.scanners import BLE_MODES, ScannerSettings
 from simulator.shopper import LIST_MAX
@@ -64,7 +65,12 @@ def simulate(
     with typer.progressbar(
         length=shoppers, label=f"simulating {shoppers} shoppers in {chosen.name}"
     ) as bar:
-        summary = simulate_to_folder(chosen, shoppers, seed, out, settings, lambda _: bar.update(1))
+        try:
+            summary = simulate_to_folder(
+                chosen, shoppers, seed, out, settings, lambda _: bar.update(1)
+            )
+        except (StoreError, RouteError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--store") from exc
     for walk in summary.walks:
         typer.echo(
             f"{walk.path.name}: {walk.duration_s:.0f} s, {walk.distance_m:.0f} m, "

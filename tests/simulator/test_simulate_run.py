@@ -184,3 +184,40 @@ def test_simulate_accepts_a_recorded_floor_by_name(
     missing = runner.invoke(app, ["simulate", "--store", "ilc:nowhere/F9", "--out", str(tmp_path)])
     assert missing.exit_code == 2
     assert "no floor folder" in missing.output
+
+
+def test_a_bare_store_definition_still_simulates(tmp_path: Path) -> None:
+    bare = {
+        "name": "hall",
+        "width_m": 20,
+        "height_m": 10,
+        "entrances": [{"id": "door", "x": 1, "y": 1}],
+    }
+    (tmp_path / "store.json").write_text(json.dumps(bare), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--store",
+            str(tmp_path / "store.json"),
+            "--shoppers",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    _, rows = parse_walk(next((tmp_path / "o" / "hall" / "path_data_files").glob("*.txt")))
+    assert rows["TYPE_ACCELEROMETER"]
+    assert "TYPE_BEACON" not in rows
+
+
+def test_a_store_without_an_entrance_is_refused_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "store.json").write_text(
+        json.dumps({"name": "hall", "width_m": 20, "height_m": 10}), encoding="utf-8"
+    )
+    result = runner.invoke(
+        app, ["simulate", "--store", str(tmp_path / "store.json"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "no entrance" in result.output
