@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import lfilter
 from scipy.spatial.transform import Rotation
 
 from simulator.fields import RandomFields
@@ -95,11 +96,13 @@ def _ou(state: float, sigma: float, tau_s: float, n: int, rng: np.random.Generat
     xₖ = a·xₖ₋₁ + σ√(1−a²)·εₖ, a = exp(−dt/τ)."""
     a = math.exp(-1.0 / (SAMPLE_HZ * tau_s))
     shocks = sigma * math.sqrt(1 - a * a) * rng.standard_normal(n)
-    out = np.empty(n)
-    for k in range(n):
-        state = a * state + shocks[k]
-        out[k] = state
-    return out
+    return _first_order(shocks, a, state)
+
+
+def _first_order(inputs: np.ndarray, a: float, state: float) -> np.ndarray:
+    """yₖ = a·yₖ₋₁ + uₖ from y₋₁ = ``state`` (an IIR filter, run by scipy's lfilter)."""
+    out, _ = lfilter([1.0], [1.0, -a], inputs, zi=[a * state])
+    return np.asarray(out, dtype=float)
 
 
 def device_attitude(
@@ -177,12 +180,10 @@ class MotionSensors:
         cross = north[0] * apparent[:, 1] - north[1] * apparent[:, 0]
         skew = np.degrees(np.arctan2(cross, apparent @ north))
         a = math.exp(-1.0 / (SAMPLE_HZ * FUSION_TAU_S))
-        fused = np.empty(len(skew))
-        state = skew[0] if self.fused_anomaly_deg is None else self.fused_anomaly_deg
-        for k, value in enumerate(skew):
-            state = a * state + (1 - a) * value
-            fused[k] = state
-        self.fused_anomaly_deg = state
+        # The fusion low-passes it: fₖ = a·fₖ₋₁ + (1 − a)·skewₖ.
+        start = skew[0] if self.fused_anomaly_deg is None else self.fused_anomaly_deg
+        fused = _first_order((1 - a) * skew, a, start)
+        self.fused_anomaly_deg = float(fused[-1])
         wander = _ou(self.wander_deg, HEADING_WANDER_DEG, HEADING_WANDER_TAU_S, len(skew), self.rng)
         self.wander_deg = float(wander[-1])
         return -fused + wander + ROTATION_NOISE_DEG * self.rng.standard_normal(len(skew))

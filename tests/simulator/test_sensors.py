@@ -176,3 +176,14 @@ def test_the_shopper_walks_in_the_aisles_never_through_shelves(
     assert path.distance(shelves) > 0.35
     speeds = trajectory.speed_mps[trajectory.speed_mps > 0.05]
     assert 0.6 < np.median(speeds) < 1.6
+
+
+def test_first_order_filter_matches_the_recursion() -> None:
+    from simulator.motion_sensors import _first_order
+
+    inputs = np.random.default_rng(0).normal(size=200)
+    expected, y = [], 0.7
+    for u in inputs:
+        y = 0.93 * y + u
+        expected.append(y)
+    assert np.allclose(_first_order(inputs, 0.93, 0.7), expected, rtol=0, atol=1e-12)
