@@ -39,7 +39,6 @@ BLE_MODES = ("android", "ios")
 ANDROID_RECEIVE_RATIO = 0.3
 # iOS ranging listens continuously in the foreground.
 IOS_RECEIVE_RATIO = 0.6
-IOS_RANGING_MS = 1000
 # Default gap between Wi-Fi scans and its jitter: the recordings' Android 8.1 phones scan every
 # ~2 s (median 1.9–2.3 s per floor). For Android 9+ foreground throttling (4 scans per 2 min)
 # set the interval to 30 s.
@@ -131,7 +130,8 @@ class BleScanner:
         return [self._row(int(when[i]), int(beacon[i]), float(rssi[i])) for i in order]
 
     def _ranged(self, beacon: np.ndarray, rssi: np.ndarray, t1_ms: int) -> list[WalkRow]:
-        """iOS ranging: one row per beacon heard in the last second, mean RSSI, at the callback."""
+        """iOS ranging: one row per beacon heard in the window, mean RSSI, at the window's end.
+        The phone senses in one-second windows, which is iOS's ranging period."""
         rows = []
         for b in np.unique(beacon):
             rows.append(self._row(t1_ms - 1, int(b), float(np.round(rssi[beacon == b].mean()))))
