@@ -10,3 +10,12 @@ app = typer.Typer(no_args_is_help=True, help="Aislecast: indoor location-trigger
 @app.callback()
 def main() -> None:
     """Aislecast: indoor location-triggered retail media."""
+
+
+def _register_commands() -> None:
+    from aislecast.commands import simulate
+
+    simulate.register(app)
+
+
+_register_commands()

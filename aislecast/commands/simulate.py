@@ -1,0 +1,83 @@
+"""``aislecast simulate``: walk synthetic shoppers through a store; write what phones sense."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aislecast.paths import ilc_root
+from positioning.floorplan import FloorPlanError
+from simulator.routes import RouteError
+from simulator.run import SimulationSettings, resolve_store, simulate_to_folder
+from simulator.scanners import BLE_MODES, ScannerSettings
+from simulator.shopper import LIST_MAX
+from simulator.store import StoreError
+
+
+def simulate(
+    out: Annotated[
+        Path, typer.Option(help="Folder to write the floor folder, store.json and CSVs into.")
+    ],
+    store: Annotated[
+        str,
+        typer.Option(
+            help="'demo', 'ilc:<site>/<floor>' (a recorded mall floor) or a store.json path."
+        ),
+    ] = "demo",
+    shoppers: Annotated[
+        int, typer.Option(min=1, help="Number of shoppers (one walk file each).")
+    ] = 5,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed writes the same bytes.")] = 0,
+    ble_mode: Annotated[
+        str, typer.Option(help=f"Beacon reporting: {' or '.join(BLE_MODES)}.")
+    ] = "android",
+    wifi: Annotated[
+        bool, typer.Option(help="Emit Wi-Fi scans (when the store has access points).")
+    ] = True,
+    ble_receive_ratio: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of advertising packets the phone reports (default: the mode's; "
+            "~0.02 mimics the recordings' sparse Android 8 scans).",
+        ),
+    ] = None,
+    wifi_scan_interval_s: Annotated[
+        float, typer.Option(min=0.5, help="Seconds between Wi-Fi scans (30 = Android 9+ throttle).")
+    ] = 2.0,
+    max_stops: Annotated[
+        int, typer.Option(min=1, help="Most shelf/screen stops per visit.")
+    ] = LIST_MAX,
+) -> None:
+    """Simulate shoppers offline and write their walks in the recordings' floor layout."""
+    if ble_mode not in BLE_MODES:
+        raise typer.BadParameter(f"must be one of {', '.join(BLE_MODES)}", param_hint="--ble-mode")
+    try:
+        chosen = resolve_store(store, seed, ilc_root())
+    except (StoreError, FloorPlanError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--store") from exc
+    settings = SimulationSettings(
+        ScannerSettings(ble_mode=ble_mode, wifi=wifi), max_stops=max_stops
+    )
+    with typer.progressbar(
+        length=shoppers, label=f"simulating {shoppers} shoppers in {chosen.name}"
+    ) as bar:
+        try:
+            summary = simulate_to_folder(
+                chosen, shoppers, seed, out, settings, lambda _: bar.update(1)
+            )
+        except (StoreError, RouteError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--store") from exc
+    for walk in summary.walks:
+        typer.echo(
+            f"{walk.path.name}: {walk.duration_s:.0f} s, {walk.distance_m:.0f} m, "
+            f"{walk.steps} steps, {walk.rows} rows"
+        )
+    typer.echo(f"floor folder: {summary.floor_dir}\nstore: {summary.store_path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)
