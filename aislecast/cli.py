@@ -10,3 +10,13 @@ app = typer.Typer(no_args_is_help=True, help="Aislecast: indoor location-trigger
 @app.callback()
 def main() -> None:
     """Aislecast: indoor location-triggered retail media."""
+
+
+def _register_server_commands() -> None:
+    from aislecast.commands import db, serve
+
+    app.command("serve")(serve.serve)
+    app.add_typer(db.app, name="db")
+
+
+_register_server_commands()

@@ -1,0 +1,29 @@
+"""``aislecast serve``: run the trigger server (configured from the environment)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from server.realtime.limits import TRANSPORT_MAX_FRAME_BYTES
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="processes; more than one needs REDIS_URL and a shared database")
+    ] = 1,
+) -> None:
+    """Serve the REST API and the websockets (DATABASE_URL, REDIS_URL, AISLECAST_* from the env)."""
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
+        log_level="info",
+    )

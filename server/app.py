@@ -1,0 +1,107 @@
+"""The FastAPI application factory. Nothing is built at import: ``create_app`` returns an app whose
+lifespan connects the database, migrates it, and starts the delivery bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from anyio import to_thread
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.api.main import api_router
+from server.clock import now_ms
+from server.database import Database, upgrade_to_head
+from server.pipeline import PipelineWiring
+from server.realtime.bus import make_bus
+from server.realtime.live import live_socket
+from server.realtime.screen import screen_socket
+from server.realtime.shopper import shopper_socket
+from server.retention import retention_loop
+from server.runtime import Runtime
+from server.security import hash_password
+from server.settings import Settings, get_settings
+from server.store_snapshot import SnapshotCache
+from server.tables import User
+
+API_DESCRIPTION = (
+    "Aislecast trigger server. Staff REST API under `/api`: log in at `/api/auth/login`, then send "
+    "`Authorization: Bearer <token>`. The websockets `/ws/shopper`, `/ws/screen` and `/ws/live` "
+    "are described in docs/protocol.md."
+)
+
+
+def bootstrap_admin(database: Database, settings: Settings) -> None:
+    """Create the first admin from the settings when there is no user at all."""
+    if not settings.bootstrap_admin_email or not settings.bootstrap_admin_password:
+        return
+    with database.session() as session:
+        if session.scalar(select(User.id).limit(1)) is None:
+            session.add(
+                User(
+                    email=settings.bootstrap_admin_email.lower(),
+                    password_hash=hash_password(settings.bootstrap_admin_password),
+                    role="admin",
+                    active=True,
+                    created_ms=now_ms(),
+                )
+            )
+
+
+async def _integrity_error(_request: Request, error: Exception) -> JSONResponse:
+    """A uniqueness or reference the route did not foresee: the client's conflict, not a crash."""
+    reason = str(getattr(error, "orig", error)).splitlines()[0][:300]
+    return JSONResponse(
+        status_code=status.HTTP_409_CONFLICT,
+        content={"detail": f"conflicts with stored data: {reason}"},
+    )
+
+
+def create_app(settings: Settings | None = None, wiring: PipelineWiring | None = None) -> FastAPI:
+    """The server. ``settings`` default to the environment; ``wiring`` plugs in the cores."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resolved = settings or get_settings()
+        database = Database.connect(resolved.database_url)
+        if resolved.migrate_on_startup:
+            await to_thread.run_sync(upgrade_to_head, database.engine)
+        await to_thread.run_sync(bootstrap_admin, database, resolved)
+        bus = make_bus(resolved.redis_url, resolved.redis_prefix)
+        await bus.start()
+        app.state.runtime = Runtime(
+            resolved, database, bus, wiring or PipelineWiring(), SnapshotCache(database)
+        )
+        retention = asyncio.create_task(
+            retention_loop(database, resolved.position_retention_days, resolved.retention_sweep_s)
+        )
+        try:
+            yield
+        finally:
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
+            await bus.close()
+            database.dispose()
+
+    app = FastAPI(
+        title="Aislecast", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
+    )
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
+    app.include_router(api_router)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_api_websocket_route("/ws/shopper", shopper_socket)
+    app.add_api_websocket_route("/ws/screen", screen_socket)
+    app.add_api_websocket_route("/ws/live", live_socket)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,343 @@
+"""``/ws/shopper``: one connection per shopper app (docs/protocol.md, "Shopper app").
+
+Order of work for every offer: the pipeline commits it, then it is published on the shopper's
+channel, then whichever process holds the shopper's socket reads every unsent offer from the
+database and sends them in sequence order. Sending only what is above the connection's high-water
+mark means an offer is sent at most once per connection; the app's ``last_seen_seq`` in its hello
+carries that mark across reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from anyio import to_thread
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from positioning import Estimate
+from server.clock import now_ms
+from server.offer_ledger import (
+    IssuedOffer,
+    ack_offer,
+    ack_through,
+    app_offer_frame,
+    mark_delivered,
+    pending_app_offers,
+)
+from server.pipeline import PipelineStep, Shopper, ShopperPipeline
+from server.realtime.bus import Subscription, live_channel, screen_channel, shopper_channel
+from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, validation_reason
+from server.realtime.frames import (
+    SHOPPER_FRAME,
+    Ack,
+    AppEventFrame,
+    Bye,
+    Fix,
+    Hello,
+    ReadingsBatch,
+)
+from server.realtime.limits import HELLO_TIMEOUT_S, timestamp_problem
+from server.realtime.signage import content_frame
+from server.runtime import Runtime
+from server.security import pseudonym, token_digest
+from server.tables import ApiToken, Customer, Store
+from server.visit_log import OfferNotFound, open_visit, touch_visit
+
+log = logging.getLogger(__name__)
+
+
+class HelloRefused(Exception):
+    pass
+
+
+@dataclass
+class Connected:
+    shopper: Shopper
+    pipeline: ShopperPipeline
+    live_name: str  # the shopper's pseudonym on the staff live feed
+
+
+def _authenticate(runtime: Runtime, hello: Hello, at_ms: int) -> Shopper:
+    """Token → customer; opens (or resumes) the visit and applies the hello's cumulative ack."""
+    consents = frozenset(hello.consents)
+    with runtime.database.session() as session:
+        token = session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == token_digest(hello.token))
+        )
+        if token is None or token.kind != "app" or token.revoked_ms is not None:
+            raise HelloRefused("unknown or revoked app token")
+        if token.customer_id is None or session.get(Customer, token.customer_id) is None:
+            raise HelloRefused("the token's customer no longer exists")
+        if session.get(Store, hello.store_id) is None:
+            raise HelloRefused(f"no store {hello.store_id}")
+        visit = open_visit(
+            session, token.customer_id, hello.store_id, hello.app_version, consents, at_ms
+        )
+        if hello.last_seen_seq is not None:
+            ack_through(session, token.customer_id, hello.last_seen_seq, at_ms)
+        return Shopper(token.customer_id, hello.store_id, visit.id, consents)
+
+
+class ShopperConnection:
+    def __init__(self, websocket: WebSocket, runtime: Runtime) -> None:
+        self.socket = FramedSocket(websocket)
+        self.runtime = runtime
+        self.session: Connected | None = None
+        self.sent_through_seq = 0  # highest offer seq sent on this connection
+        self._delivery_lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        await self.socket.websocket.accept()
+        try:
+            hello = await asyncio.wait_for(self._receive_hello(), HELLO_TIMEOUT_S)
+        except (TimeoutError, WebSocketDisconnect):
+            with contextlib.suppress(Exception):
+                await self.socket.close(CLOSE_POLICY, "no hello")
+            return
+        try:
+            shopper = await to_thread.run_sync(_authenticate, self.runtime, hello, now_ms())
+        except HelloRefused as refusal:
+            await self.socket.error("unauthorized", str(refusal), "hello")
+            await self.socket.close(CLOSE_POLICY, str(refusal))
+            return
+        pipeline = ShopperPipeline(
+            shopper, self.runtime.database, self.runtime.wiring, self.runtime.snapshots
+        )
+        live_name = pseudonym(self.runtime.settings.secret_key, shopper.visit_id)
+        self.session = Connected(shopper, pipeline, live_name)
+        self.sent_through_seq = hello.last_seen_seq or 0
+        subscription = await self.runtime.bus.subscribe(shopper_channel(shopper.customer_id))
+        delivery = asyncio.create_task(self._deliver_on_notice(subscription))
+        try:
+            await self.socket.send(
+                {
+                    "type": "welcome",
+                    "visit_id": shopper.visit_id,
+                    "positioning": "server" if pipeline.tracker is not None else "not_wired",
+                }
+            )
+            await self._deliver_pending()  # replay what the app has not acknowledged
+            await self._serve(self.session)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
+            await subscription.close()
+            await to_thread.run_sync(self._leave, self.session)
+
+    async def _receive_hello(self) -> Hello:
+        while True:
+            text = await self.socket.receive_text()
+            try:
+                frame = SHOPPER_FRAME.validate_json(text)
+            except ValidationError as error:
+                await self.socket.error("bad_frame", validation_reason(error))
+                continue
+            if isinstance(frame, Hello):
+                return frame
+            await self.socket.error("hello_first", "send a hello before anything else", frame.type)
+
+    async def _serve(self, session: Connected) -> None:
+        while True:
+            text = await self.socket.receive_text()
+            try:
+                frame = SHOPPER_FRAME.validate_json(text)
+            except ValidationError as error:
+                await self.socket.error("bad_frame", validation_reason(error))
+                continue
+            try:
+                await self._handle(session, frame)
+            except WebSocketDisconnect:
+                raise
+            except OfferNotFound as error:
+                await self.socket.error("not_found", str(error), frame.type)
+            except Exception:
+                log.exception("shopper frame %s failed", frame.type)
+                await self.socket.error("server_error", "could not process this frame", frame.type)
+
+    async def _handle(self, session: Connected, frame: Any) -> None:
+        now = now_ms()
+        problem = _timestamp_problem(frame, now)
+        if problem is not None:
+            await self.socket.error("bad_timestamp", problem, frame.type)
+            return
+        pipeline = session.pipeline
+        if isinstance(frame, Hello):
+            await self.socket.error(
+                "already_hello", "this connection is already introduced", "hello"
+            )
+        elif isinstance(frame, ReadingsBatch):
+            step = await to_thread.run_sync(pipeline.on_readings, frame.readings, now)
+            await self.socket.send(
+                {
+                    "type": "readings_ack",
+                    "accepted": step.readings_accepted,
+                    "positioning": "server" if step.positioning_wired else "not_wired",
+                }
+            )
+            await self._after(session, step)
+        elif isinstance(frame, Fix):
+            estimate = Estimate(frame.t_ms, frame.x, frame.y, frame.heading_deg, frame.accuracy_m)
+            step = await to_thread.run_sync(pipeline.on_fix, estimate, now)
+            await self._after(session, step)
+        elif isinstance(frame, AppEventFrame):
+            step = await to_thread.run_sync(
+                pipeline.on_app_event, frame.kind, frame.t_ms, frame.offer_id, now
+            )
+            await self.socket.send({"type": "event_ack", "kind": frame.kind})
+            await self._after(session, step)
+        elif isinstance(frame, Ack):
+            await self._ack(session, frame.seq, now)
+        elif isinstance(frame, Bye):
+            step = await to_thread.run_sync(pipeline.end_visit, frame.t_ms, now)
+            await self._after(session, step)
+            await to_thread.run_sync(self._end_visit, session, now)
+            await self.socket.send({"type": "bye_ack", "visit_id": session.shopper.visit_id})
+
+    async def _ack(self, session: Connected, seq: int, now: int) -> None:
+        def ack() -> bool:
+            with self.runtime.database.session() as db:
+                return ack_offer(db, session.shopper.customer_id, seq, now)
+
+        if not await to_thread.run_sync(ack):
+            await self.socket.error("not_found", f"no app offer with seq {seq} for you", "ack")
+
+    async def _after(self, session: Connected, step: PipelineStep) -> None:
+        """Send positions, then tell everyone concerned about what the step committed."""
+        for update in step.positions:
+            e = update.estimate
+            await self.socket.send(
+                {
+                    "type": "position",
+                    "t_ms": e.t_ms,
+                    "x": e.x,
+                    "y": e.y,
+                    "heading_deg": e.heading_deg,
+                    "accuracy_m": e.accuracy_m,
+                    "zone_id": update.zone_id,
+                }
+            )
+        await self._publish(session, step)
+
+    async def _publish(self, session: Connected, step: PipelineStep) -> None:
+        bus = self.runtime.bus
+        store_id = session.shopper.store_id
+        shows_live = "location_analytics" in session.shopper.consents
+        if any(o.channel == "app" for o in step.offers):
+            await bus.publish(shopper_channel(session.shopper.customer_id), {"type": "offers"})
+        for offer in step.offers:
+            if offer.channel == "signage" and offer.screen_id is not None:
+                frame = content_frame(offer.id, offer.content, offer.until_ms)
+                await bus.publish(screen_channel(store_id, offer.screen_id), frame)
+            await bus.publish(live_channel(store_id), _live_offer(offer))
+        if not shows_live:
+            return
+        for update in step.positions:
+            e = update.estimate
+            await bus.publish(
+                live_channel(store_id),
+                {
+                    "type": "position",
+                    "shopper": session.live_name,
+                    "t_ms": e.t_ms,
+                    "x": e.x,
+                    "y": e.y,
+                    "heading_deg": e.heading_deg,
+                    "accuracy_m": e.accuracy_m,
+                    "zone_id": update.zone_id,
+                },
+            )
+        for event in step.zone_events:
+            await bus.publish(
+                live_channel(store_id),
+                {
+                    "type": "zone_event",
+                    "shopper": session.live_name,
+                    "kind": event.kind,
+                    "zone_id": event.zone_id,
+                    "t_ms": event.t_ms,
+                    "dwell_s": event.dwell_s,
+                },
+            )
+
+    async def _deliver_on_notice(self, subscription: Subscription) -> None:
+        while True:
+            await subscription.get()
+            try:
+                await self._deliver_pending()
+            except (WebSocketDisconnect, RuntimeError):
+                return  # the socket is gone; the offers stay unacked and are replayed later
+
+    async def _deliver_pending(self) -> None:
+        """Send every committed, unacked app offer above the high-water mark, in order."""
+        if self.session is None:
+            return
+        customer_id = self.session.shopper.customer_id
+        async with self._delivery_lock:
+
+            def load() -> list[dict[str, Any]]:
+                with self.runtime.database.session() as db:
+                    offers = pending_app_offers(db, customer_id, self.sent_through_seq, now_ms())
+                    return [app_offer_frame(o) for o in offers]
+
+            frames = await to_thread.run_sync(load)
+            sent: list[str] = []
+            for frame in frames:
+                await self.socket.send(frame)
+                self.sent_through_seq = frame["seq"]
+                sent.append(frame["id"])
+
+            def delivered() -> None:
+                with self.runtime.database.session() as db:
+                    mark_delivered(db, sent, now_ms())
+
+            if sent:
+                await to_thread.run_sync(delivered)
+
+    def _end_visit(self, session: Connected, now: int) -> None:
+        with self.runtime.database.session() as db:
+            touch_visit(db, session.shopper.visit_id, now, ended=True)
+
+    def _leave(self, session: Connected | None) -> None:
+        """On disconnect: keep the positions and the visit's last sighting (it may resume)."""
+        if session is None:
+            return
+        session.pipeline.flush_positions()
+        with self.runtime.database.session() as db:
+            touch_visit(db, session.shopper.visit_id, now_ms())
+
+
+def _timestamp_problem(frame: Any, now: int) -> str | None:
+    if isinstance(frame, ReadingsBatch):
+        for reading in frame.readings:
+            problem = timestamp_problem(reading.t_ms, now)
+            if problem is not None:
+                return f"reading {reading.kind}: {problem}"
+        return None
+    t_ms = getattr(frame, "t_ms", None)
+    return None if t_ms is None else timestamp_problem(t_ms, now)
+
+
+def _live_offer(offer: IssuedOffer) -> dict[str, Any]:
+    """An offer on the staff live feed: campaign and place, no shopper identity."""
+    return {
+        "type": "offer",
+        "campaign_id": offer.campaign_id,
+        "channel": offer.channel,
+        "zone_id": offer.zone_id,
+        "screen_id": offer.screen_id,
+        "t_ms": offer.issued_ms,
+    }
+
+
+async def shopper_socket(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    await ShopperConnection(websocket, runtime).run()

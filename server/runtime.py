@@ -1,0 +1,20 @@
+"""Everything a running server holds, built in the app's lifespan (never at import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.database import Database
+from server.pipeline import PipelineWiring
+from server.realtime.bus import DeliveryBus
+from server.settings import Settings
+from server.store_snapshot import SnapshotCache
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    bus: DeliveryBus
+    wiring: PipelineWiring
+    snapshots: SnapshotCache
