@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 
 from anyio import to_thread
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +21,7 @@ from server.clock import now_ms
 from server.database import Database, upgrade_to_head
 from server.pipeline import PipelineWiring
 from server.realtime.bus import make_bus
+from server.realtime.framed_socket import validation_reason
 from server.realtime.live import live_socket
 from server.realtime.screen import screen_socket
 from server.realtime.shopper import shopper_socket
@@ -62,6 +65,23 @@ async def _integrity_error(_request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    """A model built inside a route (a merged PATCH) failed validation: the client's input is bad."""
+    reason = validation_reason(error) if isinstance(error, ValidationError) else str(error)
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": reason}
+    )
+
+
+async def _request_invalid(_request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's own 422, minus the echoed input: a NaN in it would make the reply itself fail."""
+    problems = error.errors() if isinstance(error, RequestValidationError) else []
+    detail = [{"loc": list(p["loc"]), "msg": p["msg"], "type": p["type"]} for p in problems]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": detail}
+    )
+
+
 def create_app(settings: Settings | None = None, wiring: PipelineWiring | None = None) -> FastAPI:
     """The server. ``settings`` default to the environment; ``wiring`` plugs in the cores."""
 
@@ -96,6 +116,8 @@ def create_app(settings: Settings | None = None, wiring: PipelineWiring | None =
         app.dependency_overrides[get_settings] = lambda: settings
     app.include_router(api_router)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(ValidationError, _validation_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_api_websocket_route("/ws/shopper", shopper_socket)
     app.add_api_websocket_route("/ws/screen", screen_socket)
     app.add_api_websocket_route("/ws/live", live_socket)
