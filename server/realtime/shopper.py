@@ -63,8 +63,11 @@ class Connected:
     live_name: str  # the shopper's pseudonym on the staff live feed
 
 
-def _authenticate(runtime: Runtime, hello: Hello, at_ms: int) -> Shopper:
-    """Token → customer; opens (or resumes) the visit and applies the hello's cumulative ack."""
+def _authenticate(runtime: Runtime, hello: Hello, at_ms: int) -> tuple[Shopper, int]:
+    """Token → customer; opens (or resumes) the visit and applies the hello's cumulative ack.
+
+    Returns the shopper and the highest offer sequence number issued to them so far.
+    """
     consents = frozenset(hello.consents)
     with runtime.database.session() as session:
         token = session.scalar(
@@ -72,16 +75,15 @@ def _authenticate(runtime: Runtime, hello: Hello, at_ms: int) -> Shopper:
         )
         if token is None or token.kind != "app" or token.revoked_ms is not None:
             raise HelloRefused("unknown or revoked app token")
-        if token.customer_id is None or session.get(Customer, token.customer_id) is None:
+        customer = None if token.customer_id is None else session.get(Customer, token.customer_id)
+        if customer is None:
             raise HelloRefused("the token's customer no longer exists")
         if session.get(Store, hello.store_id) is None:
             raise HelloRefused(f"no store {hello.store_id}")
-        visit = open_visit(
-            session, token.customer_id, hello.store_id, hello.app_version, consents, at_ms
-        )
+        visit = open_visit(session, customer.id, hello.store_id, hello.app_version, consents, at_ms)
         if hello.last_seen_seq is not None:
-            ack_through(session, token.customer_id, hello.last_seen_seq, at_ms)
-        return Shopper(token.customer_id, hello.store_id, visit.id, consents)
+            ack_through(session, customer.id, hello.last_seen_seq, at_ms)
+        return Shopper(customer.id, hello.store_id, visit.id, consents), customer.offer_seq
 
 
 class ShopperConnection:
@@ -101,7 +103,9 @@ class ShopperConnection:
                 await self.socket.close(CLOSE_POLICY, "no hello")
             return
         try:
-            shopper = await to_thread.run_sync(_authenticate, self.runtime, hello, now_ms())
+            shopper, last_seq = await to_thread.run_sync(
+                _authenticate, self.runtime, hello, now_ms()
+            )
         except HelloRefused as refusal:
             await self.socket.error("unauthorized", str(refusal), "hello")
             await self.socket.close(CLOSE_POLICY, str(refusal))
@@ -111,7 +115,9 @@ class ShopperConnection:
         )
         live_name = pseudonym(self.runtime.settings.secret_key, shopper.visit_id)
         self.session = Connected(shopper, pipeline, live_name)
-        self.sent_through_seq = hello.last_seen_seq or 0
+        # An app claiming more than was ever issued (a reinstall against a reset server) must not
+        # block the offers still to come: its mark is capped at what exists.
+        self.sent_through_seq = min(hello.last_seen_seq or 0, last_seq)
         subscription = await self.runtime.bus.subscribe(shopper_channel(shopper.customer_id))
         delivery = asyncio.create_task(self._deliver_on_notice(subscription))
         try:
@@ -119,6 +125,7 @@ class ShopperConnection:
                 {
                     "type": "welcome",
                     "visit_id": shopper.visit_id,
+                    "last_seq": last_seq,
                     "positioning": "server" if pipeline.tracker is not None else "not_wired",
                 }
             )

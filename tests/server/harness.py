@@ -241,3 +241,13 @@ class Phone:
         }  # fmt: skip
         self.send(frame)
         return self.recv_type("welcome")
+
+
+def eventually(check: Any, timeout_s: float = 10.0) -> Any:
+    """Poll ``check()`` until it returns something truthy (work the server does after a close)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)

@@ -21,6 +21,7 @@ from tests.server.harness import (
     Staff,
     Store,
     add_campaign,
+    eventually,
     now_ms,
     seed_store,
 )
@@ -138,10 +139,13 @@ def test_staff_change_to_a_screen_reaches_it_at_once(
         state = recv(screen, "state")
     assert [item["content_id"] for item in state["playlist"]] == ["house-2"]
     database = database_of(live)
-    with database.session() as session:
-        row = session.get(Screen, (store.id, store.screen_id))
-        assert row is not None
-        assert row.online is False
+
+    def offline() -> bool:
+        with database.session() as session:
+            row = session.get(Screen, (store.id, store.screen_id))
+            return row is not None and row.online is False
+
+    assert eventually(offline), "the screen should be marked offline after it disconnects"
     database.dispose()
 
 

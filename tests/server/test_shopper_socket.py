@@ -231,6 +231,17 @@ def test_reconnect_replays_unacked_offers_once_and_never_what_the_app_saw(
     assert statuses == {1: "acked", 2: "acked", 3: "acked", 4: "acked"}
 
 
+def test_a_last_seen_seq_beyond_what_was_issued_does_not_block_new_offers(
+    live: LiveServer, store: Store, admin: Staff
+) -> None:
+    add_campaign(admin, store, {"on": "app_open", "content": {"n": 1}})
+    with Phone.connect(live.ws_url) as phone:
+        welcome = phone.hello(store, last_seen_seq=10**9)
+        assert welcome["last_seq"] == 0
+        phone.send(app_open())
+        assert phone.recv_type("offer")["seq"] == 1
+
+
 def test_a_flood_is_rate_limited_and_the_connection_recovers(
     live: LiveServer, store: Store
 ) -> None:
