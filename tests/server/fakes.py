@@ -2,7 +2,8 @@
 
 They are deliberately trivial and test-only; the real detector and decision live in ``zones`` and
 ``triggers``. A campaign document for ``decide_from_documents`` says
-``{"on": occasion kind, "zone_id": optional, "channel": "app"|"signage", "content": {...}, "cap": n}``.
+``{"on": occasion kind, "zone_id": optional, "channel": "app"|"signage", "content": {...},
+"cap": n}``.
 """
 
 from __future__ import annotations

@@ -158,7 +158,8 @@ def seed_store(
     staff.ok(
         "POST", f"{base}/screens",
         json={
-            "id": "screen-1", "floor_id": floor["id"], "zone_id": "screen-front", "name": "Entrance",
+            "id": "screen-1", "floor_id": floor["id"], "zone_id": "screen-front",
+            "name": "Entrance",
             "x": 25, "y": 11, "facing_deg": 270,
             "playlist": [{"content_id": "house-1", "title": "Welcome", "duration_s": 10}],
         },
