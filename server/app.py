@@ -21,7 +21,7 @@ from server.clock import now_ms
 from server.database import Database, upgrade_to_head
 from server.pipeline import PipelineWiring
 from server.realtime.bus import make_bus
-from server.realtime.framed_socket import validation_reason
+from server.realtime.framed_socket import cancel_and_wait, validation_reason
 from server.realtime.live import live_socket
 from server.realtime.screen import screen_socket
 from server.realtime.shopper import shopper_socket
@@ -66,7 +66,7 @@ async def _integrity_error(_request: Request, error: Exception) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
-    """A model built inside a route (a merged PATCH) failed validation: the client's input is bad."""
+    """A model built inside a route (a merged PATCH) failed: the client's input is bad."""
     reason = validation_reason(error) if isinstance(error, ValidationError) else str(error)
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": reason}
@@ -103,9 +103,7 @@ def create_app(settings: Settings | None = None, wiring: PipelineWiring | None =
         try:
             yield
         finally:
-            retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retention
+            await cancel_and_wait(retention)
             await bus.close()
             database.dispose()
 

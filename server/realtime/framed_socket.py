@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.realtime.limits import MAX_FRAME_BYTES, MAX_REFUSED_IN_A_ROW, TokenBucket
 
+Frame = TypeVar("Frame")
 # Close codes (RFC 6455): 1008 policy violation (auth, flood), 1000 normal.
 CLOSE_POLICY = 1008
 
@@ -36,6 +38,13 @@ def validation_reason(error: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Stop a helper task and wait until it has stopped."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 class FramedSocket:
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
@@ -53,6 +62,15 @@ class FramedSocket:
     async def close(self, code: int, reason: str) -> None:
         async with self._send_lock:
             await self.websocket.close(code, reason[:120])
+
+    async def receive_frame(self, adapter: TypeAdapter[Frame]) -> Frame:
+        """The next frame that validates; others get a ``bad_frame`` error and are skipped."""
+        while True:
+            text = await self.receive_text()
+            try:
+                return adapter.validate_json(text)
+            except ValidationError as error:
+                await self.error("bad_frame", validation_reason(error))
 
     async def receive_text(self) -> str:
         """The next text frame that passes the rate and size limits.

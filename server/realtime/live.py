@@ -6,13 +6,12 @@ import asyncio
 import contextlib
 
 from anyio import to_thread
-from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.api.deps import can_access_store, user_for_token
 from server.clock import now_ms
 from server.realtime.bus import live_channel
-from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, validation_reason
+from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket
 from server.realtime.frames import LIVE_FRAME, LiveHello
 from server.realtime.limits import HELLO_TIMEOUT_S
 from server.runtime import Runtime
@@ -29,21 +28,12 @@ def _allowed(runtime: Runtime, hello: LiveHello) -> str | None:
     return None
 
 
-async def _receive_hello(socket: FramedSocket) -> LiveHello:
-    while True:
-        text = await socket.receive_text()
-        try:
-            return LIVE_FRAME.validate_json(text)
-        except ValidationError as error:
-            await socket.error("bad_frame", validation_reason(error))
-
-
 async def live_socket(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
     socket = FramedSocket(websocket)
     await websocket.accept()
     try:
-        hello = await asyncio.wait_for(_receive_hello(socket), HELLO_TIMEOUT_S)
+        hello = await asyncio.wait_for(socket.receive_frame(LIVE_FRAME), HELLO_TIMEOUT_S)
     except (TimeoutError, WebSocketDisconnect):
         with contextlib.suppress(Exception):
             await socket.close(CLOSE_POLICY, "no hello")

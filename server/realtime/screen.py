@@ -13,14 +13,13 @@ import logging
 from typing import Any
 
 from anyio import to_thread
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.clock import now_ms
 from server.offer_ledger import advance_status
 from server.realtime.bus import Subscription, screen_channel
-from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, validation_reason
+from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
 from server.realtime.frames import SCREEN_FRAME, Played, Register
 from server.realtime.limits import HELLO_TIMEOUT_S, timestamp_problem
 from server.realtime.signage import screen_state_frame
@@ -117,12 +116,7 @@ async def screen_socket(websocket: WebSocket) -> None:
     try:
         await socket.send(state)
         while True:
-            text = await socket.receive_text()
-            try:
-                frame = SCREEN_FRAME.validate_json(text)
-            except ValidationError as error:
-                await socket.error("bad_frame", validation_reason(error))
-                continue
+            frame = await socket.receive_frame(SCREEN_FRAME)
             if isinstance(frame, Register):
                 await socket.error("already_registered", "this screen is registered", "register")
                 continue
@@ -139,9 +133,7 @@ async def screen_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        forwarder.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await forwarder
+        await cancel_and_wait(forwarder)
         await subscription.close()
         await to_thread.run_sync(_set_online, runtime, store_id, screen_id, False)
 
@@ -150,12 +142,7 @@ async def _receive_register(
     socket: FramedSocket, runtime: Runtime
 ) -> tuple[int, str, dict[str, Any]]:
     while True:
-        text = await socket.receive_text()
-        try:
-            frame = SCREEN_FRAME.validate_json(text)
-        except ValidationError as error:
-            await socket.error("bad_frame", validation_reason(error))
-            continue
+        frame = await socket.receive_frame(SCREEN_FRAME)
         if isinstance(frame, Register):
             return await to_thread.run_sync(_register, runtime, frame, now_ms())
         await socket.error("register_first", "send register before anything else", frame.type)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -32,7 +31,7 @@ from server.offer_ledger import (
 )
 from server.pipeline import PipelineStep, Shopper, ShopperPipeline
 from server.realtime.bus import Subscription, live_channel, screen_channel, shopper_channel
-from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, validation_reason
+from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
 from server.realtime.frames import (
     SHOPPER_FRAME,
     Ack,
@@ -134,32 +133,20 @@ class ShopperConnection:
         except WebSocketDisconnect:
             pass
         finally:
-            delivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivery
+            await cancel_and_wait(delivery)
             await subscription.close()
             await to_thread.run_sync(self._leave, self.session)
 
     async def _receive_hello(self) -> Hello:
         while True:
-            text = await self.socket.receive_text()
-            try:
-                frame = SHOPPER_FRAME.validate_json(text)
-            except ValidationError as error:
-                await self.socket.error("bad_frame", validation_reason(error))
-                continue
+            frame = await self.socket.receive_frame(SHOPPER_FRAME)
             if isinstance(frame, Hello):
                 return frame
             await self.socket.error("hello_first", "send a hello before anything else", frame.type)
 
     async def _serve(self, session: Connected) -> None:
         while True:
-            text = await self.socket.receive_text()
-            try:
-                frame = SHOPPER_FRAME.validate_json(text)
-            except ValidationError as error:
-                await self.socket.error("bad_frame", validation_reason(error))
-                continue
+            frame = await self.socket.receive_frame(SHOPPER_FRAME)
             try:
                 await self._handle(session, frame)
             except WebSocketDisconnect:

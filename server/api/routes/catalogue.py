@@ -27,6 +27,8 @@ router = APIRouter(tags=["catalogue"])
 # A year of purchases of a mid-size retailer fits; bigger imports go in several files.
 MAX_CSV_BYTES = 100 * 1024 * 1024
 CsvFile = Annotated[UploadFile, File(description="UTF-8 CSV with a header row")]
+Limit = Annotated[int, Query(ge=1, le=5000)]
+Offset = Annotated[int, Query(ge=0)]
 DryRun = Annotated[bool, Query(description="validate and report without writing")]
 
 
@@ -56,13 +58,28 @@ def _upsert(session: Session, table: type[Product | Customer], rows: list[dict[s
                 setattr(existing, name, value)
 
 
+def _import_upserting(
+    file: UploadFile,
+    parse: Callable[[bytes], ParsedRows],
+    table: type[Product | Customer],
+    session: Session,
+    dry_run: bool,
+) -> ImportReport:
+    """Parse, then insert new rows and overwrite known ones (re-importing a file is harmless)."""
+    parsed = _parsed(file, parse)
+    if not dry_run:
+        _upsert(session, table, parsed.rows)
+        session.commit()
+    return _report(parsed, 0 if dry_run else len(parsed.rows), dry_run)
+
+
 @router.get("/products")
 def list_products(
     _user: CurrentUser,
     session: SessionDep,
     category: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> list[ProductPublic]:
     query = select(Product).order_by(Product.sku).limit(limit).offset(offset)
     if category is not None:
@@ -74,11 +91,7 @@ def list_products(
 def import_products(
     file: CsvFile, _admin: AdminUser, session: SessionDep, dry_run: DryRun = False
 ) -> ImportReport:
-    parsed = _parsed(file, parse_products)
-    if not dry_run:
-        _upsert(session, Product, parsed.rows)
-        session.commit()
-    return _report(parsed, 0 if dry_run else len(parsed.rows), dry_run)
+    return _import_upserting(file, parse_products, Product, session, dry_run)
 
 
 def _customer_public(customer: Customer) -> CustomerPublic:
@@ -95,8 +108,8 @@ def _customer_public(customer: Customer) -> CustomerPublic:
 def list_customers(
     _admin: AdminUser,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 500,
+    offset: Offset = 0,
 ) -> list[CustomerPublic]:
     query = select(Customer).order_by(Customer.id).limit(limit).offset(offset)
     return [_customer_public(c) for c in session.scalars(query)]
@@ -111,11 +124,7 @@ def read_customer(customer_id: str, _admin: AdminUser, session: SessionDep) -> C
 def import_customers(
     file: CsvFile, _admin: AdminUser, session: SessionDep, dry_run: DryRun = False
 ) -> ImportReport:
-    parsed = _parsed(file, parse_customers)
-    if not dry_run:
-        _upsert(session, Customer, parsed.rows)
-        session.commit()
-    return _report(parsed, 0 if dry_run else len(parsed.rows), dry_run)
+    return _import_upserting(file, parse_customers, Customer, session, dry_run)
 
 
 @router.get("/customers/{customer_id}/purchases")
