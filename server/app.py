@@ -31,6 +31,7 @@ from server.security import hash_password
 from server.settings import Settings, get_settings
 from server.store_snapshot import SnapshotCache
 from server.tables import User
+from server.wiring import core_wiring
 
 API_DESCRIPTION = (
     "Aislecast trigger server. Staff REST API under `/api`: log in at `/api/auth/login`, then send "
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None, wiring: PipelineWiring | None =
         bus = make_bus(resolved.redis_url, resolved.redis_prefix)
         await bus.start()
         app.state.runtime = Runtime(
-            resolved, database, bus, wiring or PipelineWiring(), SnapshotCache(database)
+            resolved, database, bus, wiring or core_wiring(database), SnapshotCache(database)
         )
         retention = asyncio.create_task(
             retention_loop(database, resolved.position_retention_days, resolved.retention_sweep_s)

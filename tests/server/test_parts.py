@@ -21,7 +21,8 @@ from server.positions_codec import POINT_DTYPE, pack_estimates, unpack_estimates
 from server.realtime.bus import DeliveryBus, RedisBus
 from server.realtime.limits import MAX_FUTURE_MS, MAX_PAST_MS, TokenBucket, timestamp_problem
 from server.retention import DAY_MS, purge_raw_positions
-from server.tables import Base, Customer, PositionChunk, Store, Visit
+from server.tables import Base, Beacon, Customer, Floor, PositionChunk, Store, Visit, Zone
+from server.wiring import store_beacons, store_zone_documents
 
 T0 = 1_790_000_000_000
 
@@ -202,3 +203,25 @@ def test_the_local_bus_fans_out_to_every_subscriber_of_a_channel() -> None:
         return [first.queue.qsize(), await second.get(), await second.get()]  # type: ignore[list-item]
 
     assert asyncio.run(scenario()) == [1, {"n": 1}, {"n": 2}]
+
+
+def test_the_core_loaders_read_zones_and_beacons_in_the_contract_shapes(database: Database) -> None:
+    shopper = seeded_shopper(database)
+    document = {"name": "Coffee", "kind": "shelf", "polygon": [[0, 0], [2, 0], [2, 1]],
+                "categories": ["coffee"], "skus": [], "facing_deg": 90.0,
+                "view_distance_m": 2.0}  # fmt: skip
+    with database.session() as session:
+        floor = Floor(store_id=shopper.store_id, name="g", width_m=10, height_m=5, created_ms=T0)
+        session.add(floor)
+        session.flush()
+        session.add(Zone(store_id=shopper.store_id, id="z1", floor_id=floor.id, version=1,
+                         document=document))  # fmt: skip
+        session.add(Zone(store_id=shopper.store_id, id="z2", floor_id=floor.id, version=2,
+                         document=document, deleted=True))  # fmt: skip
+        session.add(Beacon(store_id=shopper.store_id, id="U_1_2_M", floor_id=floor.id, x=1.5,
+                           y=2.5, tx_power_dbm=-59.0))  # fmt: skip
+    with database.session() as session:
+        zones = store_zone_documents(session, shopper.store_id)
+        beacons = store_beacons(session, shopper.store_id)
+    assert zones == [{"id": "z1", "floor_id": floor.id, **document}]
+    assert beacons == {"U_1_2_M": (1.5, 2.5, -59.0)}
