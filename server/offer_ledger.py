@@ -8,6 +8,7 @@ crash cannot leave a number without its offer. An offer is committed before anyo
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ from server.tables import Customer, Offer, Screen
 
 if TYPE_CHECKING:
     from server.pipeline import DecisionResult, Occasion, Shopper
+
+log = logging.getLogger(__name__)
 
 # Status only moves forward along this order.
 STATUS_ORDER = ("issued", "delivered", "acked", "opened", "redeemed")
@@ -90,7 +93,8 @@ def issue_offers(
     for draft in result.offers:
         screen_id = draft.screen_id or occasion.screen_id
         if draft.channel == "signage" and screen_id is None:
-            raise ValueError("a signage offer needs a screen (none on the draft or the occasion)")
+            log.warning("dropped a signage offer of campaign %s: no screen", draft.campaign_id)
+            continue
         until_ms = now_ms + round(draft.display_s * 1000) if draft.channel == "signage" else None
         offer = Offer(
             id=str(uuid.uuid4()),

@@ -14,6 +14,7 @@ zones, and no offers are made. Tests inject fakes through the same wiring (no pa
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from server.visit_log import (
     store_reading_batch,
 )
 from zones import ZoneEvent
+
+log = logging.getLogger(__name__)
 
 OccasionKind = Literal["enter", "dwell", "facing", "near_screen", "app_open", "visit_end"]
 
@@ -271,21 +274,30 @@ class ShopperPipeline:
     def _decide(
         self, occasions: Sequence[Occasion], events: Sequence[ZoneEvent], now_ms: int
     ) -> list[IssuedOffer]:
-        """Ask for decisions and write events, offers and the cap ledger in one transaction."""
-        if not occasions and not events:
+        """Commit the zone events, then decide each occasion in its own transaction.
+
+        Each decision's offers and the cap ledger it returns are committed together, so a restart
+        never sees offers without the caps they used up, nor caps without their offers.
+        """
+        if events:
+            with self.database.session() as session:
+                record_zone_events(session, self.shopper, events)
+        if not occasions:
             return []
         snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
+        profile = self._load_profile()
         issued: list[IssuedOffer] = []
-        with self.database.session() as session:
-            record_zone_events(session, self.shopper, events)
-            ledger = load_cap_ledger(session, self.shopper.customer_id)
-            for occasion in occasions:
-                request = DecisionRequest(
-                    occasion, self._load_profile(), snapshot.campaigns, ledger, now_ms
-                )
-                result = self.wiring.decide(request)
-                ledger = result.cap_ledger
-                issued += issue_offers(session, self.shopper, occasion, result, now_ms)
+        for occasion in occasions:
+            try:
+                with self.database.session() as session:
+                    ledger = load_cap_ledger(session, self.shopper.customer_id)
+                    request = DecisionRequest(occasion, profile, snapshot.campaigns, ledger, now_ms)
+                    result = self.wiring.decide(request)
+                    issued += issue_offers(session, self.shopper, occasion, result, now_ms)
+            except Exception:
+                # A failing decision (a campaign the decision code cannot handle) costs this
+                # occasion its offers, not the shopper's connection or the other occasions.
+                log.exception("decision for %s of %s failed", occasion.kind, occasion.shopper_id)
         return issued
 
     def _load_profile(self) -> ProfileRecord:

@@ -1,9 +1,9 @@
 """Fakes injected through ``PipelineWiring`` (not patches): stand-ins for zones and triggers.
 
 They are deliberately trivial and test-only; the real detector and decision live in ``zones`` and
-``triggers``. A campaign document for ``decide_from_documents`` says
-``{"on": occasion kind, "zone_id": optional, "channel": "app"|"signage", "content": {...},
-"cap": n}``.
+``triggers``. A campaign document for ``decide_from_documents`` says ``{"on": occasion kind,
+"zone_id": optional, "channel": "app"|"signage", "content": {...}, "cap": n, "raise": optional}``
+("raise" makes the decision fail, to test that a failure is contained).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ def decide_from_documents(request: DecisionRequest) -> DecisionResult:
             continue
         if doc.get("zone_id") not in (None, request.occasion.zone_id):
             continue
+        if doc.get("raise"):
+            raise RuntimeError("this fake decision fails on purpose")
         key = str(campaign["id"])
         if counts.get(key, 0) >= int(doc.get("cap", 1)):
             continue

@@ -10,9 +10,19 @@ from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed
 
 from server.database import Database
+from server.positions_codec import unpack_estimates
 from server.realtime.limits import FRAME_BURST, MAX_FRAME_BYTES
-from server.tables import Offer, ReadingBatch, Visit
-from tests.server.harness import LiveServer, Phone, Staff, Store, add_campaign, now_ms, seed_store
+from server.tables import Offer, PositionChunk, ReadingBatch, Visit, ZoneEventRow
+from tests.server.harness import (
+    LiveServer,
+    Phone,
+    Staff,
+    Store,
+    add_campaign,
+    eventually,
+    now_ms,
+    seed_store,
+)
 
 
 @pytest.fixture
@@ -271,3 +281,54 @@ def test_bye_ends_the_visit(live: LiveServer, store: Store) -> None:
         assert visit is not None
         assert visit.ended_ms is not None
     database.dispose()
+
+
+def stored_positions(live: LiveServer, visit_id: str) -> list[tuple[float, float]]:
+    database = Database.connect(live.server.config.app.state.runtime.settings.database_url)
+    try:
+        with database.session() as session:
+            chunks = session.scalars(
+                select(PositionChunk).where(PositionChunk.visit_id == visit_id)
+            ).all()
+            return [(e.x, e.y) for c in chunks for e in unpack_estimates(c.payload, c.t_start_ms)]
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("consents", "stored"),
+    [(["location_analytics"], [(1.0, 1.0), (2.0, 1.0), (3.0, 1.0)]), (["signage"], [])],
+)
+def test_positions_are_stored_packed_only_with_analytics_consent(
+    live: LiveServer, store: Store, consents: list[str], stored: list[tuple[float, float]]
+) -> None:
+    with Phone.connect(live.ws_url) as phone:
+        welcome = phone.hello(store, consents=consents)
+        for x in (1, 2, 3):
+            phone.send(fix(x, 1))
+            phone.recv_type("position")
+    # Written when the connection ends (or every minute of positions), after the socket closes.
+    found = eventually(
+        lambda: stored_positions(live, welcome["visit_id"]), timeout_s=3 if stored else 0.5
+    )
+    assert found == stored
+
+
+def test_a_failing_decision_costs_its_offers_but_not_the_events_or_the_connection(
+    live: LiveServer, store: Store, admin: Staff
+) -> None:
+    add_campaign(admin, store, {"on": "enter", "raise": True, "content": {}})
+    with Phone.connect(live.ws_url) as phone:
+        welcome = phone.hello(store)
+        phone.send(fix(5, 5))
+        assert phone.recv_type("position")["zone_id"] == "shelf-coffee"
+        phone.send(fix(35, 15))
+        assert phone.recv_type("position")["zone_id"] is None
+        assert phone.nothing_more({"offer", "error"}) == []
+    database = Database.connect(live.server.config.app.state.runtime.settings.database_url)
+    with database.session() as session:
+        kinds = session.scalars(
+            select(ZoneEventRow.kind).where(ZoneEventRow.visit_id == welcome["visit_id"])
+        ).all()
+    database.dispose()
+    assert sorted(kinds) == ["enter", "exit"]
