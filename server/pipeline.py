@@ -119,6 +119,10 @@ class DecisionResult:
 DecideFn = Callable[[DecisionRequest], DecisionResult]
 
 
+class UnknownFloor(LookupError):
+    """A fix named a floor the store does not have."""
+
+
 class PositionSource(Protocol):
     """One shopper's tracker (``positioning.tracker.Tracker`` behind an adapter)."""
 
@@ -191,8 +195,10 @@ class ShopperPipeline:
         database: Database,
         wiring: PipelineWiring,
         snapshots: SnapshotCache,
+        keep_raw_readings: bool = True,
     ) -> None:
         self.shopper = shopper
+        self.keep_raw_readings = keep_raw_readings
         self.database = database
         self.wiring = wiring
         self.snapshots = snapshots
@@ -205,8 +211,9 @@ class ShopperPipeline:
     # ---- inputs -------------------------------------------------------------------------------
 
     def on_readings(self, readings: Sequence[ReadingFrame], now_ms: int) -> PipelineStep:
-        with self.database.session() as session:
-            store_reading_batch(session, self.shopper, readings)
+        if self.keep_raw_readings:
+            with self.database.session() as session:
+                store_reading_batch(session, self.shopper, readings)
         if self.tracker is None:
             return PipelineStep(readings_accepted=len(readings), positioning_wired=False)
         step = self._on_estimates(self.tracker.push_batch(readings), now_ms)
@@ -214,7 +221,15 @@ class ShopperPipeline:
         step.positioning_wired = True
         return step
 
-    def on_fix(self, fix: Estimate, now_ms: int) -> PipelineStep:
+    def on_fix(self, fix: Estimate, now_ms: int, floor_id: int | None = None) -> PipelineStep:
+        """A position the app computed; ``floor_id`` None means the store's first floor."""
+        snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
+        if floor_id is not None and floor_id not in snapshot.floor_ids:
+            raise UnknownFloor(f"no floor {floor_id} in store {self.shopper.store_id}")
+        floor = floor_id if floor_id is not None else next(iter(snapshot.floor_ids), None)
+        if self.positions.on_other_floor(floor):
+            self.flush_positions()
+        self.positions.floor_id = floor
         return self._on_estimates([fix], now_ms)
 
     def on_app_event(self, kind: str, t_ms: int, offer_id: str | None, now_ms: int) -> PipelineStep:

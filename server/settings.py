@@ -31,6 +31,9 @@ class Settings:
     migrate_on_startup: bool = True
     # Raw positions older than this are purged (issue 9 reads 30 days of history).
     position_retention_days: float = 30.0
+    # Keep every raw sensor batch (for replaying real walks). ~25 KB/s per shopper before zlib
+    # (~5 KB after): switch off where storage matters more than replay.
+    keep_raw_readings: bool = True
     # How often the purge runs; purging is an indexed range delete, cheap at this rate.
     retention_sweep_s: float = 3600.0
     # Staff login sessions last a working day.
@@ -57,6 +60,7 @@ def settings_from_env() -> Settings:
         position_retention_days=_env_float(
             "AISLECAST_POSITION_RETENTION_DAYS", base.position_retention_days
         ),
+        keep_raw_readings=os.environ.get("AISLECAST_KEEP_RAW_READINGS", "1") != "0",
         retention_sweep_s=_env_float("AISLECAST_RETENTION_SWEEP_S", base.retention_sweep_s),
         staff_session_ttl_s=_env_float("AISLECAST_STAFF_SESSION_TTL_S", base.staff_session_ttl_s),
         bootstrap_admin_email=os.environ.get("AISLECAST_ADMIN_EMAIL") or None,

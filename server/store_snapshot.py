@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.database import Database
-from server.tables import Campaign, Screen, Zone
+from server.tables import Campaign, Floor, Screen, Zone
 
 # Edits reach every process within this long; a read of a store's rows costs about a millisecond.
 SNAPSHOT_TTL_MS = 2000
@@ -32,6 +32,7 @@ class StoreSnapshot:
     loaded_ms: int
     zones: dict[str, ZoneInfo] = field(default_factory=dict)
     campaigns: tuple[dict[str, Any], ...] = ()
+    floor_ids: tuple[int, ...] = ()  # in creation order; the first is the default floor
 
 
 def load_snapshot(database: Database, store_id: int, now_ms: int) -> StoreSnapshot:
@@ -42,6 +43,9 @@ def load_snapshot(database: Database, store_id: int, now_ms: int) -> StoreSnapsh
         screens = session.scalars(select(Screen).where(Screen.store_id == store_id)).all()
         campaigns = session.scalars(
             select(Campaign).where(Campaign.store_id == store_id, Campaign.status == "active")
+        ).all()
+        floor_ids = session.scalars(
+            select(Floor.id).where(Floor.store_id == store_id).order_by(Floor.id)
         ).all()
         screen_by_zone = {s.zone_id: s.id for s in screens if s.zone_id is not None}
         return StoreSnapshot(
@@ -58,6 +62,7 @@ def load_snapshot(database: Database, store_id: int, now_ms: int) -> StoreSnapsh
             campaigns=tuple(
                 {"id": c.id, "name": c.name, "document": c.document} for c in campaigns
             ),
+            floor_ids=tuple(floor_ids),
         )
 
 

@@ -170,6 +170,10 @@ class PositionBuffer:
     def extend(self, estimates: Sequence[Estimate]) -> None:
         self._estimates.extend(estimates)
 
+    def on_other_floor(self, floor_id: int | None) -> bool:
+        """True when the next estimates belong to another floor (the chunk must be cut first)."""
+        return floor_id != self.floor_id and bool(self._estimates)
+
     def pending(self) -> int:
         return len(self._estimates)
 

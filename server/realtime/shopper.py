@@ -29,7 +29,7 @@ from server.offer_ledger import (
     mark_delivered,
     pending_app_offers,
 )
-from server.pipeline import PipelineStep, Shopper, ShopperPipeline
+from server.pipeline import PipelineStep, Shopper, ShopperPipeline, UnknownFloor
 from server.realtime.bus import Subscription, live_channel, screen_channel, shopper_channel
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
 from server.realtime.frames import (
@@ -110,7 +110,11 @@ class ShopperConnection:
             await self.socket.close(CLOSE_POLICY, str(refusal))
             return
         pipeline = ShopperPipeline(
-            shopper, self.runtime.database, self.runtime.wiring, self.runtime.snapshots
+            shopper,
+            self.runtime.database,
+            self.runtime.wiring,
+            self.runtime.snapshots,
+            keep_raw_readings=self.runtime.settings.keep_raw_readings,
         )
         live_name = pseudonym(self.runtime.settings.secret_key, shopper.visit_id)
         self.session = Connected(shopper, pipeline, live_name)
@@ -151,7 +155,7 @@ class ShopperConnection:
                 await self._handle(session, frame)
             except WebSocketDisconnect:
                 raise
-            except OfferNotFound as error:
+            except (OfferNotFound, UnknownFloor) as error:
                 await self.socket.error("not_found", str(error), frame.type)
             except Exception:
                 log.exception("shopper frame %s failed", frame.type)
@@ -180,7 +184,7 @@ class ShopperConnection:
             await self._after(session, step)
         elif isinstance(frame, Fix):
             estimate = Estimate(frame.t_ms, frame.x, frame.y, frame.heading_deg, frame.accuracy_m)
-            step = await to_thread.run_sync(pipeline.on_fix, estimate, now)
+            step = await to_thread.run_sync(pipeline.on_fix, estimate, now, frame.floor_id)
             await self._after(session, step)
         elif isinstance(frame, AppEventFrame):
             step = await to_thread.run_sync(

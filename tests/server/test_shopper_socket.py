@@ -89,11 +89,13 @@ def test_frames_before_hello_are_refused_and_hello_still_works(
         (json.dumps({"type": "readings", "readings": [{"kind": "accel", "t_ms": 1, "x": 0,
                                                         "y": 0, "z": 99999}]}), "bad_frame"),
         (json.dumps({"type": "ack", "seq": 987654}), "not_found"),
+        (json.dumps({"type": "fix", "t_ms": 0, "x": 1, "y": 1, "heading_deg": 0,
+                     "accuracy_m": 1, "floor_id": 0}), "bad_timestamp"),
         (json.dumps({"type": "event", "kind": "offer_opened", "t_ms": 0, "offer_id": "x"}),
          "bad_timestamp"),
     ],
     ids=["text", "nan", "infinity", "unknown-type", "unknown-field", "ancient", "future",
-         "oversize", "implausible-accel", "unknown-ack", "old-event"],
+         "oversize", "implausible-accel", "unknown-ack", "old-fix", "old-event"],
 )  # fmt: skip
 def test_a_bad_frame_gets_an_error_with_a_reason_and_the_connection_stays_usable(
     live: LiveServer, store: Store, frame: str, code: str
@@ -332,3 +334,14 @@ def test_a_failing_decision_costs_its_offers_but_not_the_events_or_the_connectio
         ).all()
     database.dispose()
     assert sorted(kinds) == ["enter", "exit"]
+
+
+def test_a_fix_on_a_floor_of_another_store_is_refused(live: LiveServer, store: Store, admin: Staff
+                                                      ) -> None:  # fmt: skip
+    other = seed_store(admin)
+    with Phone.connect(live.ws_url) as phone:
+        phone.hello(store)
+        phone.send(fix(5, 5, floor_id=other.floor_id))
+        assert phone.recv_type("error")["code"] == "not_found"
+        phone.send(fix(5, 5, floor_id=store.floor_id))
+        assert phone.recv_type("position")["zone_id"] == "shelf-coffee"
