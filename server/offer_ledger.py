@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Status only moves forward along this order.
+# Status only moves forward along this order. "held_out" (the control group of a campaign) is
+# outside it: such offers are recorded for uplift measurement, never sent and never advanced.
 STATUS_ORDER = ("issued", "delivered", "acked", "opened", "redeemed")
 # An app offer not acknowledged within a day is stale: it is not replayed after that.
 REPLAY_WINDOW_MS = 24 * 3600 * 1000
@@ -109,10 +110,12 @@ def issue_offers(
             occasion=occasion.kind,
             content=draft.content,
             explanation=draft.explanation[:2000],
-            status="issued",
+            status="held_out" if draft.held_out else "issued",
             issued_ms=now_ms,
         )
         session.add(offer)
+        if draft.held_out:
+            continue
         if offer.channel == "signage" and screen_id is not None:
             session.execute(
                 update(Screen)
@@ -203,6 +206,8 @@ def mark_delivered(session: Session, offer_ids: list[str], now_ms: int) -> None:
 
 def _advance(offer: Offer, status: str, now_ms: int) -> None:
     """Set the timestamps of every step up to ``status`` that is still empty, then the status."""
+    if offer.status == "held_out":
+        return
     target = STATUS_ORDER.index(status)
     for step in STATUS_ORDER[1 : target + 1]:
         column = f"{step}_ms"

@@ -24,7 +24,7 @@ from positioning import Estimate
 from server.database import Database
 from server.offer_ledger import IssuedOffer, issue_offers, load_cap_ledger
 from server.realtime.frames import ReadingFrame
-from server.store_snapshot import SnapshotCache, StoreSnapshot
+from server.store_snapshot import CampaignCounts, SnapshotCache, StoreSnapshot
 from server.visit_log import (
     PositionBuffer,
     load_profile,
@@ -86,6 +86,7 @@ class ProfileRecord:
     tier: str
     consents: frozenset[str]
     purchases: tuple[PurchaseRecord, ...]
+    visit_count: int = 0  # visits to any store, this one included
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,9 @@ class OfferDraft:
     explanation: str = ""
     # How long a screen shows signage content before going back to its playlist.
     display_s: float = 15.0
+    # Hold-out: the shopper would have got this but is in the control group. Stored with status
+    # "held_out" for uplift measurement, never sent.
+    held_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,9 @@ class DecisionRequest:
     campaigns: tuple[dict[str, Any], ...]  # active campaigns: {"id", "name", "document"}
     cap_ledger: dict[str, Any]  # as the previous decision returned it (persisted per shopper)
     now_ms: int
+    store_timezone: str = "UTC"  # IANA name, for schedules, opening and quiet hours
+    # Per active campaign, offers so far across all shoppers, for budgets: {id: CampaignCounts}.
+    campaign_counts: dict[int, CampaignCounts] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +313,15 @@ class ShopperPipeline:
             try:
                 with self.database.session() as session:
                     ledger = load_cap_ledger(session, self.shopper.customer_id)
-                    request = DecisionRequest(occasion, profile, snapshot.campaigns, ledger, now_ms)
+                    request = DecisionRequest(
+                        occasion,
+                        profile,
+                        snapshot.campaigns,
+                        ledger,
+                        now_ms,
+                        snapshot.timezone,
+                        snapshot.campaign_counts,
+                    )
                     result = self.wiring.decide(request)
                     issued += issue_offers(session, self.shopper, occasion, result, now_ms)
             except Exception:

@@ -10,10 +10,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from server.database import Database
-from server.tables import Campaign, Floor, Screen, Zone
+from server.tables import Campaign, Floor, Offer, Screen, Store, Zone
 
 # Edits reach every process within this long; a read of a store's rows costs about a millisecond.
 SNAPSHOT_TTL_MS = 2000
@@ -28,11 +29,22 @@ class ZoneInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignCounts:
+    """Offers of one campaign so far, all shoppers (budgets are per campaign, not per shopper)."""
+
+    issued: int = 0  # sent or shown (hold-outs excluded)
+    redeemed: int = 0
+    held_out: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class StoreSnapshot:
     loaded_ms: int
     zones: dict[str, ZoneInfo] = field(default_factory=dict)
     campaigns: tuple[dict[str, Any], ...] = ()
     floor_ids: tuple[int, ...] = ()  # in creation order; the first is the default floor
+    timezone: str = "UTC"
+    campaign_counts: dict[int, CampaignCounts] = field(default_factory=dict)
 
 
 def load_snapshot(database: Database, store_id: int, now_ms: int) -> StoreSnapshot:
@@ -44,6 +56,8 @@ def load_snapshot(database: Database, store_id: int, now_ms: int) -> StoreSnapsh
         campaigns = session.scalars(
             select(Campaign).where(Campaign.store_id == store_id, Campaign.status == "active")
         ).all()
+        store = session.get(Store, store_id)
+        counts = _campaign_counts(session, [c.id for c in campaigns])
         floor_ids = session.scalars(
             select(Floor.id).where(Floor.store_id == store_id).order_by(Floor.id)
         ).all()
@@ -63,7 +77,31 @@ def load_snapshot(database: Database, store_id: int, now_ms: int) -> StoreSnapsh
                 {"id": c.id, "name": c.name, "document": c.document} for c in campaigns
             ),
             floor_ids=tuple(floor_ids),
+            timezone="UTC" if store is None else store.timezone,
+            campaign_counts=counts,
         )
+
+
+def _campaign_counts(session: Session, campaign_ids: list[int]) -> dict[int, CampaignCounts]:
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        select(Offer.campaign_id, Offer.status, func.count())
+        .where(Offer.campaign_id.in_(campaign_ids))
+        .group_by(Offer.campaign_id, Offer.status)
+    ).all()
+    tallies: dict[int, dict[str, int]] = {c: {} for c in campaign_ids}
+    for campaign_id, status, n in rows:
+        if campaign_id is not None:
+            tallies[campaign_id][status] = int(n)
+    return {
+        c: CampaignCounts(
+            issued=sum(n for s, n in t.items() if s != "held_out"),
+            redeemed=t.get("redeemed", 0),
+            held_out=t.get("held_out", 0),
+        )
+        for c, t in tallies.items()
+    }
 
 
 class SnapshotCache:

@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from positioning import Estimate
@@ -155,6 +155,10 @@ def load_profile(session: Session, shopper: Shopper) -> ProfileRecord:
         tier="" if customer is None else customer.tier,
         consents=shopper.consents,
         purchases=purchases,
+        visit_count=session.scalar(
+            select(func.count()).select_from(Visit).where(Visit.customer_id == shopper.customer_id)
+        )
+        or 0,
     )
 
 

@@ -58,13 +58,15 @@ class AppEvent(Base):
 class Offer(Base):
     """An offer issued to a shopper (app) or shown for them on a screen (signage).
 
-    Status only moves forward: issued → delivered → acked → opened → redeemed.
+    Status only moves forward: issued → delivered → acked → opened → redeemed; or "held_out"
+    (the campaign's control group: recorded, never sent).
     """
 
     __tablename__ = "offers"
     __table_args__ = (
         UniqueConstraint("customer_id", "seq"),
         Index("ix_offers_store_issued", "store_id", "issued_ms"),
+        Index("ix_offers_campaign_status", "campaign_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -2,8 +2,9 @@
 
 They are deliberately trivial and test-only; the real detector and decision live in ``zones`` and
 ``triggers``. A campaign document for ``decide_from_documents`` says ``{"on": occasion kind,
-"zone_id": optional, "channel": "app"|"signage", "content": {...}, "cap": n, "raise": optional}``
-("raise" makes the decision fail, to test that a failure is contained).
+"zone_id": optional, "channel": "app"|"signage", "content": {...}, "cap": n, "raise": optional,
+"held_out": optional}`` ("raise" makes the decision fail, to test that a failure is contained;
+"held_out" puts every shopper in the control group).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def decide_from_documents(request: DecisionRequest) -> DecisionResult:
                 content=doc["content"],
                 campaign_id=campaign["id"],
                 explanation=f"fake: {request.occasion.kind} matched campaign {key}",
+                held_out=bool(doc.get("held_out", False)),
             )
         )
     return DecisionResult(tuple(drafts), {"counts": counts})

@@ -21,7 +21,18 @@ from server.positions_codec import POINT_DTYPE, pack_estimates, unpack_estimates
 from server.realtime.bus import DeliveryBus, RedisBus
 from server.realtime.limits import MAX_FUTURE_MS, MAX_PAST_MS, TokenBucket, timestamp_problem
 from server.retention import DAY_MS, purge_raw_positions
-from server.tables import Base, Beacon, Customer, Floor, PositionChunk, Store, Visit, Zone
+from server.store_snapshot import CampaignCounts, load_snapshot
+from server.tables import (
+    Base,
+    Beacon,
+    Campaign,
+    Customer,
+    Floor,
+    PositionChunk,
+    Store,
+    Visit,
+    Zone,
+)
 from server.wiring import store_beacons, store_zone_documents
 
 T0 = 1_790_000_000_000
@@ -225,3 +236,33 @@ def test_the_core_loaders_read_zones_and_beacons_in_the_contract_shapes(database
         beacons = store_beacons(session, shopper.store_id)
     assert zones == [{"id": "z1", "floor_id": floor.id, **document}]
     assert beacons == {"U_1_2_M": (1.5, 2.5, -59.0)}
+
+
+def test_a_store_snapshot_gives_decisions_the_time_zone_and_campaign_budget_counts(
+    database: Database,
+) -> None:
+    shopper = seeded_shopper(database)
+    with database.session() as session:
+        store = session.get(Store, shopper.store_id)
+        assert store is not None
+        store.timezone = "Asia/Tokyo"
+        campaign = Campaign(store_id=store.id, name="c", status="active", version=1, document={},
+                            created_ms=T0, updated_ms=T0)  # fmt: skip
+        session.add(campaign)
+        session.flush()
+        campaign_id = campaign.id
+    occasion = Occasion("app_open", "c1", str(shopper.store_id), T0)
+    drafts = (
+        OfferDraft("app", {}, campaign_id=campaign_id),
+        OfferDraft("app", {}, campaign_id=campaign_id),
+        OfferDraft("app", {}, campaign_id=campaign_id, held_out=True),
+    )
+    with database.session() as session:
+        issued = issue_offers(session, shopper, occasion, DecisionResult(drafts), T0)
+        advance_status(session, "c1", issued[0].id, "redeemed", T0)
+        assert not advance_status(session, "c1", "no-such-offer", "redeemed", T0)
+    snapshot = load_snapshot(database, shopper.store_id, T0)
+    assert snapshot.timezone == "Asia/Tokyo"
+    assert snapshot.campaign_counts == {
+        campaign_id: CampaignCounts(issued=2, redeemed=1, held_out=1)
+    }

@@ -345,3 +345,22 @@ def test_a_fix_on_a_floor_of_another_store_is_refused(live: LiveServer, store: S
         assert phone.recv_type("error")["code"] == "not_found"
         phone.send(fix(5, 5, floor_id=store.floor_id))
         assert phone.recv_type("position")["zone_id"] == "shelf-coffee"
+
+
+def test_a_held_out_offer_is_recorded_but_never_sent(
+    live: LiveServer, store: Store, admin: Staff
+) -> None:
+    held = add_campaign(admin, store, {"on": "app_open", "held_out": True, "content": {"n": 0}})
+    sent = add_campaign(admin, store, {"on": "app_open", "content": {"n": 1}})
+    with Phone.connect(live.ws_url) as phone:
+        phone.hello(store)
+        phone.send(app_open())
+        offer = phone.recv_type("offer")
+        assert phone.nothing_more({"offer"}) == []
+    with Phone.connect(live.ws_url) as phone:
+        phone.hello(store)  # a fresh install replays what is unacked: not the held-out one
+        assert phone.recv_type("offer")["id"] == offer["id"]
+        assert phone.nothing_more({"offer"}) == []
+    by_campaign = {o.campaign_id: o.status for o in offers_in_db(live, store.customer_id)}
+    assert by_campaign == {held: "held_out", sent: "delivered"}
+    assert offer["campaign_id"] == sent

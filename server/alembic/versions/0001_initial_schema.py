@@ -165,6 +165,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("offers", schema=None) as batch_op:
         batch_op.create_index("ix_offers_store_issued", ["store_id", "issued_ms"], unique=False)
+        batch_op.create_index("ix_offers_campaign_status", ["campaign_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_offers_visit_id"), ["visit_id"], unique=False)
 
     op.create_table(
@@ -528,6 +529,7 @@ def downgrade() -> None:
     with op.batch_alter_table("offers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_offers_visit_id"))
         batch_op.drop_index("ix_offers_store_issued")
+        batch_op.drop_index("ix_offers_campaign_status")
 
     op.drop_table("offers")
     with op.batch_alter_table("floors", schema=None) as batch_op:
