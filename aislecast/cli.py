@@ -13,9 +13,10 @@ def main() -> None:
 
 
 def _register_server_commands() -> None:
-    from aislecast.commands import db, serve
+    from aislecast.commands import db, seed, serve
 
     app.command("serve")(serve.serve)
+    app.command("seed")(seed.seed)
     app.add_typer(db.app, name="db")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from server.database import Database, upgrade_to_head
+from server.tables import Base
 from tests.server.fakes import fake_wiring
 from tests.server.harness import LiveServer, Staff, postgres_database, settings_for
 
@@ -23,6 +25,34 @@ def database_url(
     else:
         with postgres_database() as url:
             yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[Database]:
+    """One migrated PostgreSQL database for the session; ``database`` empties it per test."""
+    with postgres_database() as url:
+        db = Database.connect(url)
+        upgrade_to_head(db.engine)
+        yield db
+        db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_postgres: Database
+) -> Iterator[Database]:
+    """An empty, migrated database: a fresh SQLite file, or the session's PostgreSQL truncated."""
+    if request.param == "postgresql":
+        # DELETE, children first: on a few rows it is ten times faster than TRUNCATE.
+        with migrated_postgres.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+        yield migrated_postgres
+        return
+    db = Database.connect(f"sqlite:///{tmp_path / 'parts.sqlite3'}")
+    upgrade_to_head(db.engine)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture(scope="module")

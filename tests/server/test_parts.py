@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -107,24 +106,6 @@ def test_customer_consents_are_normalised_and_checked() -> None:
 
 
 # ---- database parts ------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[Database]:  # fmt: skip
-    from tests.server.harness import postgres_database
-
-    if request.param == "sqlite":
-        db = Database.connect(f"sqlite:///{tmp_path_factory.mktemp('db') / 'parts.sqlite3'}")
-        upgrade_to_head(db.engine)
-        yield db
-        db.dispose()
-    else:
-        with postgres_database() as url:
-            db = Database.connect(url)
-            upgrade_to_head(db.engine)
-            yield db
-            db.dispose()
 
 
 def test_migrations_create_exactly_the_tables_the_models_describe(database: Database) -> None:

@@ -84,7 +84,7 @@ def test_zones_keep_versions_and_a_version_can_be_restored(admin: Staff, store: 
     ("body", "reason"),
     [
         ({"polygon": [[0, 0], [10, 10], [10, 0], [0, 10]]}, "polygon invalid"),
-        ({"polygon": [[0, 0], [100, 0], [100, 5]]}, "outside floor"),
+        ({"polygon": [[0, 0], [100, 0], [100, 5]]}, "outside the floor"),
         ({"polygon": [[0, 0], [0.1, 0], [0.1, 0.1]]}, "below"),
         ({"facing_deg": 360}, "less than 360"),
         ({"kind": "wall"}, "'area'"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.api.deps import AdminUser, CurrentUser, SessionDep
 from server.api.helpers import get_or_404
+from server.catalogue_store import insert_purchases, keep_known_customers, upsert_rows
 from server.csv_import import (
     CsvFormatError,
     ParsedRows,
@@ -47,17 +48,6 @@ def _report(parsed: ParsedRows, imported: int, dry_run: bool) -> ImportReport:
     return ImportReport(imported=imported, errors=errors, dry_run=dry_run)
 
 
-def _upsert(session: Session, table: type[Product | Customer], rows: list[dict[str, Any]]) -> None:
-    key_name = "sku" if table is Product else "id"
-    for row in rows:
-        existing = session.get(table, row[key_name])
-        if existing is None:
-            session.add(table(**row))
-        else:
-            for name, value in row.items():
-                setattr(existing, name, value)
-
-
 def _import_upserting(
     file: UploadFile,
     parse: Callable[[bytes], ParsedRows],
@@ -68,7 +58,7 @@ def _import_upserting(
     """Parse, then insert new rows and overwrite known ones (re-importing a file is harmless)."""
     parsed = _parsed(file, parse)
     if not dry_run:
-        _upsert(session, table, parsed.rows)
+        upsert_rows(session, table, parsed.rows)
         session.commit()
     return _report(parsed, 0 if dry_run else len(parsed.rows), dry_run)
 
@@ -141,21 +131,8 @@ def import_purchases(
     file: CsvFile, _admin: AdminUser, session: SessionDep, dry_run: DryRun = False
 ) -> ImportReport:
     """Rows naming an unknown customer are row errors: import customers first."""
-    parsed = _parsed(file, parse_purchases)
-    customer_ids = {r["customer_id"] for r in parsed.rows}
-    known = set(session.scalars(select(Customer.id).where(Customer.id.in_(customer_ids))))
-    kept = [
-        (r, line)
-        for r, line in zip(parsed.rows, parsed.lines, strict=True)
-        if r["customer_id"] in known
-    ]
-    errors = parsed.errors + [
-        (line, f"unknown customer {r['customer_id']!r}; import customers first")
-        for r, line in zip(parsed.rows, parsed.lines, strict=True)
-        if r["customer_id"] not in known
-    ]
+    parsed = keep_known_customers(session, _parsed(file, parse_purchases))
     if not dry_run:
-        session.add_all(Purchase(**r) for r, _line in kept)
+        insert_purchases(session, parsed.rows)
         session.commit()
-    report = ParsedRows([r for r, _ in kept], [line for _, line in kept], sorted(errors))
-    return _report(report, 0 if dry_run else len(kept), dry_run)
+    return _report(parsed, 0 if dry_run else len(parsed.rows), dry_run)

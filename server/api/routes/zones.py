@@ -6,8 +6,6 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
-from shapely.geometry import Polygon
-from shapely.validation import explain_validity
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,33 +15,15 @@ from server.api.routes.floors import floor_of_store
 from server.clock import now_ms
 from server.schemas.stores import ZoneCreate, ZonePublic, ZoneShape, ZoneUpdate, ZoneVersionPublic
 from server.tables import Floor, User, Zone, ZoneVersion
+from server.zone_shapes import zone_shape_problem
 
 router = APIRouter(prefix="/stores/{store_id}/zones", tags=["zones"])
 
-# Hand-drawn zones may overhang the plan's edge a little; more means the wrong floor or units.
-FLOOR_EDGE_TOLERANCE_M = 1.0
-# Smaller than a floor tile: a slip of the mouse, not a zone.
-MIN_ZONE_AREA_M2 = 0.05
-
 
 def _check_shape(shape: ZoneShape, floor: Floor) -> None:
-    polygon = Polygon(shape.polygon)
-    if not polygon.is_valid:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"polygon invalid: {explain_validity(polygon)}"
-        )
-    if polygon.area < MIN_ZONE_AREA_M2:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"zone area {polygon.area:.3f} m² is below {MIN_ZONE_AREA_M2} m²",
-        )
-    x0, y0, x1, y1 = polygon.bounds
-    tol = FLOOR_EDGE_TOLERANCE_M
-    if x0 < -tol or y0 < -tol or x1 > floor.width_m + tol or y1 > floor.height_m + tol:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"zone reaches outside floor {floor.id} ({floor.width_m} m × {floor.height_m} m)",
-        )
+    problem = zone_shape_problem(shape.polygon, floor.width_m, floor.height_m)
+    if problem is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"floor {floor.id}: {problem}")
 
 
 def _public(zone: Zone) -> ZonePublic:
