@@ -35,8 +35,13 @@ def normalise_database_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
+    # synchronous=NORMAL: in WAL mode a commit survives a crash of the server process (the
+    # promise we make: nothing sent is lost) but not of the machine's power; FULL would fsync every
+    # commit and cap a store at ~100 commits/s on this disk (benchmarks/server_load.py). Where
+    # power loss matters, run PostgreSQL (docs/deploy.md).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()

@@ -27,10 +27,10 @@ from server.realtime.frames import ReadingFrame
 from server.store_snapshot import CampaignCounts, SnapshotCache, StoreSnapshot
 from server.visit_log import (
     PositionBuffer,
+    ReadingBuffer,
     load_profile,
     record_app_event,
     record_zone_events,
-    store_reading_batch,
 )
 from zones import ZoneEvent
 
@@ -213,14 +213,19 @@ class ShopperPipeline:
         self.detector = wiring.zone_detector_for(shopper.store_id)
         self.current_zone: str | None = None
         self.positions = PositionBuffer(shopper.visit_id, shopper.store_id)
+        self.raw_readings = ReadingBuffer(shopper)
         self._profile: ProfileRecord | None = None
 
     # ---- inputs -------------------------------------------------------------------------------
 
-    def on_readings(self, readings: Sequence[ReadingFrame], now_ms: int) -> PipelineStep:
+    def on_readings(
+        self, readings: Sequence[ReadingFrame], now_ms: int, frame_text: str = ""
+    ) -> PipelineStep:
+        """A batch of sensor readings; ``frame_text`` is the frame as received, kept for replay."""
         if self.keep_raw_readings:
-            with self.database.session() as session:
-                store_reading_batch(session, self.shopper, readings)
+            self.raw_readings.add(readings, frame_text)
+            if self.raw_readings.full():
+                self.flush_buffers()
         if self.tracker is None:
             return PipelineStep(readings_accepted=len(readings), positioning_wired=False)
         step = self._on_estimates(self.tracker.push_batch(readings), now_ms)
@@ -235,7 +240,7 @@ class ShopperPipeline:
             raise UnknownFloor(f"no floor {floor_id} in store {self.shopper.store_id}")
         floor = floor_id if floor_id is not None else next(iter(snapshot.floor_ids), None)
         if self.positions.on_other_floor(floor):
-            self.flush_positions()
+            self.flush_buffers()
         self.positions.floor_id = floor
         return self._on_estimates([fix], now_ms)
 
@@ -255,15 +260,18 @@ class ShopperPipeline:
                 events = self.detector.end_visit(self.shopper.customer_id, t_ms)
         if not any(e.kind == "visit_end" for e in events):
             events.append(ZoneEvent("visit_end", self.shopper.customer_id, None, t_ms))
-        self.flush_positions()
+        self.flush_buffers()
         snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
         occasions = [o for e in events if (o := self._occasion_for(e, snapshot)) is not None]
         return PipelineStep(zone_events=events, offers=self._decide(occasions, events, now_ms))
 
-    def flush_positions(self) -> None:
-        if self.positions.pending():
+    def flush_buffers(self) -> None:
+        """Write the buffered positions and raw readings (on a timer of their own size, and at
+        the end of the connection)."""
+        if self.positions.pending() or self.raw_readings.pending():
             with self.database.session() as session:
                 self.positions.flush(session)
+                self.raw_readings.flush(session)
 
     # ---- steps --------------------------------------------------------------------------------
 
@@ -282,7 +290,7 @@ class ShopperPipeline:
         if "location_analytics" in self.shopper.consents:
             self.positions.extend(estimates)
             if self.positions.full():
-                self.flush_positions()
+                self.flush_buffers()
         occasions = [o for e in step.zone_events if (o := self._occasion_for(e, snapshot))]
         step.offers = self._decide(occasions, step.zone_events, now_ms)
         return step

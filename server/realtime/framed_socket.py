@@ -50,6 +50,7 @@ class FramedSocket:
         self.websocket = websocket
         self.bucket = TokenBucket()
         self.refused_in_a_row = 0
+        self.last_text = ""
         self._send_lock = asyncio.Lock()
 
     async def send(self, frame: dict[str, Any]) -> None:
@@ -68,9 +69,12 @@ class FramedSocket:
         while True:
             text = await self.receive_text()
             try:
-                return adapter.validate_json(text)
+                frame = adapter.validate_json(text)
             except ValidationError as error:
                 await self.error("bad_frame", validation_reason(error))
+                continue
+            self.last_text = text  # the frame as received, for whoever keeps raw frames
+            return frame
 
     async def receive_text(self) -> str:
         """The next text frame that passes the rate and size limits.

@@ -173,7 +173,9 @@ class ShopperConnection:
                 "already_hello", "this connection is already introduced", "hello"
             )
         elif isinstance(frame, ReadingsBatch):
-            step = await to_thread.run_sync(pipeline.on_readings, frame.readings, now)
+            step = await to_thread.run_sync(
+                pipeline.on_readings, frame.readings, now, self.socket.last_text
+            )
             await self.socket.send(
                 {
                     "type": "readings_ack",
@@ -308,7 +310,7 @@ class ShopperConnection:
         """On disconnect: keep the positions and the visit's last sighting (it may resume)."""
         if session is None:
             return
-        session.pipeline.flush_positions()
+        session.pipeline.flush_buffers()
         with self.runtime.database.session() as db:
             touch_visit(db, session.shopper.visit_id, now_ms())
 

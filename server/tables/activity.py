@@ -122,7 +122,8 @@ class PositionChunk(Base):
 
 
 class ReadingBatch(Base):
-    """A raw sensor batch as the app sent it (zlib JSON), kept for replay, same retention."""
+    """A raw sensor batch: the ``readings`` frame's JSON text as the app sent it, zlib-compressed,
+    kept for replay under the positions' retention."""
 
     __tablename__ = "reading_batches"
     __table_args__ = (Index("ix_reading_batches_store_t", "store_id", "t_first_ms"),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 
 import pytest
 from sqlalchemy import select
@@ -148,13 +149,20 @@ def test_a_readings_batch_is_stored_and_acknowledged_as_not_positioned_yet(
         ack = phone.recv_type("readings_ack")
     assert ack == {"type": "readings_ack", "accepted": 51, "positioning": "not_wired"}
     database = Database.connect(live.server.config.app.state.runtime.settings.database_url)
-    with database.session() as session:
-        batch = session.scalar(
-            select(ReadingBatch).where(ReadingBatch.visit_id == welcome["visit_id"])
-        )
-        assert batch is not None
-        assert (batch.n_readings, batch.t_first_ms, batch.t_last_ms) == (51, t, t + 980)
+
+    def stored() -> list[tuple[int, int, int, list[dict[str, object]]]]:
+        with database.session() as session:
+            query = select(ReadingBatch).where(ReadingBatch.visit_id == welcome["visit_id"])
+            return [
+                (b.n_readings, b.t_first_ms, b.t_last_ms, json.loads(zlib.decompress(b.payload)))
+                for b in session.scalars(query)
+            ]
+
+    # Raw batches are written in groups, and when the connection ends.
+    ((n, first, last, payload),) = eventually(stored)
     database.dispose()
+    assert (n, first, last) == (51, t, t + 980)
+    assert payload == {"type": "readings", "readings": readings}  # the frame as sent
 
 
 def test_walking_into_a_zone_brings_the_right_offer_once(
