@@ -69,19 +69,22 @@ def free_port() -> int:
 
 
 def readings_frame(t0_ms: int, rng: np.random.Generator) -> str:
-    """One second of sensing: 50 Hz accelerometer and gyroscope, a few beacons."""
-    readings: list[dict[str, object]] = []
-    for i in range(IMU_HZ):
-        t = t0_ms + i * 1000 // IMU_HZ
-        ax, ay, az = rng.normal([0.0, 0.0, 9.81], 0.8)
-        gx, gy, gz = rng.normal(0.0, 0.05, 3)
-        readings.append({"kind": "accel", "t_ms": t, "x": ax, "y": ay, "z": az})
-        readings.append({"kind": "gyro", "t_ms": t, "x": gx, "y": gy, "z": gz})
-    for b in range(BEACONS_HEARD):
-        rssi = float(rng.uniform(-95, -60))
-        readings.append({"kind": "beacon", "t_ms": t0_ms + 500, "beacon_id": f"B_1_{b}_AA",
-                         "rssi_dbm": rssi, "tx_power_dbm": -59.0})  # fmt: skip
-    return json.dumps({"type": "readings", "readings": readings})
+    """One second of sensing: 50 Hz accelerometer and gyroscope, a few beacons (column series)."""
+    t_ms = [t0_ms + i * 1000 // IMU_HZ for i in range(IMU_HZ)]
+    accel = rng.normal([0.0, 0.0, 9.81], 0.8, (IMU_HZ, 3))
+    gyro = rng.normal(0.0, 0.05, (IMU_HZ, 3))
+    frame = {
+        "type": "readings",
+        "accel": {"t_ms": t_ms, **{axis: accel[:, i].tolist() for i, axis in enumerate("xyz")}},
+        "gyro": {"t_ms": t_ms, **{axis: gyro[:, i].tolist() for i, axis in enumerate("xyz")}},
+        "beacons": {
+            "t_ms": [t0_ms + 500] * BEACONS_HEARD,
+            "beacon_id": [f"B_1_{b}_AA" for b in range(BEACONS_HEARD)],
+            "rssi_dbm": rng.uniform(-95, -60, BEACONS_HEARD).tolist(),
+            "tx_power_dbm": [-59.0] * BEACONS_HEARD,
+        },
+    }
+    return json.dumps(frame)
 
 
 def fix_frame(t_ms: int, rng: np.random.Generator) -> str:

@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 from positioning import Estimate
 from server.database import Database
 from server.offer_ledger import IssuedOffer, issue_offers, load_cap_ledger
-from server.realtime.frames import ReadingFrame
+from server.realtime.frames import ReadingsBatch
 from server.store_snapshot import CampaignCounts, SnapshotCache, StoreSnapshot
 from server.visit_log import (
     PositionBuffer,
@@ -133,7 +133,9 @@ class UnknownFloor(LookupError):
 class PositionSource(Protocol):
     """One shopper's tracker (``positioning.tracker.Tracker`` behind an adapter)."""
 
-    def push_batch(self, readings: Sequence[ReadingFrame]) -> list[Estimate]: ...
+    def push_batch(self, batch: ReadingsBatch) -> list[Estimate]:
+        """Estimates from about a second of readings (columns per sensor, each in time order)."""
+        ...
 
 
 class ZoneEventSource(Protocol):
@@ -218,18 +220,16 @@ class ShopperPipeline:
 
     # ---- inputs -------------------------------------------------------------------------------
 
-    def on_readings(
-        self, readings: Sequence[ReadingFrame], now_ms: int, frame_text: str = ""
-    ) -> PipelineStep:
+    def on_readings(self, batch: ReadingsBatch, now_ms: int, frame_text: str = "") -> PipelineStep:
         """A batch of sensor readings; ``frame_text`` is the frame as received, kept for replay."""
         if self.keep_raw_readings:
-            self.raw_readings.add(readings, frame_text)
+            self.raw_readings.add(batch, frame_text)
             if self.raw_readings.full():
                 self.flush_buffers()
         if self.tracker is None:
-            return PipelineStep(readings_accepted=len(readings), positioning_wired=False)
-        step = self._on_estimates(self.tracker.push_batch(readings), now_ms)
-        step.readings_accepted = len(readings)
+            return PipelineStep(readings_accepted=batch.count(), positioning_wired=False)
+        step = self._on_estimates(self.tracker.push_batch(batch), now_ms)
+        step.readings_accepted = batch.count()
         step.positioning_wired = True
         return step
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import now_ms
 from server.database import Database
-from server.tables import PositionChunk, ReadingBatch
+from server.tables import PositionChunk, RawReadingBatch
 
 log = logging.getLogger(__name__)
 DAY_MS = 24 * 3600 * 1000
@@ -31,7 +31,7 @@ def purge_raw_positions(session: Session, now: int, retention_days: float) -> Pu
     """Delete chunks and batches that ended before ``now - retention``."""
     cutoff = now - round(retention_days * DAY_MS)
     chunks = session.execute(delete(PositionChunk).where(PositionChunk.t_end_ms < cutoff))
-    batches = session.execute(delete(ReadingBatch).where(ReadingBatch.t_last_ms < cutoff))
+    batches = session.execute(delete(RawReadingBatch).where(RawReadingBatch.t_last_ms < cutoff))
     return Purged(chunks.rowcount, batches.rowcount)  # type: ignore[attr-defined]
 
 

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from positioning import Estimate
 from server.offer_ledger import advance_status
 from server.positions_codec import pack_estimates
-from server.realtime.frames import ReadingFrame
+from server.realtime.frames import ReadingsBatch
 from server.tables import (
     AppEvent,
     Customer,
     PositionChunk,
     Product,
     Purchase,
-    ReadingBatch,
+    RawReadingBatch,
     Visit,
     ZoneEventRow,
 )
@@ -128,18 +128,18 @@ class ReadingBuffer:
 
     def __init__(self, shopper: Shopper) -> None:
         self.shopper = shopper
-        self._rows: list[ReadingBatch] = []
+        self._rows: list[RawReadingBatch] = []
 
-    def add(self, readings: Sequence[ReadingFrame], frame_text: str) -> None:
+    def add(self, batch: ReadingsBatch, frame_text: str) -> None:
         """Keep the frame exactly as received (its JSON text), with its time span."""
-        times = [r.t_ms for r in readings]
+        first, last = batch.time_span()
         self._rows.append(
-            ReadingBatch(
+            RawReadingBatch(
                 visit_id=self.shopper.visit_id,
                 store_id=self.shopper.store_id,
-                t_first_ms=min(times),
-                t_last_ms=max(times),
-                n_readings=len(readings),
+                t_first_ms=first,
+                t_last_ms=last,
+                n_readings=batch.count(),
                 payload=zlib.compress(frame_text.encode("utf-8"), RAW_READINGS_ZLIB_LEVEL),
             )
         )

@@ -7,9 +7,10 @@ reason). docs/protocol.md describes each one with examples.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
 
 # A batch is about a second of sensing: 50 IMU samples × 4 sensors plus the radios heard.
 # Ten times that covers a phone catching up after a stall; more is a bug or an attack.
@@ -28,49 +29,53 @@ class Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
-class _Vector(Frame):
-    t_ms: Millis
-    x: SensorValue
-    y: SensorValue
-    z: SensorValue
+def _same_lengths_and_in_order(series: Frame, names: tuple[str, ...], sensor: str) -> None:
+    t_ms: list[int] = getattr(series, "t_ms")  # noqa: B009 (every series has one)
+    for name in names:
+        if len(getattr(series, name)) != len(t_ms):
+            raise ValueError(f"{sensor}: {name} has {len(getattr(series, name))} values for "
+                             f"{len(t_ms)} times")  # fmt: skip
+    if any(later < earlier for earlier, later in itertools.pairwise(t_ms)):
+        raise ValueError(f"{sensor}: t_ms goes backwards (samples must be in arrival order)")
 
 
-class AccelFrame(_Vector):
-    kind: Literal["accel"]
+class VectorSeries(Frame):
+    """Samples of one three-axis sensor, column by column (Android ``SensorEvent.values[0..2]``)."""
+
+    t_ms: list[Millis] = Field(min_length=1, max_length=MAX_READINGS_PER_BATCH)
+    x: list[SensorValue]
+    y: list[SensorValue]
+    z: list[SensorValue]
+
+    @model_validator(mode="after")
+    def _aligned(self) -> VectorSeries:
+        _same_lengths_and_in_order(self, ("x", "y", "z"), "series")
+        return self
 
 
-class GyroFrame(_Vector):
-    kind: Literal["gyro"]
+class BeaconSeries(Frame):
+    t_ms: list[Millis] = Field(min_length=1, max_length=MAX_READINGS_PER_BATCH)
+    beacon_id: list[ShortText]
+    rssi_dbm: list[Rssi]
+    tx_power_dbm: list[Rssi | None] | None = None  # None: no beacon advertised its power
+
+    @model_validator(mode="after")
+    def _aligned(self) -> BeaconSeries:
+        names = ("beacon_id", "rssi_dbm") + (() if self.tx_power_dbm is None else ("tx_power_dbm",))
+        _same_lengths_and_in_order(self, names, "beacons")
+        return self
 
 
-class MagFrame(_Vector):
-    kind: Literal["mag"]
+class WifiSeries(Frame):
+    t_ms: list[Millis] = Field(min_length=1, max_length=MAX_READINGS_PER_BATCH)
+    bssid: list[ShortText]
+    rssi_dbm: list[Rssi]
+    last_seen_ms: list[Millis]
 
-
-class RotationFrame(_Vector):
-    kind: Literal["rotation"]
-
-
-class BeaconFrame(Frame):
-    kind: Literal["beacon"]
-    t_ms: Millis
-    beacon_id: ShortText
-    rssi_dbm: Rssi
-    tx_power_dbm: Rssi | None = None
-
-
-class WifiFrame(Frame):
-    kind: Literal["wifi"]
-    t_ms: Millis
-    bssid: ShortText
-    rssi_dbm: Rssi
-    last_seen_ms: Millis
-
-
-ReadingFrame = Annotated[
-    AccelFrame | GyroFrame | MagFrame | RotationFrame | BeaconFrame | WifiFrame,
-    Field(discriminator="kind"),
-]
+    @model_validator(mode="after")
+    def _aligned(self) -> WifiSeries:
+        _same_lengths_and_in_order(self, ("bssid", "rssi_dbm", "last_seen_ms"), "wifi")
+        return self
 
 
 # ---- shopper app → server ----------------------------------------------------------------------
@@ -87,8 +92,42 @@ class Hello(Frame):
 
 
 class ReadingsBatch(Frame):
+    """About a second of sensing, one column series per sensor (docs/protocol.md).
+
+    Columns rather than one object per sample: a third of the bytes, three times faster to
+    validate, and what a batched filter wants (``np.asarray(batch.accel.x)``).
+    """
+
     type: Literal["readings"]
-    readings: list[ReadingFrame] = Field(min_length=1, max_length=MAX_READINGS_PER_BATCH)
+    accel: VectorSeries | None = None
+    gyro: VectorSeries | None = None
+    mag: VectorSeries | None = None
+    rotation: VectorSeries | None = None
+    beacons: BeaconSeries | None = None
+    wifi: WifiSeries | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ReadingsBatch:
+        count = self.count()
+        if count == 0:
+            raise ValueError("a readings batch needs at least one series")
+        if count > MAX_READINGS_PER_BATCH:
+            raise ValueError(f"{count} readings in one batch, over {MAX_READINGS_PER_BATCH}")
+        return self
+
+    def series(self) -> dict[str, VectorSeries | BeaconSeries | WifiSeries]:
+        """The series present, by name."""
+        named = {"accel": self.accel, "gyro": self.gyro, "mag": self.mag,
+                 "rotation": self.rotation, "beacons": self.beacons, "wifi": self.wifi}  # fmt: skip
+        return {name: value for name, value in named.items() if value is not None}
+
+    def count(self) -> int:
+        return sum(len(s.t_ms) for s in self.series().values())
+
+    def time_span(self) -> tuple[int, int]:
+        """Earliest and latest ``t_ms`` of the batch (each series is in time order)."""
+        present = self.series().values()
+        return min(s.t_ms[0] for s in present), max(s.t_ms[-1] for s in present)
 
 
 class Fix(Frame):

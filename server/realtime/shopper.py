@@ -173,9 +173,7 @@ class ShopperConnection:
                 "already_hello", "this connection is already introduced", "hello"
             )
         elif isinstance(frame, ReadingsBatch):
-            step = await to_thread.run_sync(
-                pipeline.on_readings, frame.readings, now, self.socket.last_text
-            )
+            step = await to_thread.run_sync(pipeline.on_readings, frame, now, self.socket.last_text)
             await self.socket.send(
                 {
                     "type": "readings_ack",
@@ -317,11 +315,8 @@ class ShopperConnection:
 
 def _timestamp_problem(frame: Any, now: int) -> str | None:
     if isinstance(frame, ReadingsBatch):
-        for reading in frame.readings:
-            problem = timestamp_problem(reading.t_ms, now)
-            if problem is not None:
-                return f"reading {reading.kind}: {problem}"
-        return None
+        first, last = frame.time_span()  # each series is in time order: its ends suffice
+        return timestamp_problem(first, now) or timestamp_problem(last, now)
     t_ms = getattr(frame, "t_ms", None)
     return None if t_ms is None else timestamp_problem(t_ms, now)
 

@@ -6,7 +6,7 @@ from server.tables.activity import (
     Offer,
     Play,
     PositionChunk,
-    ReadingBatch,
+    RawReadingBatch,
     Visit,
     ZoneEventRow,
 )
@@ -27,7 +27,7 @@ __all__ = [
     "PositionChunk",
     "Product",
     "Purchase",
-    "ReadingBatch",
+    "RawReadingBatch",
     "Screen",
     "StaffSession",
     "Store",

@@ -121,7 +121,7 @@ class PositionChunk(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class ReadingBatch(Base):
+class RawReadingBatch(Base):
     """A raw sensor batch: the ``readings`` frame's JSON text as the app sent it, zlib-compressed,
     kept for replay under the positions' retention."""
 

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from server.database import Database
 from server.positions_codec import unpack_estimates
 from server.realtime.limits import FRAME_BURST, MAX_FRAME_BYTES
-from server.tables import Offer, PositionChunk, ReadingBatch, Visit, ZoneEventRow
+from server.tables import Offer, PositionChunk, RawReadingBatch, Visit, ZoneEventRow
 from tests.server.harness import (
     LiveServer,
     Phone,
@@ -87,8 +87,15 @@ def test_frames_before_hello_are_refused_and_hello_still_works(
         (json.dumps({"type": "event", "kind": "app_open", "t_ms": 4_102_444_800_000}),
          "bad_timestamp"),
         ("x" * (MAX_FRAME_BYTES + 1), "too_large"),
-        (json.dumps({"type": "readings", "readings": [{"kind": "accel", "t_ms": 1, "x": 0,
-                                                        "y": 0, "z": 99999}]}), "bad_frame"),
+        (json.dumps({"type": "readings", "accel": {"t_ms": [1], "x": [0], "y": [0],
+                                                   "z": [99999]}}), "bad_frame"),
+        (json.dumps({"type": "readings", "gyro": {"t_ms": [1, 2], "x": [0], "y": [0, 0],
+                                                  "z": [0, 0]}}), "bad_frame"),
+        (json.dumps({"type": "readings", "mag": {"t_ms": [2, 1], "x": [0, 0], "y": [0, 0],
+                                                 "z": [0, 0]}}), "bad_frame"),
+        (json.dumps({"type": "readings"}), "bad_frame"),
+        (json.dumps({"type": "readings", "beacons": {"t_ms": [5], "beacon_id": ["b"],
+                                                     "rssi_dbm": [-70]}}), "bad_timestamp"),
         (json.dumps({"type": "ack", "seq": 987654}), "not_found"),
         (json.dumps({"type": "fix", "t_ms": 0, "x": 1, "y": 1, "heading_deg": 0,
                      "accuracy_m": 1, "floor_id": 0}), "bad_timestamp"),
@@ -96,7 +103,8 @@ def test_frames_before_hello_are_refused_and_hello_still_works(
          "bad_timestamp"),
     ],
     ids=["text", "nan", "infinity", "unknown-type", "unknown-field", "ancient", "future",
-         "oversize", "implausible-accel", "unknown-ack", "old-fix", "old-event"],
+         "oversize", "implausible-accel", "ragged-series", "time-backwards", "empty-batch",
+         "old-beacon", "unknown-ack", "old-fix", "old-event"],
 )  # fmt: skip
 def test_a_bad_frame_gets_an_error_with_a_reason_and_the_connection_stays_usable(
     live: LiveServer, store: Store, frame: str, code: str
@@ -140,19 +148,22 @@ def test_a_readings_batch_is_stored_and_acknowledged_as_not_positioned_yet(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
     t = now_ms()
-    readings = [{"kind": "accel", "t_ms": t + i * 20, "x": 0.1, "y": 0.2, "z": 9.8}
-                for i in range(50)]  # fmt: skip
-    readings.append({"kind": "beacon", "t_ms": t + 500, "beacon_id": "B_1_2_AA", "rssi_dbm": -71})
+    batch = {
+        "type": "readings",
+        "accel": {"t_ms": [t + i * 20 for i in range(50)], "x": [0.1] * 50, "y": [0.2] * 50,
+                  "z": [9.8] * 50},
+        "beacons": {"t_ms": [t + 500], "beacon_id": ["B_1_2_AA"], "rssi_dbm": [-71]},
+    }  # fmt: skip
     with Phone.connect(live.ws_url) as phone:
         welcome = phone.hello(store)
-        phone.send({"type": "readings", "readings": readings})
+        phone.send(batch)
         ack = phone.recv_type("readings_ack")
     assert ack == {"type": "readings_ack", "accepted": 51, "positioning": "not_wired"}
     database = Database.connect(live.server.config.app.state.runtime.settings.database_url)
 
     def stored() -> list[tuple[int, int, int, list[dict[str, object]]]]:
         with database.session() as session:
-            query = select(ReadingBatch).where(ReadingBatch.visit_id == welcome["visit_id"])
+            query = select(RawReadingBatch).where(RawReadingBatch.visit_id == welcome["visit_id"])
             return [
                 (b.n_readings, b.t_first_ms, b.t_last_ms, json.loads(zlib.decompress(b.payload)))
                 for b in session.scalars(query)
@@ -162,7 +173,7 @@ def test_a_readings_batch_is_stored_and_acknowledged_as_not_positioned_yet(
     ((n, first, last, payload),) = eventually(stored)
     database.dispose()
     assert (n, first, last) == (51, t, t + 980)
-    assert payload == {"type": "readings", "readings": readings}  # the frame as sent
+    assert payload == batch  # the frame as sent
 
 
 def test_walking_into_a_zone_brings_the_right_offer_once(
