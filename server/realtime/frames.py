@@ -29,14 +29,16 @@ class Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
-def _same_lengths_and_in_order(series: Frame, names: tuple[str, ...], sensor: str) -> None:
+def _aligned_and_in_order(series: Frame, names: tuple[str, ...]) -> None:
+    """Every column as long as ``t_ms``, and ``t_ms`` never going back."""
     t_ms: list[int] = getattr(series, "t_ms")  # noqa: B009 (every series has one)
     for name in names:
         if len(getattr(series, name)) != len(t_ms):
-            raise ValueError(f"{sensor}: {name} has {len(getattr(series, name))} values for "
-                             f"{len(t_ms)} times")  # fmt: skip
+            raise ValueError(
+                f"{name} has {len(getattr(series, name))} values for {len(t_ms)} times"
+            )
     if any(later < earlier for earlier, later in itertools.pairwise(t_ms)):
-        raise ValueError(f"{sensor}: t_ms goes backwards (samples must be in arrival order)")
+        raise ValueError("t_ms goes backwards (samples must be in arrival order)")
 
 
 class VectorSeries(Frame):
@@ -49,7 +51,7 @@ class VectorSeries(Frame):
 
     @model_validator(mode="after")
     def _aligned(self) -> VectorSeries:
-        _same_lengths_and_in_order(self, ("x", "y", "z"), "series")
+        _aligned_and_in_order(self, ("x", "y", "z"))
         return self
 
 
@@ -62,7 +64,7 @@ class BeaconSeries(Frame):
     @model_validator(mode="after")
     def _aligned(self) -> BeaconSeries:
         names = ("beacon_id", "rssi_dbm") + (() if self.tx_power_dbm is None else ("tx_power_dbm",))
-        _same_lengths_and_in_order(self, names, "beacons")
+        _aligned_and_in_order(self, names)
         return self
 
 
@@ -74,7 +76,7 @@ class WifiSeries(Frame):
 
     @model_validator(mode="after")
     def _aligned(self) -> WifiSeries:
-        _same_lengths_and_in_order(self, ("bssid", "rssi_dbm", "last_seen_ms"), "wifi")
+        _aligned_and_in_order(self, ("bssid", "rssi_dbm", "last_seen_ms"))
         return self
 
 
