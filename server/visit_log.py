@@ -93,6 +93,12 @@ def touch_visit(session: Session, visit_id: str, now_ms: int, ended: bool = Fals
 
 
 def record_zone_events(session: Session, shopper: Shopper, events: Sequence[ZoneEvent]) -> None:
+    """Store the events; a ``visit_end`` among them also closes the visit at its time."""
+    for event in events:
+        if event.kind == "visit_end":
+            session.execute(
+                update(Visit).where(Visit.id == shopper.visit_id).values(ended_ms=event.t_ms)
+            )
     session.add_all(
         ZoneEventRow(
             visit_id=shopper.visit_id,

@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from server.realtime.limits import TRANSPORT_MAX_FRAME_BYTES
+from server.settings import settings_from_env
 
 
 def serve(
@@ -18,6 +19,10 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the REST API and the websockets (DATABASE_URL, REDIS_URL, AISLECAST_* from the env)."""
+    if workers > 1 and settings_from_env().redis_url is None:
+        # Without Redis each process only reaches its own sockets: a screen on one worker would
+        # never get content triggered by a shopper on another.
+        raise typer.BadParameter("more than one worker needs REDIS_URL", param_hint="--workers")
     uvicorn.run(
         "server.app:create_app",
         factory=True,

@@ -32,3 +32,10 @@ def test_db_upgrade_creates_the_schema_in_database_url(
     purge = CliRunner().invoke(app, ["db", "purge"])
     assert purge.exit_code == 0, purge.output
     assert "purged 0 position chunks" in purge.output
+
+
+def test_serve_refuses_several_workers_without_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "REDIS_URL" in result.output

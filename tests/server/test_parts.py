@@ -32,7 +32,9 @@ from server.tables import (
     Visit,
     Zone,
 )
+from server.visit_log import record_zone_events
 from server.wiring import store_beacons, store_zone_documents
+from zones import ZoneEvent
 
 T0 = 1_790_000_000_000
 
@@ -247,3 +249,14 @@ def test_a_store_snapshot_gives_decisions_the_time_zone_and_campaign_budget_coun
     assert snapshot.campaign_counts == {
         campaign_id: CampaignCounts(issued=2, redeemed=1, held_out=1)
     }
+
+
+def test_a_visit_end_from_the_zone_detector_closes_the_visit(database: Database) -> None:
+    shopper = seeded_shopper(database)
+    events = [ZoneEvent("exit", "c1", "z", T0 + 5), ZoneEvent("visit_end", "c1", None, T0 + 6)]
+    with database.session() as session:
+        record_zone_events(session, shopper, events)
+    with database.session() as session:
+        visit = session.get(Visit, shopper.visit_id)
+        assert visit is not None
+        assert visit.ended_ms == T0 + 6

@@ -183,6 +183,22 @@ def test_the_live_feed_shows_anonymised_positions_and_events(
     assert store.customer_id not in json.dumps([position, event])
 
 
+def test_offers_reach_the_live_feed_without_the_shopper(
+    live: LiveServer, store: Store, admin: Staff
+) -> None:
+    campaign = add_campaign(admin, store, {"on": "app_open", "content": {"n": 1}})
+    with socket_to(live, "/ws/live") as feed, Phone.connect(live.ws_url) as phone:
+        send(feed, {"type": "hello", "token": admin.token, "store_id": store.id})
+        recv(feed, "welcome")
+        phone.hello(store)
+        phone.send({"type": "event", "kind": "app_open", "t_ms": now_ms()})
+        offer = recv(feed, "offer")
+    assert offer["campaign_id"] == campaign
+    assert offer["channel"] == "app"
+    assert "shopper" not in offer
+    assert store.customer_id not in json.dumps(offer)
+
+
 def test_shoppers_without_analytics_consent_stay_off_the_live_feed(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
