@@ -89,7 +89,7 @@ class ShopperConnection:
     def __init__(self, websocket: WebSocket, runtime: Runtime) -> None:
         self.socket = FramedSocket(websocket)
         self.runtime = runtime
-        self.session: Connected | None = None
+        self.connected: Connected | None = None
         self.sent_through_seq = 0  # highest offer seq sent on this connection
         self._delivery_lock = asyncio.Lock()
 
@@ -109,15 +109,18 @@ class ShopperConnection:
             await self.socket.error("unauthorized", str(refusal), "hello")
             await self.socket.close(CLOSE_POLICY, str(refusal))
             return
-        pipeline = ShopperPipeline(
-            shopper,
-            self.runtime.database,
-            self.runtime.wiring,
-            self.runtime.snapshots,
-            keep_raw_readings=self.runtime.settings.keep_raw_readings,
+        # Built in a worker thread: the wiring's factories may read the store from the database.
+        pipeline = await to_thread.run_sync(
+            lambda: ShopperPipeline(
+                shopper,
+                self.runtime.database,
+                self.runtime.wiring,
+                self.runtime.snapshots,
+                keep_raw_readings=self.runtime.settings.keep_raw_readings,
+            )
         )
         live_name = pseudonym(self.runtime.settings.secret_key, shopper.visit_id)
-        self.session = Connected(shopper, pipeline, live_name)
+        self.connected = Connected(shopper, pipeline, live_name)
         # An app claiming more than was ever issued (a reinstall against a reset server) must not
         # block the offers still to come: its mark is capped at what exists.
         self.sent_through_seq = min(hello.last_seen_seq or 0, last_seq)
@@ -133,13 +136,13 @@ class ShopperConnection:
                 }
             )
             await self._deliver_pending()  # replay what the app has not acknowledged
-            await self._serve(self.session)
+            await self._serve(self.connected)
         except WebSocketDisconnect:
             pass
         finally:
             await cancel_and_wait(delivery)
             await subscription.close()
-            await to_thread.run_sync(self._leave, self.session)
+            await to_thread.run_sync(self._leave, self.connected)
 
     async def _receive_hello(self) -> Hello:
         while True:
@@ -148,11 +151,11 @@ class ShopperConnection:
                 return frame
             await self.socket.error("hello_first", "send a hello before anything else", frame.type)
 
-    async def _serve(self, session: Connected) -> None:
+    async def _serve(self, connected: Connected) -> None:
         while True:
             frame = await self.socket.receive_frame(SHOPPER_FRAME)
             try:
-                await self._handle(session, frame)
+                await self._handle(connected, frame)
             except WebSocketDisconnect:
                 raise
             except (OfferNotFound, UnknownFloor) as error:
@@ -161,13 +164,13 @@ class ShopperConnection:
                 log.exception("shopper frame %s failed", frame.type)
                 await self.socket.error("server_error", "could not process this frame", frame.type)
 
-    async def _handle(self, session: Connected, frame: Any) -> None:
+    async def _handle(self, connected: Connected, frame: Any) -> None:
         now = now_ms()
         problem = _timestamp_problem(frame, now)
         if problem is not None:
             await self.socket.error("bad_timestamp", problem, frame.type)
             return
-        pipeline = session.pipeline
+        pipeline = connected.pipeline
         if isinstance(frame, Hello):
             await self.socket.error(
                 "already_hello", "this connection is already introduced", "hello"
@@ -181,34 +184,34 @@ class ShopperConnection:
                     "positioning": "server" if step.positioning_wired else "not_wired",
                 }
             )
-            await self._after(session, step)
+            await self._after(connected, step)
         elif isinstance(frame, Fix):
             estimate = Estimate(frame.t_ms, frame.x, frame.y, frame.heading_deg, frame.accuracy_m)
             step = await to_thread.run_sync(pipeline.on_fix, estimate, now, frame.floor_id)
-            await self._after(session, step)
+            await self._after(connected, step)
         elif isinstance(frame, AppEventFrame):
             step = await to_thread.run_sync(
                 pipeline.on_app_event, frame.kind, frame.t_ms, frame.offer_id, now
             )
             await self.socket.send({"type": "event_ack", "kind": frame.kind})
-            await self._after(session, step)
+            await self._after(connected, step)
         elif isinstance(frame, Ack):
-            await self._ack(session, frame.seq, now)
+            await self._ack(connected, frame.seq, now)
         elif isinstance(frame, Bye):
             step = await to_thread.run_sync(pipeline.end_visit, frame.t_ms, now)
-            await self._after(session, step)
-            await to_thread.run_sync(self._end_visit, session, now)
-            await self.socket.send({"type": "bye_ack", "visit_id": session.shopper.visit_id})
+            await self._after(connected, step)
+            await to_thread.run_sync(self._end_visit, connected, now)
+            await self.socket.send({"type": "bye_ack", "visit_id": connected.shopper.visit_id})
 
-    async def _ack(self, session: Connected, seq: int, now: int) -> None:
+    async def _ack(self, connected: Connected, seq: int, now: int) -> None:
         def ack() -> bool:
             with self.runtime.database.session() as db:
-                return ack_offer(db, session.shopper.customer_id, seq, now)
+                return ack_offer(db, connected.shopper.customer_id, seq, now)
 
         if not await to_thread.run_sync(ack):
             await self.socket.error("not_found", f"no app offer with seq {seq} for you", "ack")
 
-    async def _after(self, session: Connected, step: PipelineStep) -> None:
+    async def _after(self, connected: Connected, step: PipelineStep) -> None:
         """Send positions, then tell everyone concerned about what the step committed."""
         for update in step.positions:
             e = update.estimate
@@ -223,14 +226,14 @@ class ShopperConnection:
                     "zone_id": update.zone_id,
                 }
             )
-        await self._publish(session, step)
+        await self._publish(connected, step)
 
-    async def _publish(self, session: Connected, step: PipelineStep) -> None:
+    async def _publish(self, connected: Connected, step: PipelineStep) -> None:
         bus = self.runtime.bus
-        store_id = session.shopper.store_id
-        shows_live = "location_analytics" in session.shopper.consents
+        store_id = connected.shopper.store_id
+        shows_live = "location_analytics" in connected.shopper.consents
         if any(o.channel == "app" for o in step.offers):
-            await bus.publish(shopper_channel(session.shopper.customer_id), {"type": "offers"})
+            await bus.publish(shopper_channel(connected.shopper.customer_id), {"type": "offers"})
         for offer in step.offers:
             if offer.channel == "signage" and offer.screen_id is not None:
                 frame = content_frame(offer.id, offer.content, offer.until_ms)
@@ -244,7 +247,7 @@ class ShopperConnection:
                 live_channel(store_id),
                 {
                     "type": "position",
-                    "shopper": session.live_name,
+                    "shopper": connected.live_name,
                     "t_ms": e.t_ms,
                     "x": e.x,
                     "y": e.y,
@@ -258,7 +261,7 @@ class ShopperConnection:
                 live_channel(store_id),
                 {
                     "type": "zone_event",
-                    "shopper": session.live_name,
+                    "shopper": connected.live_name,
                     "kind": event.kind,
                     "zone_id": event.zone_id,
                     "t_ms": event.t_ms,
@@ -276,9 +279,9 @@ class ShopperConnection:
 
     async def _deliver_pending(self) -> None:
         """Send every committed, unacked app offer above the high-water mark, in order."""
-        if self.session is None:
+        if self.connected is None:
             return
-        customer_id = self.session.shopper.customer_id
+        customer_id = self.connected.shopper.customer_id
         async with self._delivery_lock:
 
             def load() -> list[dict[str, Any]]:
@@ -300,17 +303,17 @@ class ShopperConnection:
             if sent:
                 await to_thread.run_sync(delivered)
 
-    def _end_visit(self, session: Connected, now: int) -> None:
+    def _end_visit(self, connected: Connected, now: int) -> None:
         with self.runtime.database.session() as db:
-            touch_visit(db, session.shopper.visit_id, now, ended=True)
+            touch_visit(db, connected.shopper.visit_id, now, ended=True)
 
-    def _leave(self, session: Connected | None) -> None:
+    def _leave(self, connected: Connected | None) -> None:
         """On disconnect: keep the positions and the visit's last sighting (it may resume)."""
-        if session is None:
+        if connected is None:
             return
-        session.pipeline.flush_buffers()
+        connected.pipeline.flush_buffers()
         with self.runtime.database.session() as db:
-            touch_visit(db, session.shopper.visit_id, now_ms())
+            touch_visit(db, connected.shopper.visit_id, now_ms())
 
 
 def _timestamp_problem(frame: Any, now: int) -> str | None:
