@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from positioning import Estimate
 from server.pipeline import DecisionRequest, DecisionResult, OfferDraft, PipelineWiring
+from server.realtime.frames import ReadingsBatch
 from zones import ZoneEvent
 
 # Both fakes are used from the pipeline's worker threads; they hold per-shopper state only.
@@ -95,3 +96,30 @@ def fake_wiring() -> PipelineWiring:
         return detectors.setdefault(store_id, BoxZones(dict(SEEDED_BOXES)))
 
     return PipelineWiring(decide=decide_from_documents, zone_detector_for=detector_for)
+
+
+@dataclass
+class StrongestBeacon:
+    """Fake tracker: the shopper stands at the beacon heard loudest in the batch, facing north."""
+
+    beacons: dict[str, tuple[float, float]]
+
+    def push_batch(self, batch: ReadingsBatch) -> list[Estimate]:
+        if batch.beacons is None:
+            return []
+        heard = list(zip(batch.beacons.rssi_dbm, batch.beacons.beacon_id, batch.beacons.t_ms,
+                         strict=True))  # fmt: skip
+        _rssi, beacon_id, t_ms = max(heard)
+        if beacon_id not in self.beacons:
+            return []
+        x, y = self.beacons[beacon_id]
+        return [Estimate(t_ms, x, y, 90.0, 3.0)]
+
+
+def fake_wiring_with_tracker(beacons: dict[str, tuple[float, float]]) -> PipelineWiring:
+    wiring = fake_wiring()
+    return PipelineWiring(
+        decide=wiring.decide,
+        zone_detector_for=wiring.zone_detector_for,
+        tracker_for=lambda _store_id, _customer_id: StrongestBeacon(beacons),
+    )

@@ -14,6 +14,7 @@ from server.database import Database
 from server.positions_codec import unpack_estimates
 from server.realtime.limits import FRAME_BURST, MAX_FRAME_BYTES
 from server.tables import Offer, PositionChunk, RawReadingBatch, Visit, ZoneEventRow
+from tests.server.fakes import fake_wiring_with_tracker
 from tests.server.harness import (
     LiveServer,
     Phone,
@@ -23,6 +24,7 @@ from tests.server.harness import (
     eventually,
     now_ms,
     seed_store,
+    settings_for,
 )
 
 
@@ -383,3 +385,27 @@ def test_a_held_out_offer_is_recorded_but_never_sent(
     by_campaign = {o.campaign_id: o.status for o in offers_in_db(live, store.customer_id)}
     assert by_campaign == {held: "held_out", sent: "delivered"}
     assert offer["campaign_id"] == sent
+
+
+def test_with_a_tracker_wired_readings_become_positions_zones_and_offers(
+    database_url: str,
+) -> None:
+    beacons = {"B_SHELF": (5.0, 5.0), "B_DOOR": (35.0, 15.0)}
+    with LiveServer(settings_for(database_url), fake_wiring_with_tracker(beacons)) as server:
+        staff = Staff(server.http_url)
+        store = seed_store(staff)
+        add_campaign(staff, store, {"on": "enter", "zone_id": "shelf-coffee",
+                                    "content": {"title": "Beans"}})  # fmt: skip
+        t = now_ms()
+        with Phone.connect(server.ws_url) as phone:
+            assert phone.hello(store)["positioning"] == "server"
+            for strongest, t_ms in (("B_DOOR", t), ("B_SHELF", t + 1000)):
+                phone.send({"type": "readings", "beacons": {
+                    "t_ms": [t_ms, t_ms], "beacon_id": [strongest, "B_FAR"],
+                    "rssi_dbm": [-60, -90]}})  # fmt: skip
+            acks = [phone.recv_type("readings_ack") for _ in range(2)]
+            offer = phone.recv_type("offer")
+        staff.http.close()
+    assert [a["positioning"] for a in acks] == ["server", "server"]
+    assert offer["content"] == {"title": "Beans"}
+    assert offer["zone_id"] == "shelf-coffee"
