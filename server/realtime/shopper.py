@@ -29,7 +29,13 @@ from server.offer_ledger import (
     mark_delivered,
     pending_app_offers,
 )
-from server.pipeline import PipelineStep, Shopper, ShopperPipeline, UnknownFloor
+from server.pipeline import (
+    PipelineStep,
+    PositionUpdate,
+    Shopper,
+    ShopperPipeline,
+    UnknownFloor,
+)
 from server.realtime.bus import Subscription, live_channel, screen_channel, shopper_channel
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
 from server.realtime.frames import (
@@ -214,18 +220,7 @@ class ShopperConnection:
     async def _after(self, connected: Connected, step: PipelineStep) -> None:
         """Send positions, then tell everyone concerned about what the step committed."""
         for update in step.positions:
-            e = update.estimate
-            await self.socket.send(
-                {
-                    "type": "position",
-                    "t_ms": e.t_ms,
-                    "x": e.x,
-                    "y": e.y,
-                    "heading_deg": e.heading_deg,
-                    "accuracy_m": e.accuracy_m,
-                    "zone_id": update.zone_id,
-                }
-            )
+            await self.socket.send(_position_frame(update))
         await self._publish(connected, step)
 
     async def _publish(self, connected: Connected, step: PipelineStep) -> None:
@@ -242,20 +237,8 @@ class ShopperConnection:
         if not shows_live:
             return
         for update in step.positions:
-            e = update.estimate
-            await bus.publish(
-                live_channel(store_id),
-                {
-                    "type": "position",
-                    "shopper": connected.live_name,
-                    "t_ms": e.t_ms,
-                    "x": e.x,
-                    "y": e.y,
-                    "heading_deg": e.heading_deg,
-                    "accuracy_m": e.accuracy_m,
-                    "zone_id": update.zone_id,
-                },
-            )
+            frame = {**_position_frame(update), "shopper": connected.live_name}
+            await bus.publish(live_channel(store_id), frame)
         for event in step.zone_events:
             await bus.publish(
                 live_channel(store_id),
@@ -322,6 +305,19 @@ def _timestamp_problem(frame: Any, now: int) -> str | None:
         return timestamp_problem(first, now) or timestamp_problem(last, now)
     t_ms = getattr(frame, "t_ms", None)
     return None if t_ms is None else timestamp_problem(t_ms, now)
+
+
+def _position_frame(update: PositionUpdate) -> dict[str, Any]:
+    e = update.estimate
+    return {
+        "type": "position",
+        "t_ms": e.t_ms,
+        "x": e.x,
+        "y": e.y,
+        "heading_deg": e.heading_deg,
+        "accuracy_m": e.accuracy_m,
+        "zone_id": update.zone_id,
+    }
 
 
 def _live_offer(offer: IssuedOffer) -> dict[str, Any]:
