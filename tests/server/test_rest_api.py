@@ -192,3 +192,25 @@ def test_garbage_to_every_route_gets_a_4xx_never_a_500(
                     headers={"content-type": "application/json"},
                 )  # fmt: skip
                 assert response.status_code < 500, (method, path, body, response.text)
+
+
+def test_every_store_route_refuses_staff_of_another_store(
+    live: LiveServer, admin: Staff, store: Store
+) -> None:
+    other = seed_store(admin)
+    staff = staff_of(admin, live, [store.id])
+    fill = {"{floor_id}": str(other.floor_id), "{zone_id}": other.shelf_zone,
+            "{screen_id}": other.screen_id, "{beacon_id}": "b", "{campaign_id}": "1",
+            "{version}": "1"}  # fmt: skip
+    checked = 0
+    for method, template in _paths(live):
+        if "{store_id}" not in template:
+            continue
+        path = template.replace("{store_id}", str(other.id))
+        for key, value in fill.items():
+            path = path.replace(key, value)
+        response = staff.http.request(method, path, json={})
+        assert response.status_code == 403, (method, path, response.status_code)
+        checked += 1
+    staff.http.close()
+    assert checked >= 25  # every store-scoped route was tried
