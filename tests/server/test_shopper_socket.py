@@ -280,13 +280,12 @@ def test_a_flood_is_rate_limited_and_the_connection_recovers(
 ) -> None:
     with Phone.connect(live.ws_url) as phone:
         phone.hello(store)
-        for _ in range(int(FRAME_BURST) + 30):
-            phone.send({"type": "ack", "seq": 999999})
-        codes = []
-        for _ in range(int(FRAME_BURST) + 30):
-            codes.append(phone.recv_type("error")["code"])
-        assert "rate_limited" in codes
-        assert codes.count("not_found") <= FRAME_BURST + 2
+        flood = 3 * int(FRAME_BURST)  # cheap frames (refused unparsed): the server keeps pace
+        for _ in range(flood):
+            phone.send("{")
+        codes = [phone.recv_type("error")["code"] for _ in range(flood)]
+        assert codes.count("rate_limited") >= flood // 3  # none without the limiter
+        assert codes.count("bad_frame") >= FRAME_BURST - 1
         time.sleep(0.5)  # let the bucket refill (20 frames/s): the socket is still open and usable
         phone.send(fix(35, 15))
         assert phone.recv_type("position", timeout=5)["x"] == 35
