@@ -129,7 +129,7 @@ def _add_layout(
             and session.get(Zone, (report.store_id, screen.zone_id)) is None
         ):
             raise StoreDefinitionError(f"screens[{i}]: no zone {screen.zone_id!r} in store.json")
-        session.add(Screen(store_id=report.store_id, online=False, current=None,
+        session.add(Screen(store_id=report.store_id, online=False, current=None, last_played=None,
                            **screen.model_dump()))  # fmt: skip
         report.screens += 1
 

@@ -73,6 +73,10 @@ def _record_play(runtime: Runtime, store_id: int, screen_id: str, frame: Played)
                 raise LookupError(f"play_id {frame.play_id!r} was not pushed to this screen")
             # Shown on the screen counts as delivered and seen (an "exposure" for attribution).
             advance_status(session, offer.customer_id, offer.id, "acked", now)
+        screen = session.get(Screen, (store_id, screen_id))
+        if screen is not None:
+            screen.last_played = frame.model_dump(exclude={"type"})
+            screen.last_seen_ms = now
         session.add(
             Play(
                 store_id=store_id,

@@ -181,5 +181,6 @@ class ScreenPublic(ApiModel):
     facing_deg: float | None
     playlist: list[PlaylistItem]
     current: dict[str, Any] | None
+    last_played: dict[str, Any] | None
     online: bool
     last_seen_ms: int | None

@@ -103,5 +103,7 @@ class Screen(Base):
     playlist: Mapped[list[Any]] = mapped_column(JsonDocument)
     # The pushed content the screen shows now, with its play id and until when (None: playlist).
     current: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    # The screen's last proof of play {"content_id", "play_id", "started_ms", "duration_ms"}.
+    last_played: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     online: Mapped[bool] = mapped_column(default=False)
     last_seen_ms: Mapped[int | None] = mapped_column(Millis)

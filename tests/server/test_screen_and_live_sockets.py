@@ -150,7 +150,7 @@ def test_staff_change_to_a_screen_reaches_it_at_once(
 
 
 def test_a_bad_proof_of_play_is_refused_and_the_screen_stays_connected(
-    live: LiveServer, store: Store
+    live: LiveServer, store: Store, admin: Staff
 ) -> None:
     with socket_to(live, "/ws/screen") as screen:
         send(screen, {"type": "register", "token": store.screen_token})
@@ -161,9 +161,15 @@ def test_a_bad_proof_of_play_is_refused_and_the_screen_stays_connected(
         send(screen, {"type": "played", "content_id": "x", "play_id": "not-ours",
                       "started_ms": now_ms(), "duration_ms": 10})  # fmt: skip
         assert recv(screen, "error")["code"] == "not_found"
-        send(screen, {"type": "played", "content_id": "house-1", "started_ms": now_ms(),
+        started = now_ms()
+        send(screen, {"type": "played", "content_id": "house-1", "started_ms": started,
                       "duration_ms": 10_000})  # fmt: skip
         assert recv(screen, "played_ack")["content_id"] == "house-1"
+        seen_by_staff = admin.ok("GET", f"/api/stores/{store.id}/screens/{store.screen_id}")
+    assert seen_by_staff["online"] is True
+    expected = {"content_id": "house-1", "play_id": None, "started_ms": started,
+                "duration_ms": 10_000}  # fmt: skip
+    assert seen_by_staff["last_played"] == expected
 
 
 def test_the_live_feed_shows_anonymised_positions_and_events(

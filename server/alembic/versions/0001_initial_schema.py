@@ -348,6 +348,11 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
+        sa.Column(
+            "last_played",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("online", sa.Boolean(), nullable=False),
         sa.Column("last_seen_ms", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(

@@ -46,7 +46,9 @@ def create_screen(store: StoreDep, body: ScreenCreate, session: SessionDep) -> S
     _check_zone(session, store.id, body.zone_id)
     if session.get(Screen, (store.id, body.id)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"screen {body.id!r} exists in this store")
-    screen = Screen(store_id=store.id, online=False, current=None, **body.model_dump())
+    screen = Screen(
+        store_id=store.id, online=False, current=None, last_played=None, **body.model_dump()
+    )
     session.add(screen)
     session.commit()
     return ScreenPublic.model_validate(screen)
