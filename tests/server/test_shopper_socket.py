@@ -291,7 +291,7 @@ def test_a_flood_is_rate_limited_and_the_connection_recovers(
         assert phone.recv_type("position", timeout=5)["x"] == 35
 
 
-def test_bye_ends_the_visit(live: LiveServer, store: Store) -> None:
+def test_bye_ends_the_visit(live: LiveServer, store: Store, admin: Staff) -> None:
     with Phone.connect(live.ws_url) as phone:
         welcome = phone.hello(store)
         phone.send(fix(5, 5))
@@ -303,6 +303,10 @@ def test_bye_ends_the_visit(live: LiveServer, store: Store) -> None:
         assert visit is not None
         assert visit.ended_ms is not None
     database.dispose()
+    open_visits = admin.ok("GET", f"/api/stores/{store.id}/visits", params={"open_only": True})
+    assert welcome["visit_id"] not in [v["id"] for v in open_visits]
+    all_visits = admin.ok("GET", f"/api/stores/{store.id}/visits")
+    assert welcome["visit_id"] in [v["id"] for v in all_visits]
 
 
 def stored_positions(live: LiveServer, visit_id: str) -> list[tuple[float, float]]:

@@ -41,12 +41,19 @@ def list_offers(
 
 @router.get("/visits")
 def list_visits(
-    store: StoreDep, session: SessionDep, since_ms: Since = 0, limit: Limit = 1000
+    store: StoreDep,
+    session: SessionDep,
+    since_ms: Since = 0,
+    limit: Limit = 1000,
+    open_only: Annotated[bool, Query(description="only visits not yet ended")] = False,
 ) -> list[VisitPublic]:
+    """Visits of the store; ``open_only`` lists who may be in the store now."""
     query = (
         select(Visit)
         .where(Visit.store_id == store.id, Visit.started_ms >= since_ms)
         .order_by(Visit.started_ms)
         .limit(limit)
     )
+    if open_only:
+        query = query.where(Visit.ended_ms.is_(None))
     return [VisitPublic.model_validate(v) for v in session.scalars(query)]
