@@ -228,6 +228,9 @@ class ShopperPipeline:
                 self.flush_buffers()
         if self.tracker is None:
             return PipelineStep(readings_accepted=batch.count(), positioning_wired=False)
+        if self.positions.floor_id is None:  # trackers work on the store's first floor for now
+            floor_ids = self.snapshots.get(self.shopper.store_id, now_ms).floor_ids
+            self.positions.floor_id = next(iter(floor_ids), None)
         step = self._on_estimates(self.tracker.push_batch(batch), now_ms)
         step.readings_accepted = batch.count()
         step.positioning_wired = True
