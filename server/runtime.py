@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.database import Database
+from server.login_guard import LoginGuard
 from server.pipeline import PipelineWiring
 from server.realtime.bus import DeliveryBus
 from server.settings import Settings
@@ -18,3 +19,4 @@ class Runtime:
     bus: DeliveryBus
     wiring: PipelineWiring
     snapshots: SnapshotCache
+    login_guard: LoginGuard = field(default_factory=LoginGuard)

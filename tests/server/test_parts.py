@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from positioning import Estimate
 from server.csv_import import CsvFormatError, parse_customers, parse_products
 from server.database import Database, upgrade_to_head
+from server.login_guard import LoginGuard
 from server.offer_ledger import ack_through, advance_status, issue_offers, pending_app_offers
 from server.pipeline import DecisionResult, Occasion, OfferDraft, Shopper
 from server.positions_codec import POINT_DTYPE, pack_estimates, unpack_estimates
@@ -260,3 +261,16 @@ def test_a_visit_end_from_the_zone_detector_closes_the_visit(database: Database)
         visit = session.get(Visit, shopper.visit_id)
         assert visit is not None
         assert visit.ended_ms == T0 + 6
+
+
+def test_the_login_guard_blocks_an_email_after_repeated_failures_for_its_window() -> None:
+    guard = LoginGuard(max_failures=3, window_ms=1000)
+    for t in (0, 100, 200):
+        assert guard.blocked_for_ms("a@x", t) == 0
+        guard.failed("a@x", t)
+    assert guard.blocked_for_ms("a@x", 300) == 700  # until the first failure leaves the window
+    assert guard.blocked_for_ms("b@x", 300) == 0  # other accounts are not affected
+    assert guard.blocked_for_ms("a@x", 1000) == 0
+    guard.failed("a@x", 1000)
+    guard.succeeded("a@x")
+    assert guard.blocked_for_ms("a@x", 1001) == 0

@@ -214,3 +214,21 @@ def test_every_store_route_refuses_staff_of_another_store(
         checked += 1
     staff.http.close()
     assert checked >= 25  # every store-scoped route was tried
+
+
+def test_repeated_failed_logins_are_throttled(live: LiveServer, admin: Staff) -> None:
+    email = f"guessed-{uuid.uuid4().hex[:6]}@shop.test"
+    admin.ok("POST", "/api/users", json={"email": email, "password": "the-real-password"})
+    with httpx.Client(base_url=live.http_url) as client:
+        codes = [
+            client.post(
+                "/api/auth/login", json={"email": email, "password": f"guess{i}"}
+            ).status_code
+            for i in range(10)
+        ]
+        blocked = client.post(
+            "/api/auth/login", json={"email": email, "password": "the-real-password"}
+        )
+    assert codes == [401] * 10
+    assert blocked.status_code == 429
+    assert "try again in" in blocked.json()["detail"]
