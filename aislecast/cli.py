@@ -13,9 +13,12 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from aislecast.commands import simulate
+    from aislecast.commands import db, seed, serve, simulate
 
     simulate.register(app)
+    app.command("serve")(serve.serve)
+    app.command("seed")(seed.seed)
+    app.add_typer(db.app, name="db")
 
 
 _register_commands()

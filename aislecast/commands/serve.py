@@ -1,0 +1,34 @@
+"""``aislecast serve``: run the trigger server (configured from the environment)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from server.realtime.limits import TRANSPORT_MAX_FRAME_BYTES
+from server.settings import settings_from_env
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="processes; more than one needs REDIS_URL and a shared database")
+    ] = 1,
+) -> None:
+    """Serve the REST API and the websockets (DATABASE_URL, REDIS_URL, AISLECAST_* from the env)."""
+    if workers > 1 and settings_from_env().redis_url is None:
+        # Without Redis each process only reaches its own sockets: a screen on one worker would
+        # never get content triggered by a shopper on another.
+        raise typer.BadParameter("more than one worker needs REDIS_URL", param_hint="--workers")
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
+        log_level="info",
+    )

@@ -1,0 +1,24 @@
+"""All REST routers joined in one place, under /api."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.api.routes import (
+    activity,
+    auth,
+    beacons,
+    campaigns,
+    catalogue,
+    floors,
+    screens,
+    stores,
+    tokens,
+    users,
+    zones,
+)
+
+api_router = APIRouter(prefix="/api")
+for module in (auth, users, tokens, stores, floors, zones, beacons, screens, catalogue, campaigns):
+    api_router.include_router(module.router)
+api_router.include_router(activity.router)

@@ -1,0 +1,380 @@
+"""The seam between the sockets and the pure cores: one ``ShopperPipeline`` per connected shopper.
+
+    readings batch ─▶ PositionSource (positioning.Tracker) ─┐
+    ready fix ─────────────────────────────────────────────┴▶ Estimate
+    Estimate ─▶ ZoneEventSource (zones detector) ─▶ ZoneEvent ─▶ Occasion
+    Occasion ─▶ DecideFn (triggers.decide) ─▶ offers persisted ─▶ returned for push
+
+The websocket handler owns the socket and the bus; this class owns the order of the steps and the
+database writes, and runs in a worker thread (``anyio.to_thread``) so its synchronous SQL never
+blocks the event loop. The three cores come in through ``PipelineWiring``: until the lead wires
+positioning, zones and triggers, readings are stored and acknowledged, fixes pass through without
+zones, and no offers are made. Tests inject fakes through the same wiring (no patching).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from positioning import Estimate
+from server.database import Database
+from server.offer_ledger import IssuedOffer, issue_offers, load_cap_ledger
+from server.realtime.frames import ReadingsBatch
+from server.store_snapshot import CampaignCounts, SnapshotCache, StoreSnapshot
+from server.visit_log import (
+    PositionBuffer,
+    ReadingBuffer,
+    load_profile,
+    record_app_event,
+    record_zone_events,
+)
+from zones import ZoneEvent
+
+log = logging.getLogger(__name__)
+
+OccasionKind = Literal["enter", "dwell", "facing", "near_screen", "app_open", "visit_end"]
+
+
+@dataclass(frozen=True, slots=True)
+class Shopper:
+    """Who is on this connection (from the hello and their token)."""
+
+    customer_id: str
+    store_id: int
+    visit_id: str
+    consents: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Occasion:
+    """Field for field ``triggers.occasion.Occasion``; the adapter to triggers copies it across."""
+
+    kind: OccasionKind
+    shopper_id: str
+    store_id: str
+    t_ms: int
+    zone_id: str | None = None
+    zone_kind: str | None = None
+    categories: tuple[str, ...] = ()
+    dwell_s: float = 0.0
+    screen_id: str | None = None
+    visit_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseRecord:
+    customer_id: str
+    sku: str
+    quantity: float
+    price: float
+    t_ms: int
+    basket_id: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRecord:
+    """What ``triggers.profiles.ShopperProfile`` needs; consents as the app declared them now."""
+
+    shopper_id: str
+    gender: str
+    age: int | None
+    tier: str
+    consents: frozenset[str]
+    purchases: tuple[PurchaseRecord, ...]
+    visit_count: int = 0  # visits to any store, this one included
+
+
+@dataclass(frozen=True, slots=True)
+class OfferDraft:
+    """One offer a decision chose. ``screen_id`` defaults to the occasion's screen for signage."""
+
+    channel: Literal["app", "signage"]
+    content: dict[str, Any]
+    campaign_id: int | None = None
+    screen_id: str | None = None
+    explanation: str = ""
+    # How long a screen shows signage content before going back to its playlist.
+    display_s: float = 15.0
+    # Hold-out: the shopper would have got this but is in the control group. Stored with status
+    # "held_out" for uplift measurement, never sent.
+    held_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    occasion: Occasion
+    profile: ProfileRecord
+    campaigns: tuple[dict[str, Any], ...]  # active campaigns: {"id", "name", "document"}
+    cap_ledger: dict[str, Any]  # as the previous decision returned it (persisted per shopper)
+    now_ms: int
+    store_timezone: str = "UTC"  # IANA name, for schedules, opening and quiet hours
+    # Per active campaign, offers so far across all shoppers, for budgets: {id: CampaignCounts}.
+    campaign_counts: dict[int, CampaignCounts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionResult:
+    offers: tuple[OfferDraft, ...] = ()
+    cap_ledger: dict[str, Any] = field(default_factory=dict)
+
+
+DecideFn = Callable[[DecisionRequest], DecisionResult]
+
+
+class UnknownFloor(LookupError):
+    """A fix named a floor the store does not have."""
+
+
+class PositionSource(Protocol):
+    """One shopper's tracker (``positioning.tracker.Tracker`` behind an adapter)."""
+
+    def push_batch(self, batch: ReadingsBatch) -> list[Estimate]:
+        """Estimates from about a second of readings (columns per sensor, each in time order)."""
+        ...
+
+
+class ZoneEventSource(Protocol):
+    """A store's zone detector (``zones.detector.ZoneEventDetector``)."""
+
+    def update(self, shopper_id: str, estimate: Estimate) -> list[ZoneEvent]: ...
+
+    def end_visit(self, shopper_id: str, t_ms: int) -> list[ZoneEvent]: ...
+
+
+def no_offers(request: DecisionRequest) -> DecisionResult:
+    """The decision until triggers is wired: nothing is offered, the ledger is kept as it was."""
+    return DecisionResult(offers=(), cap_ledger=request.cap_ledger)
+
+
+def no_tracker(_store_id: int, _customer_id: str) -> PositionSource | None:
+    return None
+
+
+def no_zone_detector(_store_id: int) -> ZoneEventSource | None:
+    return None
+
+
+@dataclass(frozen=True)
+class PipelineWiring:
+    """What the lead replaces to plug the cores in (see docs/architecture.md, "The seam")."""
+
+    decide: DecideFn = no_offers
+    tracker_for: Callable[[int, str], PositionSource | None] = no_tracker
+    zone_detector_for: Callable[[int], ZoneEventSource | None] = no_zone_detector
+
+
+@dataclass
+class PositionUpdate:
+    estimate: Estimate
+    zone_id: str | None
+
+
+@dataclass
+class PipelineStep:
+    """What one message produced, already persisted, for the handler to send and publish."""
+
+    positions: list[PositionUpdate] = field(default_factory=list)
+    zone_events: list[ZoneEvent] = field(default_factory=list)
+    offers: list[IssuedOffer] = field(default_factory=list)
+    readings_accepted: int = 0
+    positioning_wired: bool = False
+
+
+# The detector of a store is shared by its shoppers' pipelines, which run in worker threads.
+_DETECTOR_LOCKS: dict[int, threading.Lock] = {}
+_DETECTOR_LOCKS_GUARD = threading.Lock()
+
+
+def _detector_lock(store_id: int) -> threading.Lock:
+    with _DETECTOR_LOCKS_GUARD:
+        return _DETECTOR_LOCKS.setdefault(store_id, threading.Lock())
+
+
+class ShopperPipeline:
+    """Readings or fixes in, positions, zone events and persisted offers out, for one shopper."""
+
+    def __init__(
+        self,
+        shopper: Shopper,
+        database: Database,
+        wiring: PipelineWiring,
+        snapshots: SnapshotCache,
+        keep_raw_readings: bool = True,
+    ) -> None:
+        self.shopper = shopper
+        self.keep_raw_readings = keep_raw_readings
+        self.database = database
+        self.wiring = wiring
+        self.snapshots = snapshots
+        self.tracker = wiring.tracker_for(shopper.store_id, shopper.customer_id)
+        self.detector = wiring.zone_detector_for(shopper.store_id)
+        self.current_zone: str | None = None
+        self.positions = PositionBuffer(shopper.visit_id, shopper.store_id)
+        self.raw_readings = ReadingBuffer(shopper)
+        self._profile: ProfileRecord | None = None
+
+    # ---- inputs -------------------------------------------------------------------------------
+
+    def on_readings(self, batch: ReadingsBatch, now_ms: int, frame_text: str = "") -> PipelineStep:
+        """A batch of sensor readings; ``frame_text`` is the frame as received, kept for replay."""
+        if self.keep_raw_readings:
+            self.raw_readings.add(batch, frame_text)
+            if self.raw_readings.full():
+                self.flush_buffers()
+        if self.tracker is None:
+            return PipelineStep(readings_accepted=batch.count(), positioning_wired=False)
+        if self.positions.floor_id is None:  # trackers work on the store's first floor for now
+            floor_ids = self.snapshots.get(self.shopper.store_id, now_ms).floor_ids
+            self.positions.floor_id = next(iter(floor_ids), None)
+        step = self._on_estimates(self.tracker.push_batch(batch), now_ms)
+        step.readings_accepted = batch.count()
+        step.positioning_wired = True
+        return step
+
+    def on_fix(self, fix: Estimate, now_ms: int, floor_id: int | None = None) -> PipelineStep:
+        """A position the app computed; ``floor_id`` None means the store's first floor."""
+        snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
+        if floor_id is not None and floor_id not in snapshot.floor_ids:
+            raise UnknownFloor(f"no floor {floor_id} in store {self.shopper.store_id}")
+        floor = floor_id if floor_id is not None else next(iter(snapshot.floor_ids), None)
+        if self.positions.on_other_floor(floor):
+            self.flush_buffers()
+        self.positions.floor_id = floor
+        return self._on_estimates([fix], now_ms)
+
+    def on_app_event(self, kind: str, t_ms: int, offer_id: str | None, now_ms: int) -> PipelineStep:
+        with self.database.session() as session:
+            record_app_event(session, self.shopper, kind, t_ms, offer_id, now_ms)
+        if kind != "app_open":
+            return PipelineStep()
+        occasion = self._occasion("app_open", t_ms)
+        return PipelineStep(offers=self._decide([occasion], [], now_ms))
+
+    def end_visit(self, t_ms: int, now_ms: int) -> PipelineStep:
+        """The shopper left: exits and ``visit_end`` from the detector, or a bare visit_end."""
+        events: list[ZoneEvent] = []
+        if self.detector is not None:
+            with _detector_lock(self.shopper.store_id):
+                events = self.detector.end_visit(self.shopper.customer_id, t_ms)
+        if not any(e.kind == "visit_end" for e in events):
+            events.append(ZoneEvent("visit_end", self.shopper.customer_id, None, t_ms))
+        self.flush_buffers()
+        snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
+        occasions = [o for e in events if (o := self._occasion_for(e, snapshot)) is not None]
+        return PipelineStep(zone_events=events, offers=self._decide(occasions, events, now_ms))
+
+    def flush_buffers(self) -> None:
+        """Write the buffered positions and raw readings (on a timer of their own size, and at
+        the end of the connection)."""
+        if self.positions.pending() or self.raw_readings.pending():
+            with self.database.session() as session:
+                self.positions.flush(session)
+                self.raw_readings.flush(session)
+
+    # ---- steps --------------------------------------------------------------------------------
+
+    def _on_estimates(self, estimates: Sequence[Estimate], now_ms: int) -> PipelineStep:
+        step = PipelineStep(positioning_wired=self.tracker is not None)
+        snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
+        for estimate in estimates:
+            events = self._zone_events(estimate)
+            for event in events:
+                if event.kind in ("enter", "dwell", "facing"):
+                    self.current_zone = event.zone_id
+                elif event.kind == "exit" and event.zone_id == self.current_zone:
+                    self.current_zone = None
+            step.zone_events.extend(events)
+            step.positions.append(PositionUpdate(estimate, self.current_zone))
+        if "location_analytics" in self.shopper.consents:
+            self.positions.extend(estimates)
+            if self.positions.full():
+                self.flush_buffers()
+        occasions = [o for e in step.zone_events if (o := self._occasion_for(e, snapshot))]
+        step.offers = self._decide(occasions, step.zone_events, now_ms)
+        return step
+
+    def _zone_events(self, estimate: Estimate) -> list[ZoneEvent]:
+        if self.detector is None:
+            return []
+        with _detector_lock(self.shopper.store_id):
+            return self.detector.update(self.shopper.customer_id, estimate)
+
+    def _decide(
+        self, occasions: Sequence[Occasion], events: Sequence[ZoneEvent], now_ms: int
+    ) -> list[IssuedOffer]:
+        """Commit the zone events, then decide each occasion in its own transaction.
+
+        Each decision's offers and the cap ledger it returns are committed together, so a restart
+        never sees offers without the caps they used up, nor caps without their offers.
+        """
+        if events:
+            with self.database.session() as session:
+                record_zone_events(session, self.shopper, events)
+        if not occasions:
+            return []
+        snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
+        profile = self._load_profile()
+        issued: list[IssuedOffer] = []
+        for occasion in occasions:
+            try:
+                with self.database.session() as session:
+                    ledger = load_cap_ledger(session, self.shopper.customer_id)
+                    request = DecisionRequest(
+                        occasion,
+                        profile,
+                        snapshot.campaigns,
+                        ledger,
+                        now_ms,
+                        snapshot.timezone,
+                        snapshot.campaign_counts,
+                    )
+                    result = self.wiring.decide(request)
+                    issued += issue_offers(session, self.shopper, occasion, result, now_ms)
+            except Exception:
+                # A failing decision (a campaign the decision code cannot handle) costs this
+                # occasion its offers, not the shopper's connection or the other occasions.
+                log.exception("decision for %s of %s failed", occasion.kind, occasion.shopper_id)
+        return issued
+
+    def _load_profile(self) -> ProfileRecord:
+        if self._profile is None:
+            with self.database.session() as session:
+                self._profile = load_profile(session, self.shopper)
+        return self._profile
+
+    def _occasion(self, kind: OccasionKind, t_ms: int, **where: Any) -> Occasion:
+        return Occasion(
+            kind=kind,
+            shopper_id=self.shopper.customer_id,
+            store_id=str(self.shopper.store_id),
+            t_ms=t_ms,
+            visit_id=self.shopper.visit_id,
+            **where,
+        )
+
+    def _occasion_for(self, event: ZoneEvent, snapshot: StoreSnapshot) -> Occasion | None:
+        """Zone events onto occasions: facing a screen's zone is ``near_screen``; exits are none."""
+        if event.kind == "exit":
+            return None
+        if event.kind == "visit_end":
+            return self._occasion("visit_end", event.t_ms)
+        zone = snapshot.zones.get(event.zone_id or "")
+        zone_kind = None if zone is None else zone.kind
+        screen_id = None if zone is None else zone.screen_id
+        kind: OccasionKind = event.kind
+        if zone_kind == "screen" and event.kind in ("enter", "facing") and screen_id is not None:
+            kind = "near_screen"
+        return self._occasion(
+            kind,
+            event.t_ms,
+            zone_id=event.zone_id,
+            zone_kind=zone_kind,
+            categories=() if zone is None else zone.categories,
+            dwell_s=event.dwell_s,
+            screen_id=screen_id,
+        )

@@ -1,0 +1,108 @@
+"""A websocket speaking JSON frames: size and rate limits, error frames, one sender at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import MutableMapping
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server.realtime.limits import MAX_FRAME_BYTES, MAX_REFUSED_IN_A_ROW, TokenBucket
+
+Frame = TypeVar("Frame")
+# Close codes (RFC 6455): 1008 policy violation (auth, flood), 1000 normal.
+CLOSE_POLICY = 1008
+
+
+class Refused(Exception):
+    """A frame was refused; ``code`` and ``reason`` go back to the client in an error frame."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def validation_reason(error: ValidationError) -> str:
+    """The first few problems, each as ``where: what`` (the whole list can be huge)."""
+    parts = []
+    for problem in error.errors()[:3]:
+        where = ".".join(str(p) for p in problem["loc"]) or "frame"
+        parts.append(f"{where}: {problem['msg']}")
+    more = error.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Stop a helper task and wait until it has stopped."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+class FramedSocket:
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.bucket = TokenBucket()
+        self.refused_in_a_row = 0
+        self.last_text = ""
+        self._send_lock = asyncio.Lock()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+
+    async def error(self, code: str, reason: str, ref: str | None = None) -> None:
+        await self.send({"type": "error", "code": code, "reason": reason, "ref": ref})
+
+    async def close(self, code: int, reason: str) -> None:
+        async with self._send_lock:
+            await self.websocket.close(code, reason[:120])
+
+    async def receive_frame(self, adapter: TypeAdapter[Frame]) -> Frame:
+        """The next frame that validates; others get a ``bad_frame`` error and are skipped."""
+        while True:
+            text = await self.receive_text()
+            try:
+                frame = adapter.validate_json(text)
+            except ValidationError as error:
+                await self.error("bad_frame", validation_reason(error))
+                continue
+            self.last_text = text  # the frame as received, for whoever keeps raw frames
+            return frame
+
+    async def receive_text(self) -> str:
+        """The next text frame that passes the rate and size limits.
+
+        Refused frames are answered with an error frame and skipped; raises ``WebSocketDisconnect``
+        when the client leaves or is cut off for flooding.
+        """
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            refusal = self._check(message)
+            if refusal is None:
+                self.refused_in_a_row = 0
+                text: str = message["text"]
+                return text
+            self.refused_in_a_row += 1
+            if self.refused_in_a_row > MAX_REFUSED_IN_A_ROW:
+                await self.close(CLOSE_POLICY, "too many refused frames")
+                raise WebSocketDisconnect(CLOSE_POLICY)
+            await self.error(refusal.code, refusal.reason)
+
+    def _check(self, message: MutableMapping[str, Any]) -> Refused | None:
+        if not self.bucket.allow(time.monotonic()):
+            return Refused("rate_limited", "too many frames; slow down (see docs/protocol.md)")
+        text = message.get("text")
+        if text is None:
+            return Refused("bad_frame", "send JSON as text frames, not binary")
+        if len(text.encode("utf-8")) > MAX_FRAME_BYTES:
+            return Refused("too_large", f"frame over {MAX_FRAME_BYTES} bytes")
+        return None

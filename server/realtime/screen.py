@@ -1,0 +1,152 @@
+"""``/ws/screen``: signage screens (docs/protocol.md, "Signage screen").
+
+A screen registers with its token and zone, gets its state (playlist and any content still running),
+then receives ``content`` frames pushed for shoppers in front of it, and ``state`` frames when staff
+change it. It reports proof of play. Nothing it receives names or identifies a shopper.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import select
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server.clock import now_ms
+from server.offer_ledger import advance_status
+from server.realtime.bus import Subscription, screen_channel
+from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
+from server.realtime.frames import SCREEN_FRAME, Played, Register
+from server.realtime.limits import HELLO_TIMEOUT_S, timestamp_problem
+from server.realtime.signage import screen_state_frame
+from server.runtime import Runtime
+from server.security import token_digest
+from server.tables import ApiToken, Offer, Play, Screen
+
+log = logging.getLogger(__name__)
+
+
+class RegisterRefused(Exception):
+    pass
+
+
+def _register(runtime: Runtime, frame: Register, at_ms: int) -> tuple[int, str, dict[str, Any]]:
+    with runtime.database.session() as session:
+        token = session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == token_digest(frame.token))
+        )
+        if token is None or token.kind != "screen" or token.revoked_ms is not None:
+            raise RegisterRefused("unknown or revoked screen token")
+        if token.store_id is None or token.screen_id is None:
+            raise RegisterRefused("screen token without a screen")
+        screen = session.get(Screen, (token.store_id, token.screen_id))
+        if screen is None:
+            raise RegisterRefused("the token's screen no longer exists")
+        if frame.zone_id is not None and frame.zone_id != screen.zone_id:
+            raise RegisterRefused(
+                f"this screen belongs to zone {screen.zone_id!r}, not {frame.zone_id!r};"
+                " staff move screens in the admin page"
+            )
+        screen.online = True
+        screen.last_seen_ms = at_ms
+        return screen.store_id, screen.id, screen_state_frame(screen, at_ms)
+
+
+def _set_online(runtime: Runtime, store_id: int, screen_id: str, online: bool) -> None:
+    with runtime.database.session() as session:
+        screen = session.get(Screen, (store_id, screen_id))
+        if screen is not None:
+            screen.online = online
+            screen.last_seen_ms = now_ms()
+
+
+def _record_play(runtime: Runtime, store_id: int, screen_id: str, frame: Played) -> None:
+    now = now_ms()
+    with runtime.database.session() as session:
+        if frame.play_id is not None:
+            offer = session.get(Offer, frame.play_id)
+            if offer is None or offer.screen_id != screen_id or offer.store_id != store_id:
+                raise LookupError(f"play_id {frame.play_id!r} was not pushed to this screen")
+            # Shown on the screen counts as delivered and seen (an "exposure" for attribution).
+            advance_status(session, offer.customer_id, offer.id, "acked", now)
+        screen = session.get(Screen, (store_id, screen_id))
+        if screen is not None:
+            screen.last_played = frame.model_dump(exclude={"type"})
+            screen.last_seen_ms = now
+        session.add(
+            Play(
+                store_id=store_id,
+                screen_id=screen_id,
+                offer_id=frame.play_id,
+                content_id=frame.content_id,
+                started_ms=frame.started_ms,
+                duration_ms=frame.duration_ms,
+                reported_ms=now,
+            )
+        )
+
+
+async def _forward(socket: FramedSocket, subscription: Subscription) -> None:
+    while True:
+        frame = await subscription.get()
+        try:
+            await socket.send(frame)
+        except (WebSocketDisconnect, RuntimeError):
+            return
+
+
+async def screen_socket(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    socket = FramedSocket(websocket)
+    await websocket.accept()
+    try:
+        store_id, screen_id, state = await asyncio.wait_for(
+            _receive_register(socket, runtime), HELLO_TIMEOUT_S
+        )
+    except (TimeoutError, WebSocketDisconnect):
+        with contextlib.suppress(Exception):
+            await socket.close(CLOSE_POLICY, "no register")
+        return
+    except RegisterRefused as refusal:
+        await socket.error("unauthorized", str(refusal), "register")
+        await socket.close(CLOSE_POLICY, str(refusal))
+        return
+    subscription = await runtime.bus.subscribe(screen_channel(store_id, screen_id))
+    forwarder = asyncio.create_task(_forward(socket, subscription))
+    try:
+        await socket.send(state)
+        while True:
+            frame = await socket.receive_frame(SCREEN_FRAME)
+            if isinstance(frame, Register):
+                await socket.error("already_registered", "this screen is registered", "register")
+                continue
+            problem = timestamp_problem(frame.started_ms, now_ms())
+            if problem is not None:
+                await socket.error("bad_timestamp", problem, "played")
+                continue
+            try:
+                await to_thread.run_sync(_record_play, runtime, store_id, screen_id, frame)
+            except LookupError as error:
+                await socket.error("not_found", str(error), "played")
+                continue
+            await socket.send({"type": "played_ack", "content_id": frame.content_id})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await cancel_and_wait(forwarder)
+        await subscription.close()
+        await to_thread.run_sync(_set_online, runtime, store_id, screen_id, False)
+
+
+async def _receive_register(
+    socket: FramedSocket, runtime: Runtime
+) -> tuple[int, str, dict[str, Any]]:
+    while True:
+        frame = await socket.receive_frame(SCREEN_FRAME)
+        if isinstance(frame, Register):
+            return await to_thread.run_sync(_register, runtime, frame, now_ms())
+        await socket.error("register_first", "send register before anything else", frame.type)

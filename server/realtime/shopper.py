@@ -1,0 +1,337 @@
+"""``/ws/shopper``: one connection per shopper app (docs/protocol.md, "Shopper app").
+
+Order of work for every offer: the pipeline commits it, then it is published on the shopper's
+channel, then whichever process holds the shopper's socket reads every unsent offer from the
+database and sends them in sequence order. Sending only what is above the connection's high-water
+mark means an offer is sent at most once per connection; the app's ``last_seen_seq`` in its hello
+carries that mark across reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import select
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from positioning import Estimate
+from server.clock import now_ms
+from server.offer_ledger import (
+    IssuedOffer,
+    ack_offer,
+    ack_through,
+    app_offer_frame,
+    mark_delivered,
+    pending_app_offers,
+)
+from server.pipeline import (
+    PipelineStep,
+    PositionUpdate,
+    Shopper,
+    ShopperPipeline,
+    UnknownFloor,
+)
+from server.realtime.bus import Subscription, live_channel, screen_channel, shopper_channel
+from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
+from server.realtime.frames import (
+    SHOPPER_FRAME,
+    Ack,
+    AppEventFrame,
+    Bye,
+    Fix,
+    Hello,
+    ReadingsBatch,
+)
+from server.realtime.limits import HELLO_TIMEOUT_S, timestamp_problem
+from server.realtime.signage import content_frame
+from server.runtime import Runtime
+from server.security import pseudonym, token_digest
+from server.tables import ApiToken, Customer, Store
+from server.visit_log import OfferNotFound, open_visit, touch_visit
+
+log = logging.getLogger(__name__)
+
+
+class HelloRefused(Exception):
+    pass
+
+
+@dataclass
+class Connected:
+    shopper: Shopper
+    pipeline: ShopperPipeline
+    live_name: str  # the shopper's pseudonym on the staff live feed
+
+
+def _authenticate(runtime: Runtime, hello: Hello, at_ms: int) -> tuple[Shopper, int]:
+    """Token → customer; opens (or resumes) the visit and applies the hello's cumulative ack.
+
+    Returns the shopper and the highest offer sequence number issued to them so far.
+    """
+    consents = frozenset(hello.consents)
+    with runtime.database.session() as session:
+        token = session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == token_digest(hello.token))
+        )
+        if token is None or token.kind != "app" or token.revoked_ms is not None:
+            raise HelloRefused("unknown or revoked app token")
+        customer = None if token.customer_id is None else session.get(Customer, token.customer_id)
+        if customer is None:
+            raise HelloRefused("the token's customer no longer exists")
+        if session.get(Store, hello.store_id) is None:
+            raise HelloRefused(f"no store {hello.store_id}")
+        visit = open_visit(session, customer.id, hello.store_id, hello.app_version, consents, at_ms)
+        if hello.last_seen_seq is not None:
+            ack_through(session, customer.id, hello.last_seen_seq, at_ms)
+        return Shopper(customer.id, hello.store_id, visit.id, consents), customer.offer_seq
+
+
+class ShopperConnection:
+    def __init__(self, websocket: WebSocket, runtime: Runtime) -> None:
+        self.socket = FramedSocket(websocket)
+        self.runtime = runtime
+        self.connected: Connected | None = None
+        self.sent_through_seq = 0  # highest offer seq sent on this connection
+        self._delivery_lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        await self.socket.websocket.accept()
+        try:
+            hello = await asyncio.wait_for(self._receive_hello(), HELLO_TIMEOUT_S)
+        except (TimeoutError, WebSocketDisconnect):
+            with contextlib.suppress(Exception):
+                await self.socket.close(CLOSE_POLICY, "no hello")
+            return
+        try:
+            shopper, last_seq = await to_thread.run_sync(
+                _authenticate, self.runtime, hello, now_ms()
+            )
+        except HelloRefused as refusal:
+            await self.socket.error("unauthorized", str(refusal), "hello")
+            await self.socket.close(CLOSE_POLICY, str(refusal))
+            return
+        # Built in a worker thread: the wiring's factories may read the store from the database.
+        pipeline = await to_thread.run_sync(
+            lambda: ShopperPipeline(
+                shopper,
+                self.runtime.database,
+                self.runtime.wiring,
+                self.runtime.snapshots,
+                keep_raw_readings=self.runtime.settings.keep_raw_readings,
+            )
+        )
+        live_name = pseudonym(self.runtime.settings.secret_key, shopper.visit_id)
+        self.connected = Connected(shopper, pipeline, live_name)
+        # An app claiming more than was ever issued (a reinstall against a reset server) must not
+        # block the offers still to come: its mark is capped at what exists.
+        self.sent_through_seq = min(hello.last_seen_seq or 0, last_seq)
+        subscription = await self.runtime.bus.subscribe(shopper_channel(shopper.customer_id))
+        delivery = asyncio.create_task(self._deliver_on_notice(subscription))
+        try:
+            await self.socket.send(
+                {
+                    "type": "welcome",
+                    "visit_id": shopper.visit_id,
+                    "last_seq": last_seq,
+                    "positioning": "server" if pipeline.tracker is not None else "not_wired",
+                }
+            )
+            await self._deliver_pending()  # replay what the app has not acknowledged
+            await self._serve(self.connected)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await cancel_and_wait(delivery)
+            await subscription.close()
+            await to_thread.run_sync(self._leave, self.connected)
+
+    async def _receive_hello(self) -> Hello:
+        while True:
+            frame = await self.socket.receive_frame(SHOPPER_FRAME)
+            if isinstance(frame, Hello):
+                return frame
+            await self.socket.error("hello_first", "send a hello before anything else", frame.type)
+
+    async def _serve(self, connected: Connected) -> None:
+        while True:
+            frame = await self.socket.receive_frame(SHOPPER_FRAME)
+            try:
+                await self._handle(connected, frame)
+            except WebSocketDisconnect:
+                raise
+            except (OfferNotFound, UnknownFloor) as error:
+                await self.socket.error("not_found", str(error), frame.type)
+            except Exception:
+                log.exception("shopper frame %s failed", frame.type)
+                await self.socket.error("server_error", "could not process this frame", frame.type)
+
+    async def _handle(self, connected: Connected, frame: Any) -> None:
+        now = now_ms()
+        problem = _timestamp_problem(frame, now)
+        if problem is not None:
+            await self.socket.error("bad_timestamp", problem, frame.type)
+            return
+        pipeline = connected.pipeline
+        if isinstance(frame, Hello):
+            await self.socket.error(
+                "already_hello", "this connection is already introduced", "hello"
+            )
+        elif isinstance(frame, ReadingsBatch):
+            step = await to_thread.run_sync(pipeline.on_readings, frame, now, self.socket.last_text)
+            await self.socket.send(
+                {
+                    "type": "readings_ack",
+                    "accepted": step.readings_accepted,
+                    "positioning": "server" if step.positioning_wired else "not_wired",
+                }
+            )
+            await self._after(connected, step)
+        elif isinstance(frame, Fix):
+            estimate = Estimate(frame.t_ms, frame.x, frame.y, frame.heading_deg, frame.accuracy_m)
+            step = await to_thread.run_sync(pipeline.on_fix, estimate, now, frame.floor_id)
+            await self._after(connected, step)
+        elif isinstance(frame, AppEventFrame):
+            step = await to_thread.run_sync(
+                pipeline.on_app_event, frame.kind, frame.t_ms, frame.offer_id, now
+            )
+            await self.socket.send({"type": "event_ack", "kind": frame.kind})
+            await self._after(connected, step)
+        elif isinstance(frame, Ack):
+            await self._ack(connected, frame.seq, now)
+        elif isinstance(frame, Bye):
+            step = await to_thread.run_sync(pipeline.end_visit, frame.t_ms, now)
+            await self._after(connected, step)
+            await to_thread.run_sync(self._end_visit, connected, now)
+            await self.socket.send({"type": "bye_ack", "visit_id": connected.shopper.visit_id})
+
+    async def _ack(self, connected: Connected, seq: int, now: int) -> None:
+        def ack() -> bool:
+            with self.runtime.database.session() as db:
+                return ack_offer(db, connected.shopper.customer_id, seq, now)
+
+        if not await to_thread.run_sync(ack):
+            await self.socket.error("not_found", f"no app offer with seq {seq} for you", "ack")
+
+    async def _after(self, connected: Connected, step: PipelineStep) -> None:
+        """Send positions, then tell everyone concerned about what the step committed."""
+        for update in step.positions:
+            await self.socket.send(_position_frame(update))
+        await self._publish(connected, step)
+
+    async def _publish(self, connected: Connected, step: PipelineStep) -> None:
+        bus = self.runtime.bus
+        store_id = connected.shopper.store_id
+        shows_live = "location_analytics" in connected.shopper.consents
+        if any(o.channel == "app" for o in step.offers):
+            await bus.publish(shopper_channel(connected.shopper.customer_id), {"type": "offers"})
+        for offer in step.offers:
+            if offer.channel == "signage" and offer.screen_id is not None:
+                frame = content_frame(offer.id, offer.content, offer.until_ms)
+                await bus.publish(screen_channel(store_id, offer.screen_id), frame)
+            await bus.publish(live_channel(store_id), _live_offer(offer))
+        if not shows_live:
+            return
+        for update in step.positions:
+            frame = {**_position_frame(update), "shopper": connected.live_name}
+            await bus.publish(live_channel(store_id), frame)
+        for event in step.zone_events:
+            await bus.publish(
+                live_channel(store_id),
+                {
+                    "type": "zone_event",
+                    "shopper": connected.live_name,
+                    "kind": event.kind,
+                    "zone_id": event.zone_id,
+                    "t_ms": event.t_ms,
+                    "dwell_s": event.dwell_s,
+                },
+            )
+
+    async def _deliver_on_notice(self, subscription: Subscription) -> None:
+        while True:
+            await subscription.get()
+            try:
+                await self._deliver_pending()
+            except (WebSocketDisconnect, RuntimeError):
+                return  # the socket is gone; the offers stay unacked and are replayed later
+
+    async def _deliver_pending(self) -> None:
+        """Send every committed, unacked app offer above the high-water mark, in order."""
+        if self.connected is None:
+            return
+        customer_id = self.connected.shopper.customer_id
+        async with self._delivery_lock:
+
+            def load() -> list[dict[str, Any]]:
+                with self.runtime.database.session() as db:
+                    offers = pending_app_offers(db, customer_id, self.sent_through_seq, now_ms())
+                    return [app_offer_frame(o) for o in offers]
+
+            frames = await to_thread.run_sync(load)
+            sent: list[str] = []
+            for frame in frames:
+                await self.socket.send(frame)
+                self.sent_through_seq = frame["seq"]
+                sent.append(frame["id"])
+
+            def delivered() -> None:
+                with self.runtime.database.session() as db:
+                    mark_delivered(db, sent, now_ms())
+
+            if sent:
+                await to_thread.run_sync(delivered)
+
+    def _end_visit(self, connected: Connected, now: int) -> None:
+        with self.runtime.database.session() as db:
+            touch_visit(db, connected.shopper.visit_id, now, ended=True)
+
+    def _leave(self, connected: Connected | None) -> None:
+        """On disconnect: keep the positions and the visit's last sighting (it may resume)."""
+        if connected is None:
+            return
+        connected.pipeline.flush_buffers()
+        with self.runtime.database.session() as db:
+            touch_visit(db, connected.shopper.visit_id, now_ms())
+
+
+def _timestamp_problem(frame: Any, now: int) -> str | None:
+    if isinstance(frame, ReadingsBatch):
+        first, last = frame.time_span()  # each series is in time order: its ends suffice
+        return timestamp_problem(first, now) or timestamp_problem(last, now)
+    t_ms = getattr(frame, "t_ms", None)
+    return None if t_ms is None else timestamp_problem(t_ms, now)
+
+
+def _position_frame(update: PositionUpdate) -> dict[str, Any]:
+    e = update.estimate
+    return {
+        "type": "position",
+        "t_ms": e.t_ms,
+        "x": e.x,
+        "y": e.y,
+        "heading_deg": e.heading_deg,
+        "accuracy_m": e.accuracy_m,
+        "zone_id": update.zone_id,
+    }
+
+
+def _live_offer(offer: IssuedOffer) -> dict[str, Any]:
+    """An offer on the staff live feed: campaign and place, no shopper identity."""
+    return {
+        "type": "offer",
+        "campaign_id": offer.campaign_id,
+        "channel": offer.channel,
+        "zone_id": offer.zone_id,
+        "screen_id": offer.screen_id,
+        "t_ms": offer.issued_ms,
+    }
+
+
+async def shopper_socket(websocket: WebSocket) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    await ShopperConnection(websocket, runtime).run()

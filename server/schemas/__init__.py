@@ -1,0 +1,1 @@
+"""Pydantic schemas of the REST API (XCreate / XUpdate / XPublic), apart from the tables."""

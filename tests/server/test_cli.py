@@ -1,0 +1,41 @@
+"""The server's commands: ``aislecast serve`` is registered, ``aislecast db upgrade`` migrates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+from typer.testing import CliRunner
+
+from aislecast.cli import app
+
+
+def test_serve_and_db_are_commands() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "serve" in result.output
+    assert "db" in result.output
+
+
+def test_db_upgrade_creates_the_schema_in_database_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(f"sqlite:///{path}")
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"offers", "position_chunks", "zone_versions", "alembic_version"} <= tables
+    purge = CliRunner().invoke(app, ["db", "purge"])
+    assert purge.exit_code == 0, purge.output
+    assert "purged 0 position chunks" in purge.output
+
+
+def test_serve_refuses_several_workers_without_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "REDIS_URL" in result.output

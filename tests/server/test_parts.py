@@ -1,0 +1,276 @@
+"""The server's parts without a server: codec, limits, CSV parsing, ledger, retention, migrations,
+the Redis bus. Database tests run on SQLite and the local PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import numpy as np
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from positioning import Estimate
+from server.csv_import import CsvFormatError, parse_customers, parse_products
+from server.database import Database, upgrade_to_head
+from server.login_guard import LoginGuard
+from server.offer_ledger import ack_through, advance_status, issue_offers, pending_app_offers
+from server.pipeline import DecisionResult, Occasion, OfferDraft, Shopper
+from server.positions_codec import POINT_DTYPE, pack_estimates, unpack_estimates
+from server.realtime.bus import DeliveryBus, RedisBus
+from server.realtime.limits import MAX_FUTURE_MS, MAX_PAST_MS, TokenBucket, timestamp_problem
+from server.retention import DAY_MS, purge_raw_positions
+from server.store_snapshot import CampaignCounts, load_snapshot
+from server.tables import (
+    Base,
+    Beacon,
+    Campaign,
+    Customer,
+    Floor,
+    PositionChunk,
+    Store,
+    Visit,
+    Zone,
+)
+from server.visit_log import record_zone_events
+from server.wiring import store_beacons, store_zone_documents
+from zones import ZoneEvent
+
+T0 = 1_790_000_000_000
+
+
+# ---- positions codec -----------------------------------------------------------------------------
+
+
+def test_packed_positions_round_trip_within_their_resolution() -> None:
+    rng = np.random.default_rng(7)
+    estimates = [
+        Estimate(T0 + 1000 * i, float(x), float(y), float(h), float(a))
+        for i, (x, y, h, a) in enumerate(
+            zip(rng.uniform(0, 150, 300), rng.uniform(0, 80, 300), rng.uniform(0, 360, 300),
+                rng.uniform(0.3, 12, 300), strict=True)
+        )
+    ]  # fmt: skip
+    payload = pack_estimates(estimates, T0)
+    assert len(payload) == 300 * POINT_DTYPE.itemsize == 300 * 16
+    back = unpack_estimates(payload, T0)
+    assert [b.t_ms for b in back] == [e.t_ms for e in estimates]
+    for b, e in zip(back, estimates, strict=True):
+        assert b.x == pytest.approx(e.x, abs=2e-5)  # float32 at 150 m: ~8 µm steps
+        assert b.y == pytest.approx(e.y, abs=2e-5)
+        assert abs((b.heading_deg - e.heading_deg + 180) % 360 - 180) <= 0.005 + 1e-9
+        assert b.accuracy_m == pytest.approx(e.accuracy_m, abs=0.005 + 1e-9)
+
+
+def test_a_heading_just_below_360_does_not_overflow_the_packed_field() -> None:
+    (back,) = unpack_estimates(pack_estimates([Estimate(T0, 1, 1, 359.999, 1)], T0), T0)
+    assert back.heading_deg == 0.0
+
+
+# ---- limits --------------------------------------------------------------------------------------
+
+
+def test_the_token_bucket_allows_a_burst_then_the_sustained_rate() -> None:
+    bucket = TokenBucket(rate=10.0, burst=5.0, tokens=5.0)
+    assert [bucket.allow(0.0) for _ in range(6)] == [True] * 5 + [False]
+    assert bucket.allow(0.05) is False  # half a token earned
+    assert bucket.allow(0.1) is True  # one token earned in 0.1 s at 10/s
+    assert [bucket.allow(100.0) for _ in range(6)] == [True] * 5 + [False]  # capped at burst
+
+
+def test_timestamps_are_judged_against_the_receive_time() -> None:
+    assert timestamp_problem(T0, T0) is None
+    assert timestamp_problem(T0 - MAX_PAST_MS, T0) is None
+    assert "past" in (timestamp_problem(T0 - MAX_PAST_MS - 1, T0) or "")
+    assert "future" in (timestamp_problem(T0 + MAX_FUTURE_MS + 1, T0) or "")
+
+
+# ---- CSV parsing ---------------------------------------------------------------------------------
+
+
+def test_csv_rows_keep_their_file_line_even_with_quoted_newlines_and_a_bom() -> None:
+    text = '\ufeffsku,name,category,price\nA,"Beans,\nwhole",coffee,4\nB,Milk,dairy,x\n'
+    parsed = parse_products(text.encode("utf-8"))
+    assert parsed.rows == [
+        {"sku": "A", "name": "Beans,\nwhole", "category": "coffee", "price": 4.0}
+    ]
+    assert parsed.lines == [3]
+    assert parsed.errors == [(4, "price 'x' is not a number")]
+
+
+def test_customer_consents_are_normalised_and_checked() -> None:
+    text = "customer_id,gender,age,tier,consents\nc1,FEMALE,30,gold, signage;location_analytics\n"
+    (row,) = parse_customers(text.encode()).rows
+    assert row["gender"] == "female"
+    assert row["consents"] == "location_analytics;signage"
+    with pytest.raises(CsvFormatError, match="header lacks"):
+        parse_customers(b"id,gender\n1,male\n")
+
+
+# ---- database parts ------------------------------------------------------------------------------
+
+
+def test_migrations_create_exactly_the_tables_the_models_describe(database: Database) -> None:
+    upgrade_to_head(database.engine)  # a second run is a no-op
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def seeded_shopper(database: Database) -> Shopper:
+    with database.session() as session:
+        store = Store(name="s", timezone="UTC", created_ms=T0)
+        session.add(store)
+        session.add(Customer(id="c1", gender="female", tier="", consents="", cap_ledger={}))
+        session.flush()
+        session.add(Visit(id="v1", store_id=store.id, customer_id="c1", started_ms=T0,
+                          last_seen_ms=T0, app_version="1", consents=""))  # fmt: skip
+        return Shopper("c1", store.id, "v1", frozenset())
+
+
+def test_offer_status_only_moves_forward_and_replay_skips_the_acked(database: Database) -> None:
+    shopper = seeded_shopper(database)
+    occasion = Occasion("app_open", "c1", str(shopper.store_id), T0)
+    drafts = tuple(OfferDraft("app", {"n": n}) for n in range(3))
+    with database.session() as session:
+        issued = issue_offers(session, shopper, occasion, DecisionResult(drafts, {"k": 1}), T0)
+    assert [o.seq for o in issued] == [1, 2, 3]
+    with database.session() as session:
+        assert advance_status(session, "c1", issued[1].id, "redeemed", T0 + 5)
+        assert advance_status(session, "c1", issued[1].id, "opened", T0 + 9)
+        assert not advance_status(session, "someone-else", issued[0].id, "opened", T0)
+        ack_through(session, "c1", 1, T0 + 10)
+    with database.session() as session:
+        pending = pending_app_offers(session, "c1", 0, T0 + 20)
+        assert [o.seq for o in pending] == [3]
+        customer = session.get(Customer, "c1")
+        assert customer is not None
+        assert customer.cap_ledger == {"k": 1}
+        assert customer.offer_seq == 3
+
+
+def test_retention_deletes_only_positions_older_than_the_setting(database: Database) -> None:
+    shopper = seeded_shopper(database)
+    now = T0 + 40 * DAY_MS
+    with database.session() as session:
+        for age_days in (45, 31, 29, 1):
+            t = now - age_days * DAY_MS
+            session.add(PositionChunk(visit_id=shopper.visit_id, store_id=shopper.store_id,
+                                      floor_id=None, t_start_ms=t - 60_000, t_end_ms=t,
+                                      n_points=1, payload=b"x" * 16))  # fmt: skip
+    with database.session() as session:
+        purged = purge_raw_positions(session, now, retention_days=30)
+    assert purged.position_chunks == 2
+    with database.session() as session:
+        kept = sorted(c.t_end_ms for c in session.query(PositionChunk))
+    assert kept == [now - 29 * DAY_MS, now - 1 * DAY_MS]
+
+
+# ---- delivery bus --------------------------------------------------------------------------------
+
+
+def test_the_redis_bus_carries_a_message_between_two_bus_instances() -> None:
+    async def scenario() -> dict[str, object]:
+        prefix = f"aislecast-test-{uuid.uuid4().hex[:8]}:"
+        sender, receiver = (RedisBus("redis://127.0.0.1:6379/0", prefix) for _ in range(2))
+        await sender.start()
+        await receiver.start()
+        try:
+            async with await receiver.subscribe("screen:1:s") as subscription:
+                await sender.publish("screen:1:other", {"not": "for us"})
+                await sender.publish("screen:1:s", {"type": "content", "n": 1})
+                return await asyncio.wait_for(subscription.get(), 5)
+        finally:
+            await sender.close()
+            await receiver.close()
+
+    assert asyncio.run(scenario()) == {"type": "content", "n": 1}
+
+
+def test_the_local_bus_fans_out_to_every_subscriber_of_a_channel() -> None:
+    async def scenario() -> list[dict[str, object]]:
+        bus = DeliveryBus()
+        first, second = await bus.subscribe("live:1"), await bus.subscribe("live:1")
+        await bus.publish("live:1", {"n": 1})
+        await first.close()
+        await bus.publish("live:1", {"n": 2})
+        return [first.queue.qsize(), await second.get(), await second.get()]  # type: ignore[list-item]
+
+    assert asyncio.run(scenario()) == [1, {"n": 1}, {"n": 2}]
+
+
+def test_the_core_loaders_read_zones_and_beacons_in_the_contract_shapes(database: Database) -> None:
+    shopper = seeded_shopper(database)
+    document = {"name": "Coffee", "kind": "shelf", "polygon": [[0, 0], [2, 0], [2, 1]],
+                "categories": ["coffee"], "skus": [], "facing_deg": 90.0,
+                "view_distance_m": 2.0}  # fmt: skip
+    with database.session() as session:
+        floor = Floor(store_id=shopper.store_id, name="g", width_m=10, height_m=5, created_ms=T0)
+        session.add(floor)
+        session.flush()
+        session.add(Zone(store_id=shopper.store_id, id="z1", floor_id=floor.id, version=1,
+                         document=document))  # fmt: skip
+        session.add(Zone(store_id=shopper.store_id, id="z2", floor_id=floor.id, version=2,
+                         document=document, deleted=True))  # fmt: skip
+        session.add(Beacon(store_id=shopper.store_id, id="U_1_2_M", floor_id=floor.id, x=1.5,
+                           y=2.5, tx_power_dbm=-59.0))  # fmt: skip
+    with database.session() as session:
+        zones = store_zone_documents(session, shopper.store_id)
+        beacons = store_beacons(session, shopper.store_id)
+    assert zones == [{"id": "z1", "floor_id": floor.id, **document}]
+    assert beacons == {"U_1_2_M": (1.5, 2.5, -59.0)}
+
+
+def test_a_store_snapshot_gives_decisions_the_time_zone_and_campaign_budget_counts(
+    database: Database,
+) -> None:
+    shopper = seeded_shopper(database)
+    with database.session() as session:
+        store = session.get(Store, shopper.store_id)
+        assert store is not None
+        store.timezone = "Asia/Tokyo"
+        campaign = Campaign(store_id=store.id, name="c", status="active", version=1, document={},
+                            created_ms=T0, updated_ms=T0)  # fmt: skip
+        session.add(campaign)
+        session.flush()
+        campaign_id = campaign.id
+    occasion = Occasion("app_open", "c1", str(shopper.store_id), T0)
+    drafts = (
+        OfferDraft("app", {}, campaign_id=campaign_id),
+        OfferDraft("app", {}, campaign_id=campaign_id),
+        OfferDraft("app", {}, campaign_id=campaign_id, held_out=True),
+    )
+    with database.session() as session:
+        issued = issue_offers(session, shopper, occasion, DecisionResult(drafts), T0)
+        advance_status(session, "c1", issued[0].id, "redeemed", T0)
+        assert not advance_status(session, "c1", "no-such-offer", "redeemed", T0)
+    snapshot = load_snapshot(database, shopper.store_id, T0)
+    assert snapshot.timezone == "Asia/Tokyo"
+    assert snapshot.campaign_counts == {
+        campaign_id: CampaignCounts(issued=2, redeemed=1, held_out=1)
+    }
+
+
+def test_a_visit_end_from_the_zone_detector_closes_the_visit(database: Database) -> None:
+    shopper = seeded_shopper(database)
+    events = [ZoneEvent("exit", "c1", "z", T0 + 5), ZoneEvent("visit_end", "c1", None, T0 + 6)]
+    with database.session() as session:
+        record_zone_events(session, shopper, events)
+    with database.session() as session:
+        visit = session.get(Visit, shopper.visit_id)
+        assert visit is not None
+        assert visit.ended_ms == T0 + 6
+
+
+def test_the_login_guard_blocks_an_email_after_repeated_failures_for_its_window() -> None:
+    guard = LoginGuard(max_failures=3, window_ms=1000)
+    for t in (0, 100, 200):
+        assert guard.blocked_for_ms("a@x", t) == 0
+        guard.failed("a@x", t)
+    assert guard.blocked_for_ms("a@x", 300) == 700  # until the first failure leaves the window
+    assert guard.blocked_for_ms("b@x", 300) == 0  # other accounts are not affected
+    assert guard.blocked_for_ms("a@x", 1000) == 0
+    guard.failed("a@x", 1000)
+    guard.succeeded("a@x")
+    assert guard.blocked_for_ms("a@x", 1001) == 0
