@@ -13,9 +13,10 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from aislecast.commands import db, seed, serve, simulate
+    from aislecast.commands import db, demo_live, seed, serve, simulate
 
     simulate.register(app)
+    demo_live.register(app)
     app.command("serve")(serve.serve)
     app.command("seed")(seed.seed)
     app.add_typer(db.app, name="db")
