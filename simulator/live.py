@@ -116,7 +116,7 @@ class OfferSeen:
     received_sim_ms: int
     opened: bool = False
     redeemed: bool = False
-    p_redeem: float = 0.0
+    p_offered: float = 0.0  # the purchase model's P(buy | offered) and P(buy) without the offer
     p_baseline: float = 0.0
 
 
@@ -173,6 +173,8 @@ class LiveStats:
             "offers": len(offers),
             "opened": sum(o.opened for o in offers),
             "redeemed": sum(o.redeemed for o in offers),
+            # The purchase model's expected extra purchases caused by the offers received.
+            "model_uplift": round(sum(o.p_offered - o.p_baseline for o in offers), 3),
             "duplicate_offers": sum(p.duplicate_offers for p in self.phones),
             "errors": sum(len(p.errors) for p in self.phones),
             "reconnects": sum(p.reconnects for p in self.phones),
@@ -472,7 +474,7 @@ class LivePhone:
         affinity = self.persona.affinity.get(category, 0.0) if category else 0.0
         rng = np.random.default_rng([self.seed, self.stats.index, seq])
         response = respond_to_offer(affinity, discount_fraction(content), rng)
-        offer.p_redeem, offer.p_baseline = response.p_redeem, response.p_baseline
+        offer.p_offered, offer.p_baseline = response.p_offered, response.p_baseline
         if response.open_after_s is not None:
             offer.opened = True
             due = now_sim + int(response.open_after_s * 1000)

@@ -92,9 +92,9 @@ def test_two_phones_get_acks_positions_and_the_offer_once(
     assert len(stored) == 2
     # Acked by the app; opened/redeemed ones moved on (statuses only move forward).
     redeemed = {o.offer_id for p in stats.phones for o in p.offers if o.redeemed}
-    for offer in stored:
-        assert offer.acked_ms is not None
-        assert (offer.redeemed_ms is not None) == (offer.id in redeemed)
+    for row in stored:
+        assert row.acked_ms is not None
+        assert (row.redeemed_ms is not None) == (row.id in redeemed)
 
 
 def test_dropped_connection_reconnects_and_gets_the_unseen_offer_once(

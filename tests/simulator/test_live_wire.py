@@ -146,12 +146,17 @@ def test_purchase_model_depends_on_affinity_and_discount() -> None:
             )
         )
 
-    # P(redeem) = p_open · p_redeem|open: (0.25)(0.1) = 0.025, (0.65)(0.58) = 0.377.
-    assert redeem_rate(0.0, 0.0) == pytest.approx(0.025, abs=0.01)
-    assert redeem_rate(0.8, 0.0) == pytest.approx(0.65 * 0.58, abs=0.025)
-    assert redeem_rate(0.0, 0.3) > 3 * redeem_rate(0.0, 0.0)
+    # P(redeem) = p_open·(p_b + (1 − p_b)·p_convert): a = 0 → 0.25·(0.05 + 0.95·0.1) = 0.036;
+    # a = 0.8 → 0.65·(0.29 + 0.71·0.42) = 0.382.
+    assert redeem_rate(0.0, 0.0) == pytest.approx(0.25 * (0.05 + 0.95 * 0.1), abs=0.01)
+    assert redeem_rate(0.8, 0.0) == pytest.approx(0.65 * (0.29 + 0.71 * 0.42), abs=0.025)
+    assert redeem_rate(0.0, 0.3) > 2 * redeem_rate(0.0, 0.0)
     response = respond_to_offer(0.8, 0.0, np.random.default_rng(1))
-    assert response.p_redeem - response.p_baseline > 0  # the offer's true uplift
+    assert response.p_offered == pytest.approx(0.29 + 0.65 * 0.71 * 0.42)
+    assert response.uplift > 0
+    # The redemption rate is the model's P(buy | offered), and every opener who would have
+    # bought anyway redeems: the uplift over the baseline is what the offer caused.
+    assert redeem_rate(0.8, 0.0) < response.p_offered
     assert offer_category({"sku": "S1"}, {"S1": "coffee"}) == "coffee"
     assert offer_category({"category": "tea", "sku": "S1"}, {"S1": "coffee"}) == "tea"
     assert offer_category({"title": "x"}, {}) is None
