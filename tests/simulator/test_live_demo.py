@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from aislecast.cli import app
 from aislecast.commands.demo_live import ADMIN_EMAIL, prepare_store, related_products
 from simulator.customers import DAY_MS, read_customer_base
 from triggers.campaigns import Campaign
@@ -65,3 +68,24 @@ def test_demo_live_runs_a_bounded_demo_and_stops_its_server(tmp_path: Path) -> N
     # The server is gone: nothing listens on the port any more.
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_simulate_live_mode_refuses_bad_setup_with_a_reason(tmp_path: Path) -> None:
+    runner = CliRunner()
+    no_tokens = runner.invoke(app, ["simulate", "--server", "http://127.0.0.1:9"])
+    assert no_tokens.exit_code == 2
+    assert "--tokens" in no_tokens.output
+    bad = tmp_path / "tokens.json"
+    bad.write_text('{"store_id": 1}', encoding="utf-8")
+    missing_app = runner.invoke(
+        app, ["simulate", "--server", "http://127.0.0.1:9", "--tokens", str(bad)]
+    )
+    assert missing_app.exit_code == 2
+    assert "tokens file" in missing_app.output
+    too_fast = runner.invoke(
+        app, ["simulate", "--server", "x", "--tokens", str(bad), "--speed", "50"]
+    )
+    assert too_fast.exit_code == 2
+    neither = runner.invoke(app, ["simulate"])
+    assert neither.exit_code == 2
+    assert "--out" in neither.output
