@@ -1,0 +1,74 @@
+// The signage player a screen's browser opens in kiosk mode: /screen?token=SCREEN_TOKEN[&zone=ZONE_ID]
+// [&ws=ws://host:port to reach another server]. It registers on /ws/screen, loops the playlist, shows
+// pushed content at once, reconnects by itself and reports what it played.
+import { websocketUrl } from "../api.js";
+import { ReconnectingSocket } from "../reconnect.js";
+import { Playback } from "./playback.js";
+import "./screen.css";
+
+// Proof-of-play reports kept while offline; beyond this the oldest go (a day of 10 s items is 8,640).
+export const MAX_UNSENT_REPORTS = 10_000;
+
+const params = new URLSearchParams(location.search);
+const token = params.get("token");
+const zoneId = params.get("zone");
+const stage = document.getElementById("stage");
+const statusLine = document.getElementById("status");
+
+function render(content, source) {
+  stage.dataset.source = source;
+  stage.dataset.contentId = content.content_id ?? content.id ?? "";
+  stage.replaceChildren();
+  if (content.media_url) {
+    const image = document.createElement("img");
+    image.src = content.media_url;
+    image.alt = content.title ?? "";
+    stage.append(image);
+  }
+  const title = document.createElement("h1");
+  title.textContent = content.title ?? "";
+  const body = document.createElement("p");
+  body.textContent = content.body ?? "";
+  stage.append(title, body);
+}
+
+function start() {
+  if (!token) {
+    statusLine.textContent = "This screen has no token: open it as /screen?token=… (admin page → Screens).";
+    document.body.dataset.connection = "unconfigured";
+    return;
+  }
+  const unsent = [];
+  let socket = null;
+  const reportPlayed = (frame) => {
+    if (socket?.send(frame)) return;
+    unsent.push(frame);
+    if (unsent.length > MAX_UNSENT_REPORTS) unsent.shift();
+  };
+  const playback = new Playback({ render, reportPlayed });
+  socket = new ReconnectingSocket(websocketUrl("/ws/screen", params.get("ws")), {
+    onOpen: (send) => {
+      send(zoneId ? { type: "register", token, zone_id: zoneId } : { type: "register", token });
+      while (unsent.length && send(unsent[0])) unsent.shift();
+    },
+    onMessage: (frame) => {
+      if (frame.type === "state") {
+        playback.setPlaylist(frame.playlist);
+        if (frame.current) playback.showPushed(frame.current);
+      } else if (frame.type === "content") {
+        playback.showPushed(frame);
+      } else if (frame.type === "error") {
+        statusLine.textContent = `Server: ${frame.reason ?? "error"}`;
+      }
+    },
+    onStatus: (status) => {
+      document.body.dataset.connection = status;
+      if (status === "online") statusLine.textContent = "";
+      else statusLine.textContent = "Reconnecting…";
+    },
+  });
+  playback.next();
+  socket.start();
+}
+
+start();
