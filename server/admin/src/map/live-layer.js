@@ -29,8 +29,14 @@ export class LiveLayer {
           color: SHOPPER_COLOUR,
           weight: 1,
           fillOpacity: 0.1,
+          className: "shopper-accuracy",
         }),
-        arrow: L.polyline([], { ...NOT_EDITABLE, color: SHOPPER_COLOUR, weight: 2 }),
+        arrow: L.polyline([], {
+          ...NOT_EDITABLE,
+          color: SHOPPER_COLOUR,
+          weight: 2,
+          className: "shopper-heading",
+        }),
         dot: L.circleMarker([0, 0], {
           ...NOT_EDITABLE,
           radius: 5,

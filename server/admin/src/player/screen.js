@@ -33,19 +33,20 @@ function render(content, source) {
 }
 
 function start() {
+  const unsent = [];
+  let socket = null;
+  const reportPlayed = (frame) => {
+    if (!socket || socket.send(frame)) return; // no socket: an unconfigured screen reports nothing
+    unsent.push(frame);
+    if (unsent.length > MAX_UNSENT_REPORTS) unsent.shift();
+  };
+  const playback = new Playback({ render, reportPlayed });
+  playback.next(); // the house playlist until the server's arrives: never a blank screen
   if (!token) {
     statusLine.textContent = "This screen has no token: open it as /screen?token=… (admin page → Screens).";
     document.body.dataset.connection = "unconfigured";
     return;
   }
-  const unsent = [];
-  let socket = null;
-  const reportPlayed = (frame) => {
-    if (socket?.send(frame)) return;
-    unsent.push(frame);
-    if (unsent.length > MAX_UNSENT_REPORTS) unsent.shift();
-  };
-  const playback = new Playback({ render, reportPlayed });
   socket = new ReconnectingSocket(websocketUrl("/ws/screen", params.get("ws")), {
     onOpen: (send) => {
       send(zoneId ? { type: "register", token, zone_id: zoneId } : { type: "register", token });
@@ -63,11 +64,9 @@ function start() {
     },
     onStatus: (status) => {
       document.body.dataset.connection = status;
-      if (status === "online") statusLine.textContent = "";
-      else statusLine.textContent = "Reconnecting…";
+      statusLine.textContent = status === "online" ? "" : "Reconnecting…";
     },
   });
-  playback.next();
   socket.start();
 }
 
