@@ -12,7 +12,7 @@ from websockets.sync.server import ServerConnection
 
 from tests.admin.conftest import PlanView, log_in, screenshot
 from tests.admin.fake_sockets import Frame, ScriptedSocketServer, running
-from tests.admin.fake_store import STAFF_TOKEN
+from tests.admin.fake_store import STAFF_TOKEN, FakeStore
 
 SCREEN_TOKEN = "screen-token-123"
 HOUSE_ITEM = {"content_id": "house-1", "title": "Fresh bread every morning", "duration_s": 30}
@@ -31,6 +31,20 @@ def centre(page: Page, selector: str) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
+def position(shopper: str, x: float, y: float, heading_deg: float, accuracy_m: float) -> Frame:
+    """A position on /ws/live as the server sends it (docs/protocol.md)."""
+    return {
+        "type": "position",
+        "shopper": shopper,
+        "t_ms": 1_700_000_000_000,
+        "x": x,
+        "y": y,
+        "heading_deg": heading_deg,
+        "accuracy_m": accuracy_m,
+        "zone_id": None,
+    }
+
+
 @pytest.fixture
 def live_feed() -> Iterator[tuple[ScriptedSocketServer, str]]:
     scripted = ScriptedSocketServer()
@@ -39,17 +53,21 @@ def live_feed() -> Iterator[tuple[ScriptedSocketServer, str]]:
 
 
 def test_live_shopper_is_drawn_where_the_feed_says(
-    page: Page, site: str, plan: PlanView, live_feed: tuple[ScriptedSocketServer, str]
+    page: Page,
+    site: str,
+    plan: PlanView,
+    fake_store: FakeStore,
+    live_feed: tuple[ScriptedSocketServer, str],
 ) -> None:
     scripted, ws_base = live_feed
+    fake_store.add_zone("dairy", "Dairy", [[17, 12], [23, 12], [23, 18], [17, 18]])
     log_in(page, site, f"?ws={ws_base}")
     page.get_by_role("tab", name="Live").click()
     hello = scripted.next_frame("hello")
     assert hello == {"type": "hello", "token": STAFF_TOKEN, "store_id": 1}
 
-    scripted.send_all(
-        {"shopper": "a1b2c3", "x": 12.0, "y": 8.0, "heading_deg": 90.0, "accuracy_m": 2.0}
-    )
+    scripted.send_all({"type": "welcome", "store_id": 1})
+    scripted.send_all(position("a1b2c3", 12.0, 8.0, heading_deg=90.0, accuracy_m=2.0))
     dot = page.locator(".shopper-dot")
     expect(dot).to_have_count(1)
     tolerance_m = 1.5 * plan.metres_per_pixel()
@@ -64,12 +82,20 @@ def test_live_shopper_is_drawn_where_the_feed_says(
     _, arrow_tip_y = plan.metres(arrow["x"], arrow["y"])
     assert arrow_tip_y == pytest.approx(9.5, abs=3 * tolerance_m)
 
+    scripted.send_all(position("a1b2c3", 20.0, 15.0, heading_deg=0.0, accuracy_m=1.0))
     scripted.send_all(
-        {"shopper": "a1b2c3", "x": 20.0, "y": 15.0, "heading_deg": 0.0, "accuracy_m": 1.0}
+        {
+            "type": "zone_event",
+            "shopper": "a1b2c3",
+            "kind": "enter",
+            "zone_id": "dairy",
+            "t_ms": 1_700_000_000_000,
+            "dwell_s": 0.0,
+        }
     )
-    scripted.send_all({"type": "event", "kind": "enter", "shopper": "a1b2c3", "zone_id": "dairy"})
     expect(page.locator("#live-feed li")).to_have_count(1)
-    expect(page.locator("#live-feed li")).to_contain_text("enter dairy")
+    # The feed names the zone as staff named it, not by its id.
+    expect(page.locator("#live-feed li")).to_contain_text("a1b2c3: enter Dairy")
     expect(dot).to_have_count(1)  # the same shopper moved; no second dot
     page.wait_for_function(
         "() => { const b = document.querySelector('.shopper-dot').getBoundingClientRect();"

@@ -34,7 +34,6 @@ export class ReconnectingSocket {
     const socket = new WebSocket(this.url);
     this.socket = socket;
     socket.addEventListener("open", () => {
-      this.attempt = 0;
       this.onStatus("online");
       this.onOpen((frame) => this.send(frame));
     });
@@ -45,6 +44,9 @@ export class ReconnectingSocket {
       } catch {
         return; // not JSON: nothing a screen could act on
       }
+      // Only a server that answers with something other than an error counts as back: one that
+      // accepts the connection and then refuses us must not reset the backoff.
+      if (frame?.type !== "error") this.attempt = 0;
       this.onMessage(frame);
     });
     socket.addEventListener("close", () => {

@@ -12,12 +12,18 @@ function isPosition(frame) {
   return typeof frame.shopper === "string" && Number.isFinite(frame.x) && Number.isFinite(frame.y);
 }
 
-function describe(frame) {
-  const who = frame.shopper ? `${frame.shopper}: ` : "";
-  const what = [frame.kind ?? frame.type, frame.zone_id, frame.campaign_id, frame.title]
-    .filter((part) => part !== undefined && part !== null)
-    .join(" ");
-  return `${new Date(frame.t_ms ?? Date.now()).toLocaleTimeString()} ${who}${what}`;
+function describe(frame, zoneName) {
+  const time = new Date(frame.t_ms ?? Date.now()).toLocaleTimeString();
+  const zone = frame.zone_id ? zoneName(frame.zone_id) : "";
+  if (frame.type === "zone_event") {
+    const dwell = frame.kind === "dwell" ? ` after ${Math.round(frame.dwell_s)} s` : "";
+    return `${time} shopper ${frame.shopper}: ${frame.kind} ${zone}${dwell}`;
+  }
+  if (frame.type === "offer") {
+    const where = frame.screen_id ? `screen ${frame.screen_id}` : "app";
+    return `${time} offer of campaign ${frame.campaign_id} on ${where}${zone ? ` in ${zone}` : ""}`;
+  }
+  return `${time} ${frame.type ?? "message"}`;
 }
 
 export class LivePanel {
@@ -38,23 +44,34 @@ export class LivePanel {
       onOpen: (send) => send({ type: "hello", token: api.token, store_id: store.id }),
       onMessage: (frame) => this.received(frame),
       onStatus: (status) => {
-        this.status.textContent = status === "online" ? "Live." : "Reconnecting…";
+        if (status === "online") this.status.textContent = "Live.";
+        else if (this.socket) this.status.textContent = "Reconnecting…";
         this.status.dataset.connection = status;
       },
     });
     this.socket.start();
   }
 
+  stop() {
+    this.socket?.stop();
+    this.socket = null;
+  }
+
   restart() {
     if (!this.socket) return;
-    this.socket.stop();
-    this.socket = null;
+    this.stop();
     this.layer.clear();
     this.start();
   }
 
   received(frame) {
     const { floor } = this.context();
+    if (frame.type === "welcome") return;
+    if (frame.type === "error") {
+      this.status.textContent = `Server: ${frame.reason}`;
+      if (frame.code === "unauthorized") this.stop(); // retrying cannot help: log in again
+      return;
+    }
     if (isPosition(frame)) {
       if (frame.floor_id === undefined || frame.floor_id === floor?.id) {
         this.layer.update(frame, Date.now());
@@ -62,7 +79,7 @@ export class LivePanel {
       return;
     }
     const line = document.createElement("li");
-    line.textContent = describe(frame);
+    line.textContent = describe(frame, this.context().zoneName);
     this.feed.prepend(line);
     while (this.feed.children.length > FEED_LINES) this.feed.lastChild.remove();
   }

@@ -39,7 +39,12 @@ export class Workspace {
   }
 
   context() {
-    return { api: this.api, store: this.store, floor: this.floor };
+    return {
+      api: this.api,
+      store: this.store,
+      floor: this.floor,
+      zoneName: (id) => this.editor.zone(id)?.name ?? id,
+    };
   }
 
   async open() {
