@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck layers unit test demo bench clean admin chromium
+.PHONY: install lint typecheck layers unit test demo bench clean admin chromium screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +59,8 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 chromium: $(CHROMIUM)
+
+# Refreshes the pictures in docs/admin.md from the browser tests (1366×768, one tablet view).
+screenshots: install admin chromium
+	mkdir -p docs/img
+	AISLECAST_SCREENSHOTS=docs/img $(BIN)/pytest tests/admin -q

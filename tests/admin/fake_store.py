@@ -96,6 +96,33 @@ class FakeStore:
             **extra,
         }
 
+    def add_beacon(self, beacon_id: str, x: float, y: float) -> None:
+        self.beacons[beacon_id] = {
+            "id": beacon_id,
+            "store_id": 1,
+            "floor_id": 7,
+            "x": x,
+            "y": y,
+            "tx_power_dbm": -59.0,
+        }
+
+    def add_screen(self, screen_id: str, name: str, x: float, y: float, **extra: Any) -> None:
+        self.screens[screen_id] = {
+            "id": screen_id,
+            "store_id": 1,
+            "floor_id": 7,
+            "zone_id": None,
+            "name": name,
+            "x": x,
+            "y": y,
+            "facing_deg": None,
+            "playlist": [],
+            "current": None,
+            "online": False,
+            "last_seen_ms": None,
+            **extra,
+        }
+
     def sent(self, method: str, pattern: str) -> list[Any]:
         """Bodies of the requests the page made with this method to paths matching the pattern."""
         with self.lock:
@@ -143,6 +170,13 @@ class FakeStore:
             return 200, list(self.beacons.values())
         if (method, path) == ("GET", "/api/stores/1/screens"):
             return 200, list(self.screens.values())
+        device_route = re.fullmatch(r"/api/stores/1/(beacons|screens)/([\w.:\-]+)", path)
+        if device_route and method == "PATCH":
+            devices = self.beacons if device_route[1] == "beacons" else self.screens
+            if device_route[2] not in devices:
+                return 404, {"detail": f"no {device_route[1][:-1]} {device_route[2]!r}"}
+            devices[device_route[2]].update(body)
+            return 200, devices[device_route[2]]
         return 404, {"detail": f"no route {method} {path}"}
 
     def user(self) -> dict[str, Any]:
