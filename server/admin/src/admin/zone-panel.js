@@ -58,6 +58,7 @@ export class ZonePanel {
     clearErrors(this.form);
     document.getElementById("zone-saved").textContent = "";
     this.form.hidden = !zone;
+    document.getElementById("zone-history").hidden = !zone || !this.saved.has(zone.id);
     this.showOverlaps();
     this.versions.replaceChildren();
     if (!zone) return;
@@ -150,6 +151,7 @@ export class ZonePanel {
     } catch {
       return; // history is a convenience; the zone itself is already shown
     }
+    document.getElementById("zone-history").hidden = false;
     this.versions.replaceChildren(
       ...versions.map((v) => {
         const item = document.createElement("li");

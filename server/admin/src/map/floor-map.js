@@ -6,8 +6,21 @@ import "leaflet/dist/leaflet.css";
 // Metres of margin kept around the plan when panning, so edge zones can still be grabbed.
 export const PAN_MARGIN_M = 10;
 
+// Where the pointer is, in floor metres: staff check a corner against the plan's dimensions.
+const CursorReadout = L.Control.extend({
+  options: { position: "bottomleft" },
+  onAdd(map) {
+    const box = L.DomUtil.create("div", "cursor-readout");
+    box.textContent = "x — m, y — m";
+    map.on("mousemove", ({ latlng }) => {
+      box.textContent = `x ${latlng.lng.toFixed(2)} m, y ${latlng.lat.toFixed(2)} m`;
+    });
+    return box;
+  },
+});
+
 export function createFloorMap(element) {
-  return L.map(element, {
+  const map = L.map(element, {
     crs: L.CRS.Simple,
     // Zoom 0 draws a metre as one pixel; −2..7 spans a 2 km hall down to a single shelf.
     minZoom: -2,
@@ -17,6 +30,10 @@ export function createFloorMap(element) {
     boxZoom: false,
     doubleClickZoom: false,
   });
+  // CRS.Simple measures straight-line map units, which are metres here, so the scale bar is true.
+  L.control.scale({ imperial: false, position: "bottomright" }).addTo(map);
+  new CursorReadout().addTo(map);
+  return map;
 }
 
 // Shows the plan (or an empty grid when there is no image) and fits the view to it.
