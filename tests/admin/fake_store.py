@@ -64,6 +64,9 @@ class FakeStore:
     zones: dict[str, dict[str, Any]] = field(default_factory=dict)
     beacons: dict[str, dict[str, Any]] = field(default_factory=dict)
     screens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    campaigns: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Ages of the shoppers in the store now, for the campaign preview count.
+    shopper_ages: list[int] = field(default_factory=lambda: [25, 35, 45, 60])
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -166,6 +169,22 @@ class FakeStore:
             if method == "DELETE":
                 del self.zones[zone_id]
                 return 204, None
+        if (method, path) == ("GET", "/api/stores/1/campaigns"):
+            return 200, list(self.campaigns.values())
+        if (method, path) == ("POST", "/api/stores/1/campaigns/preview"):
+            return 200, {"count": self.preview_count(body["document"])}
+        if (method, path) == ("POST", "/api/stores/1/campaigns"):
+            campaign_id = len(self.campaigns) + 1
+            self.campaigns[campaign_id] = {
+                "id": campaign_id,
+                "store_id": 1,
+                "version": 1,
+                "created_ms": 0,
+                "updated_ms": 0,
+                "status": "draft",
+                **body,
+            }
+            return 201, self.campaigns[campaign_id]
         if (method, path) == ("GET", "/api/stores/1/beacons"):
             return 200, list(self.beacons.values())
         if (method, path) == ("GET", "/api/stores/1/screens"):
@@ -178,6 +197,16 @@ class FakeStore:
             devices[device_route[2]].update(body)
             return 200, devices[device_route[2]]
         return 404, {"detail": f"no route {method} {path}"}
+
+    def preview_count(self, document: dict[str, Any]) -> int:
+        """Shoppers in the store whose age fits the audience (the one rule the fake knows)."""
+        audience = document.get("audience") or {}
+        nodes = audience.get("all", [audience])
+        ages = [n["age"] for n in nodes if "age" in n]
+        return sum(
+            all(a.get("min", 0) <= age <= a.get("max", 200) for a in ages)
+            for age in self.shopper_ages
+        )
 
     def user(self) -> dict[str, Any]:
         return {"id": 1, "email": STAFF_EMAIL, "role": "staff", "active": True, "store_ids": [1]}

@@ -1,6 +1,7 @@
 // The logged-in page: pick a store and floor, show its plan, and switch between the panels.
 import { createFloorMap, showPlan } from "../map/floor-map.js";
 import { ZoneEditor } from "../map/zone-editor.js";
+import { CampaignsPanel } from "./campaigns-panel.js";
 import { DevicesPanel } from "./devices-panel.js";
 import { LivePanel } from "./live-panel.js";
 import { SetupPanel } from "./setup-panel.js";
@@ -30,6 +31,7 @@ export class Workspace {
     this.zonePanel = new ZonePanel(this.editor, api, () => this.context());
     this.devicesPanel = new DevicesPanel(this.map, api, () => this.context());
     this.livePanel = new LivePanel(this.map, () => this.context(), wsBase);
+    this.campaignsPanel = new CampaignsPanel(api, () => this.context());
     this.setupPanel = new SetupPanel(api, () => this.context(), (ids) => this.reload(ids));
     this.storeSelect.addEventListener("change", () => this.chooseStore(+this.storeSelect.value));
     this.floorSelect.addEventListener("change", () => this.chooseFloor(+this.floorSelect.value));
@@ -44,6 +46,7 @@ export class Workspace {
       store: this.store,
       floor: this.floor,
       zoneName: (id) => this.editor.zone(id)?.name ?? id,
+      zones: () => this.editor.zones(),
     };
   }
 
@@ -98,6 +101,7 @@ export class Workspace {
       panel.hidden = panel.dataset.panel !== name;
     }
     if (name === "live") this.livePanel.start();
+    if (name === "campaigns") this.campaignsPanel.load();
   }
 
   // A 401 anywhere means the session ended: back to the login form.
