@@ -205,3 +205,45 @@ def test_deleting_a_saved_zone_deletes_it_on_the_server(
     expect(page.locator("#zone-form")).to_be_hidden()
     assert "dairy" not in fake_store.zones
     expect(page.locator(".zone-label")).to_have_count(0)
+
+
+def drag(page: Page, plan: PlanView, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*plan.pixel(*start))
+    page.mouse.down()
+    page.mouse.move(*plan.pixel(*end), steps=10)
+    page.mouse.up()
+
+
+def test_dragging_a_corner_reshapes_the_zone(
+    page: Page, site: str, plan: PlanView, fake_store: FakeStore
+) -> None:
+    fake_store.add_zone("dairy", "Dairy", [[10, 10], [20, 10], [20, 20], [10, 20]])
+    log_in(page, site)
+    plan.click(15.0, 15.0)
+    drag(page, plan, (20.0, 20.0), (24.0, 23.0))
+    save_zone(page)
+    expect(page.locator("#zone-saved")).to_contain_text("Saved (version 2)")
+    polygon = fake_store.sent("PATCH", "/api/stores/1/zones/dairy")[0]["polygon"]
+    tolerance_m = 1.5 * plan.metres_per_pixel()
+    moved = [p for p in polygon if p[0] > 21]
+    assert len(moved) == 1
+    assert moved[0] == [pytest.approx(24.0, abs=tolerance_m), pytest.approx(23.0, abs=tolerance_m)]
+    assert sorted(map(tuple, (p for p in polygon if p[0] <= 21))) == [(10, 10), (10, 20), (20, 10)]
+
+
+def test_dragging_inside_a_zone_moves_it_whole(
+    page: Page, site: str, plan: PlanView, fake_store: FakeStore
+) -> None:
+    fake_store.add_zone("dairy", "Dairy", [[10, 10], [20, 10], [20, 20], [10, 20]])
+    log_in(page, site)
+    plan.click(15.0, 15.0)
+    page.get_by_role("button", name="Move zone").click()
+    drag(page, plan, (13.0, 13.0), (18.0, 11.0))  # 5 m east, 2 m south
+    save_zone(page)
+    expect(page.locator("#zone-saved")).to_contain_text("Saved (version 2)")
+    polygon = fake_store.sent("PATCH", "/api/stores/1/zones/dairy")[0]["polygon"]
+    tolerance_m = 1.5 * plan.metres_per_pixel()
+    expected = [[15, 8], [25, 8], [25, 18], [15, 18]]
+    for (x, y), (ex, ey) in zip(polygon, expected, strict=True):
+        assert x == pytest.approx(ex, abs=tolerance_m)
+        assert y == pytest.approx(ey, abs=tolerance_m)

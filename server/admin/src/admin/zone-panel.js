@@ -41,6 +41,12 @@ export class ZonePanel {
       this.save();
     });
     document.getElementById("zone-delete").addEventListener("click", () => this.remove());
+    this.moveButton = document.getElementById("zone-move");
+    this.moveButton.addEventListener("click", () => {
+      const moving = this.moveButton.getAttribute("aria-pressed") !== "true";
+      this.moveButton.setAttribute("aria-pressed", String(moving));
+      editor.setMoving(moving);
+    });
   }
 
   async load() {
@@ -58,6 +64,7 @@ export class ZonePanel {
     clearErrors(this.form);
     document.getElementById("zone-saved").textContent = "";
     this.form.hidden = !zone;
+    this.moveButton.setAttribute("aria-pressed", "false");
     document.getElementById("zone-history").hidden = !zone || !this.saved.has(zone.id);
     this.showOverlaps();
     this.versions.replaceChildren();

@@ -73,10 +73,25 @@ export class ZoneEditor extends EventTarget {
     this.map.pm.disableDraw();
   }
 
+  // Geoman keeps reshaping (dragging corners) and moving (dragging the body) apart: one at a time.
+  setMoving(moving) {
+    const entry = this.entries.get(this.selectedId);
+    if (!entry) return;
+    if (moving) {
+      entry.layer.pm.enableLayerDrag(); // ends reshaping first
+    } else {
+      entry.layer.pm.disableLayerDrag();
+      entry.layer.pm.enable({ ...GEOMAN_OPTIONS, draggable: true });
+    }
+  }
+
   select(id) {
     if (this.selectedId === id) return;
     const previous = this.entries.get(this.selectedId);
-    if (previous) previous.layer.pm.disable();
+    if (previous) {
+      previous.layer.pm.disableLayerDrag();
+      previous.layer.pm.disable();
+    }
     this.selectedId = this.entries.has(id) ? id : null;
     const entry = this.entries.get(this.selectedId);
     if (entry) entry.layer.pm.enable({ ...GEOMAN_OPTIONS, draggable: true });
@@ -128,7 +143,9 @@ export class ZoneEditor extends EventTarget {
     layer.setLatLngs(zone.polygon.map(toLatLng));
     if (!layer._map) layer.addTo(this.map);
     const entry = { zone, layer, arrow: null };
-    layer.on("click", () => this.select(zone.id));
+    layer.on("click", () => {
+      if (!this.map.pm.globalDrawModeEnabled()) this.select(zone.id); // a click while drawing is a corner
+    });
     layer.on("pm:edit", () => this.reshaped(entry));
     this.entries.set(zone.id, entry);
     this.giveFacingDefaults(zone);
@@ -137,6 +154,7 @@ export class ZoneEditor extends EventTarget {
 
   detach(id) {
     const entry = this.entries.get(id);
+    entry.layer.pm.disableLayerDrag();
     entry.layer.pm.disable();
     entry.layer.remove();
     entry.arrow?.remove();
