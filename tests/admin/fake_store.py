@@ -185,6 +185,10 @@ class FakeStore:
                 **body,
             }
             return 201, self.campaigns[campaign_id]
+        if (method, path) == ("POST", "/api/tokens") and body.get("kind") == "screen":
+            if body.get("screen_id") not in self.screens:
+                return 404, {"detail": f"no screen {body.get('screen_id')!r}"}
+            return 201, {"id": 1, "kind": "screen", "token": "issued-screen-token", **body}
         if (method, path) == ("GET", "/api/stores/1/beacons"):
             return 200, list(self.beacons.values())
         if (method, path) == ("GET", "/api/stores/1/screens"):

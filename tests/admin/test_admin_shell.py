@@ -77,3 +77,23 @@ def test_on_a_tablet_the_panel_sits_under_the_map(browser: Browser, dist: Path) 
             screenshot(page, "tablet")
     finally:
         context.close()
+
+
+def test_player_link_carries_a_fresh_screen_token(
+    page: Page, site: str, fake_store: FakeStore
+) -> None:
+    fake_store.add_screen("screen-1", "Cheese screen", 30.0, 20.0)
+    log_in(page, site)
+    page.get_by_role("tab", name="Beacons & screens").click()
+    page.get_by_role("button", name="Player link").click()
+    address = page.get_by_label("Player address of Cheese screen")
+    expect(address).to_have_value(f"{site}/screen.html?token=issued-screen-token")
+    issued = fake_store.sent("POST", "/api/tokens")
+    assert issued == [
+        {
+            "kind": "screen",
+            "store_id": 1,
+            "screen_id": "screen-1",
+            "label": "player of Cheese screen",
+        }
+    ]

@@ -105,19 +105,20 @@ def test_live_shopper_is_drawn_where_the_feed_says(
     page.goto("about:blank")
 
 
-def signage_script(playlist: list[Frame]) -> ScriptedSocketServer:
-    """Answers a screen's register with its state, as the server does."""
+def signage_script(playlist: list[Frame], current: list[Frame | None]) -> ScriptedSocketServer:
+    """Answers a screen's register with its state, as the server does; ``current`` holds what the
+    screen should be showing now, changed by the test between connections."""
 
     def on_frame(connection: ServerConnection, frame: Frame) -> None:
         if frame["type"] == "register":
             state = {"type": "state", "screen_id": "s1", "zone_id": None, "playlist": playlist}
-            connection.send(json.dumps({**state, "current": None}))
+            connection.send(json.dumps({**state, "current": current[0]}))
 
     return ScriptedSocketServer(on_frame)
 
 
 def test_player_shows_a_pushed_offer_at_once_and_reports_its_play(page: Page, site: str) -> None:
-    scripted = signage_script([HOUSE_ITEM])
+    scripted = signage_script([HOUSE_ITEM], [None])
     with running(scripted) as ws_base:
         page.goto(f"{site}/screen.html?token={SCREEN_TOKEN}&ws={ws_base}")
         assert scripted.next_frame("register") == {"type": "register", "token": SCREEN_TOKEN}
@@ -150,19 +151,27 @@ def test_player_shows_a_pushed_offer_at_once_and_reports_its_play(page: Page, si
         page.goto("about:blank")  # leave before the stand-in server stops, or the page retries
 
 
-def test_player_registers_again_after_the_server_drops_it(page: Page, site: str) -> None:
-    scripted = signage_script([HOUSE_ITEM])
+def test_player_registers_again_after_the_server_drops_it_and_shows_its_current_content(
+    page: Page, site: str
+) -> None:
+    current: list[Frame | None] = [None]
+    scripted = signage_script([HOUSE_ITEM], current)
     with running(scripted) as ws_base:
         page.goto(f"{site}/screen.html?token={SCREEN_TOKEN}&zone=dairy&ws={ws_base}")
         first = scripted.next_frame("register")
         assert first["zone_id"] == "dairy"
         expect(page.locator("body")).to_have_attribute("data-connection", "online")
+        expect(page.locator("#stage")).to_contain_text(HOUSE_ITEM["title"])
+        # While it was away a shopper faced it: the server's state says what runs now.
+        until_ms = int(time.time() * 1000) + 5000
+        current[0] = {"play_id": "p-9", "content": {"title": "Espresso week"}, "until_ms": until_ms}
         scripted.drop_all()
         # The first retry comes within FIRST_RETRY_MS (0.5 s); allow the browser its own slack.
         again = scripted.next_frame("register", timeout_s=3)
         assert again == first
         expect(page.locator("body")).to_have_attribute("data-connection", "online")
-        expect(page.locator("#stage")).to_contain_text(HOUSE_ITEM["title"])
+        expect(page.locator("#stage")).to_contain_text("Espresso week")
+        expect(page.locator("#stage")).to_have_attribute("data-source", "pushed")
         page.goto("about:blank")
 
 

@@ -79,15 +79,42 @@ export class DevicesPanel {
           cell.textContent = text;
           row.append(cell);
         }
+        const link = document.createElement("button");
+        link.type = "button";
+        link.textContent = "Player link";
+        link.title = "Issue a token for this screen and show the address its browser opens";
+        link.addEventListener("click", () => this.showPlayerLink(screen, row));
         const remove = document.createElement("button");
         remove.type = "button";
         remove.className = "danger";
         remove.textContent = "Remove";
         remove.addEventListener("click", () => this.removeScreen(screen.id));
-        row.lastChild.append(" ", remove);
+        row.lastChild.append(" ", link, " ", remove);
         return row;
       }),
     );
+  }
+
+  // A new token each time (the server keeps only its hash, so an old link cannot be shown again).
+  async showPlayerLink(screen, row) {
+    const { api, store } = this.context();
+    try {
+      const issued = await api.createScreenToken(store.id, screen.id, `player of ${screen.name}`);
+      const address = new URL("screen.html", location.href);
+      address.search = new URLSearchParams({ token: issued.token }).toString();
+      const line = document.createElement("tr");
+      const cell = document.createElement("td");
+      cell.colSpan = 3;
+      const field = document.createElement("input");
+      field.readOnly = true;
+      field.value = address.href;
+      field.setAttribute("aria-label", `Player address of ${screen.name}`);
+      cell.append("Open this in the screen's browser (kiosk mode):", field);
+      line.append(cell);
+      row.after(line);
+    } catch (error) {
+      this.showProblem(error);
+    }
   }
 
   showProblem(error) {

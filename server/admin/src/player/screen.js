@@ -19,9 +19,11 @@ function render(content, source) {
   stage.dataset.source = source;
   stage.dataset.contentId = content.content_id ?? content.id ?? "";
   stage.replaceChildren();
-  if (content.media_url) {
+  // Playlist items name their picture media_url; campaign content (triggers) names it image_url.
+  const imageUrl = content.media_url ?? content.image_url;
+  if (imageUrl) {
     const image = document.createElement("img");
-    image.src = content.media_url;
+    image.src = imageUrl;
     image.alt = content.title ?? "";
     stage.append(image);
   }
