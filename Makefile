@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-lint: install
+lint: install admin
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd $(ADMIN) && npm run --silent format:check
 
 typecheck: install
 	$(BIN)/mypy

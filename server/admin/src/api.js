@@ -128,7 +128,10 @@ export class Api {
     return this.request("GET", `/stores/${storeId}/zones`);
   }
   createZone(storeId, zone) {
-    return this.request("POST", `/stores/${storeId}/zones`, { json: zone, knownFields: ZONE_FIELDS });
+    return this.request("POST", `/stores/${storeId}/zones`, {
+      json: zone,
+      knownFields: ZONE_FIELDS,
+    });
   }
   updateZone(storeId, zoneId, changes) {
     return this.request("PATCH", `/stores/${storeId}/zones/${encodeURIComponent(zoneId)}`, {

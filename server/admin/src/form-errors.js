@@ -2,7 +2,8 @@
 // [data-error-for=field] inside the form), the rest in the form's [data-error-for=form] line.
 export function clearErrors(form) {
   for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  for (const input of form.querySelectorAll("[aria-invalid]"))
+    input.removeAttribute("aria-invalid");
 }
 
 export function showErrors(form, error) {

@@ -113,7 +113,10 @@ export function documentOf(values, previous = {}) {
     },
     channel: values.channel,
     schedule,
-    audience: values.audienceRows === null ? previous.audience ?? null : audienceOfRows(values.audienceRows),
+    audience:
+      values.audienceRows === null
+        ? (previous.audience ?? null)
+        : audienceOfRows(values.audienceRows),
     budget: { ...(previous.budget ?? {}), max_issued: numberOr(values.max_issued, null) },
     per_shopper_per_day: numberOr(values.per_shopper_per_day, null),
     holdout_share: numberOr(values.holdout_percent, 0) / 100,
@@ -149,8 +152,10 @@ export function describeRule(node) {
 // "When a shopper who … stays in Cheese shelf for 20 s, show “…” on the screen; …"
 export function explain(document, zoneName = (id) => id) {
   const { context, audience, channel, content, per_shopper_per_day, holdout_share } = document;
-  const nodes = audience ? audience.all ?? [audience] : [];
-  const who = nodes.length ? `a shopper who ${nodes.map(describeRule).join(" and ")}` : "any shopper";
+  const nodes = audience ? (audience.all ?? [audience]) : [];
+  const who = nodes.length
+    ? `a shopper who ${nodes.map(describeRule).join(" and ")}`
+    : "any shopper";
   const places = [
     ...(context.zone_ids ?? []).map(zoneName),
     ...(context.categories ?? []).map((c) => `a ${c} zone`),
@@ -163,7 +168,9 @@ export function explain(document, zoneName = (id) => id) {
     signage: "show it on the screen in front of them",
     both: "send it to their app and show it on the screen in front of them",
   }[channel];
-  const cap = per_shopper_per_day ? `at most ${per_shopper_per_day} a day per shopper` : "no daily cap";
+  const cap = per_shopper_per_day
+    ? `at most ${per_shopper_per_day} a day per shopper`
+    : "no daily cap";
   const held = holdout_share
     ? `; ${Math.round(holdout_share * 100)}% of matching shoppers are held out to measure the uplift`
     : "; nobody is held out, so its uplift cannot be measured";

@@ -1,6 +1,7 @@
 // Campaigns: a form that says in one sentence what the campaign will do, and how many shoppers it
 // would reach right now, as staff edit it.
 import { clearErrors, showErrors } from "../form-errors.js";
+import { randomId } from "../ids.js";
 import { CONDITIONS, documentOf, explain, rowsOfAudience } from "./campaign-document.js";
 
 // Wait this long after the last keystroke before asking the server for a preview count.
@@ -14,11 +15,6 @@ const ROW_HINTS = {
   tier: ["tiers, e.g. silver, gold", ""],
   segment: ["new, frequent or lapsed", ""],
 };
-
-function newCampaignId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(4));
-  return `campaign-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
 
 export class CampaignsPanel {
   constructor(api, context) {
@@ -101,7 +97,9 @@ export class CampaignsPanel {
     const zones = this.context().zones();
     const select = this.form.elements.zone_ids;
     select.replaceChildren(
-      ...zones.map((z) => new Option(`${z.name} (${z.kind})`, z.id, false, selected.includes(z.id))),
+      ...zones.map(
+        (z) => new Option(`${z.name} (${z.kind})`, z.id, false, selected.includes(z.id)),
+      ),
     );
   }
 
@@ -110,7 +108,8 @@ export class CampaignsPanel {
     row.className = "audience-row";
     const kindSelect = document.createElement("select");
     kindSelect.setAttribute("aria-label", "Condition");
-    for (const [value, label] of Object.entries(CONDITIONS)) kindSelect.add(new Option(label, value));
+    for (const [value, label] of Object.entries(CONDITIONS))
+      kindSelect.add(new Option(label, value));
     kindSelect.value = kind;
     const first = document.createElement("input");
     const second = document.createElement("input");
@@ -148,7 +147,7 @@ export class CampaignsPanel {
   document() {
     const f = this.form.elements;
     const values = {
-      id: newCampaignId(),
+      id: randomId("campaign", 4),
       name: f.name.value,
       event: f.event.value,
       min_dwell_s: f.min_dwell_s.value,

@@ -1,12 +1,8 @@
 // Beacons and screens on the plan: add at the map's centre, drag to move (saved on drop), remove, and
 // each screen's state (online, what it plays) from the API.
+import { randomId } from "../ids.js";
 import { toPoint } from "../map/frame.js";
 import { SiteMarkers } from "../map/site-markers.js";
-
-function shortId(prefix) {
-  const bytes = crypto.getRandomValues(new Uint8Array(3));
-  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
 
 export class DevicesPanel {
   constructor(map, api, context) {
@@ -34,7 +30,7 @@ export class DevicesPanel {
   async add(kind) {
     const { api, store, floor } = this.context();
     const [x, y] = toPoint(this.map.getCenter());
-    const id = shortId(kind);
+    const id = randomId(kind, 3);
     try {
       if (kind === "beacon") {
         this.beacons.put(await api.createBeacon(store.id, { id, floor_id: floor.id, x, y }));

@@ -32,7 +32,11 @@ export class Workspace {
     this.devicesPanel = new DevicesPanel(this.map, api, () => this.context());
     this.livePanel = new LivePanel(this.map, () => this.context(), wsBase);
     this.campaignsPanel = new CampaignsPanel(api, () => this.context());
-    this.setupPanel = new SetupPanel(api, () => this.context(), (ids) => this.reload(ids));
+    this.setupPanel = new SetupPanel(
+      api,
+      () => this.context(),
+      (ids) => this.reload(ids),
+    );
     this.storeSelect.addEventListener("change", () => this.chooseStore(+this.storeSelect.value));
     this.floorSelect.addEventListener("change", () => this.chooseFloor(+this.floorSelect.value));
     for (const tab of document.querySelectorAll("[data-tab]")) {

@@ -3,7 +3,16 @@
 import { clearErrors, showErrors } from "../form-errors.js";
 import { FACING_KINDS } from "../map/facing.js";
 
-const SHAPE_FIELDS = ["id", "name", "kind", "polygon", "categories", "skus", "facing_deg", "view_distance_m"];
+const SHAPE_FIELDS = [
+  "id",
+  "name",
+  "kind",
+  "polygon",
+  "categories",
+  "skus",
+  "facing_deg",
+  "view_distance_m",
+];
 
 function categoriesOf(text) {
   return text

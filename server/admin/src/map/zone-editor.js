@@ -9,6 +9,7 @@ import "@geoman-io/leaflet-geoman-free";
 import "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css";
 import { FacingArrow } from "./facing-arrow.js";
 import { DEFAULT_FACING_DEG, DEFAULT_VIEW_DISTANCE_M, FACING_KINDS } from "./facing.js";
+import { randomId } from "../ids.js";
 import { toLatLng, toPoint } from "./frame.js";
 import { overlappingZones } from "./polygon.js";
 import { KIND_COLOURS, zoneStyle } from "./zone-style.js";
@@ -24,11 +25,6 @@ const GEOMAN_OPTIONS = {
   allowSelfIntersection: false,
   continueDrawing: false,
 };
-
-export function newZoneId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(5));
-  return `zone-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
 
 function ringOf(layer) {
   const rings = layer.getLatLngs();
@@ -122,7 +118,7 @@ export class ZoneEditor extends EventTarget {
 
   adoptDrawn(layer) {
     const zone = {
-      id: newZoneId(),
+      id: randomId("zone"),
       name: `Zone ${this.entries.size + 1}`,
       kind: "area",
       polygon: ringOf(layer),
@@ -212,7 +208,11 @@ export class ZoneEditor extends EventTarget {
       zoneStyle(kind, { selected: id === this.selectedId, overlapping: this.overlaps.has(id) }),
     );
     entry.layer.unbindTooltip();
-    entry.layer.bindTooltip(name, { direction: "center", className: "zone-label", permanent: true });
+    entry.layer.bindTooltip(name, {
+      direction: "center",
+      className: "zone-label",
+      permanent: true,
+    });
   }
 
   emit(type, detail) {

@@ -45,7 +45,8 @@ function start() {
   const playback = new Playback({ render, reportPlayed });
   playback.next(); // the house playlist until the server's arrives: never a blank screen
   if (!token) {
-    statusLine.textContent = "This screen has no token: open it as /screen?token=… (admin page → Screens).";
+    statusLine.textContent =
+      "This screen has no token: open it as /screen?token=… (admin page → Screens).";
     document.body.dataset.connection = "unconfigured";
     return;
   }
