@@ -67,6 +67,7 @@ class FakeStore:
     campaigns: dict[int, dict[str, Any]] = field(default_factory=dict)
     # Ages of the shoppers in the store now, for the campaign preview count.
     shopper_ages: list[int] = field(default_factory=lambda: [25, 35, 45, 60])
+    has_preview: bool = True
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -202,6 +203,11 @@ class FakeStore:
             return 200, devices[device_route[2]]
         return 404, {"detail": f"no route {method} {path}"}
 
+    def openapi(self) -> dict[str, Any]:
+        """The part of an OpenAPI document the page reads: which optional routes exist."""
+        preview = "/api/stores/{store_id}/campaigns/preview"
+        return {"paths": {preview: {"post": {}}} if self.has_preview else {}}
+
     def preview_count(self, document: dict[str, Any]) -> int:
         """Shoppers in the store whose age fits the audience (the one rule the fake knows)."""
         audience = document.get("audience") or {}
@@ -239,7 +245,11 @@ class _Handler(SimpleHTTPRequestHandler):
         pass  # keep test output clean
 
     def do_GET(self) -> None:
-        if self.path.startswith("/api/"):
+        if self.path == "/openapi.json":
+            self.reply_bytes(
+                200, json.dumps(self.server.fake_store.openapi()).encode(), "application/json"
+            )
+        elif self.path.startswith("/api/"):
             self.api("GET")
         else:
             super().do_GET()

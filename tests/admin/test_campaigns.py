@@ -54,3 +54,14 @@ def test_campaign_form_explains_counts_and_saves_the_triggers_document(
     assert document["holdout_share"] == 0.1
     assert document["schedule"] == {"during_opening_hours": True}
     expect(page.locator("#campaign-select")).to_have_value("1")
+
+
+def test_without_a_preview_route_the_form_says_so_and_calls_nothing(
+    page: Page, site: str, fake_store: FakeStore
+) -> None:
+    fake_store.has_preview = False
+    log_in(page, site)
+    page.get_by_role("tab", name="Campaigns").click()
+    page.locator("#campaign-form").get_by_label("Name").fill("Anything")
+    expect(page.locator("#campaign-preview")).to_have_text("not available on this server yet")
+    assert fake_store.sent("POST", "/api/stores/1/campaigns/preview") == []

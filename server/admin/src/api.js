@@ -209,6 +209,16 @@ export class Api {
       knownFields: CAMPAIGN_FIELDS,
     });
   }
+  // Whether the server offers a route, from its OpenAPI document (read once): lets the page leave
+  // out what an older server lacks instead of calling it and failing.
+  async offers(method, pathTemplate) {
+    this.openApi ??= fetch(`${this.baseUrl}/openapi.json`)
+      .then((response) => (response.ok ? response.json() : { paths: {} }))
+      .catch(() => ({ paths: {} }));
+    const spec = await this.openApi;
+    return Boolean(spec.paths?.[`/api${pathTemplate}`]?.[method.toLowerCase()]);
+  }
+
   // Not on the server yet (issue 6): how many shoppers the campaign would reach now.
   previewCampaign(storeId, campaign) {
     return this.request("POST", `/stores/${storeId}/campaigns/preview`, {

@@ -182,11 +182,15 @@ export class CampaignsPanel {
   async preview(doc) {
     const { api, store } = this.context();
     const out = document.getElementById("campaign-preview");
+    if (!(await api.offers("POST", "/stores/{store_id}/campaigns/preview"))) {
+      out.textContent = "not available on this server yet";
+      return;
+    }
     try {
       const reply = await api.previewCampaign(store.id, { name: doc.name, document: doc });
       out.textContent = `${reply.count} shopper${reply.count === 1 ? "" : "s"} in the store`;
     } catch (error) {
-      out.textContent = error.status === 404 ? "not available on this server yet" : error.message;
+      out.textContent = error.message;
     }
   }
 
