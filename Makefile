@@ -26,6 +26,7 @@ layers: install
 	$(BIN)/lint-imports --no-cache
 
 unit: install admin chromium
+	cd $(ADMIN) && npm test --silent
 	$(BIN)/pytest
 
 test: lint typecheck layers unit

@@ -5,6 +5,8 @@ import { defineConfig } from "vite";
 
 export default defineConfig({
   base: "./",
+  // Unit tests of the pure modules (geometry, facing, documents, playback) run in Node.
+  test: { include: ["test/**/*.test.js"], environment: "node" },
   build: {
     outDir: "dist",
     emptyOutDir: true,

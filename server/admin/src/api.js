@@ -16,9 +16,10 @@ export class ApiError extends Error {
   }
 }
 
+// Only body locations name a form field; query, path and header problems concern the whole request.
 function fieldOfLocation(loc) {
-  const names = (loc ?? []).filter((part) => typeof part === "string" && part !== "body");
-  return names[0] ?? null;
+  if (!Array.isArray(loc) || loc[0] !== "body") return null;
+  return loc.slice(1).find((part) => typeof part === "string") ?? null;
 }
 
 // Reads FastAPI's error body: {"detail": "reason"} or {"detail": [{loc, msg}, ...]}.
