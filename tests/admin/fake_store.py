@@ -64,6 +64,7 @@ class FakeStore:
     zones: dict[str, dict[str, Any]] = field(default_factory=dict)
     beacons: dict[str, dict[str, Any]] = field(default_factory=dict)
     screens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    zone_history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     campaigns: dict[int, dict[str, Any]] = field(default_factory=dict)
     # Ages of the shoppers in the store now, for the campaign preview count.
     shopper_ages: list[int] = field(default_factory=lambda: [25, 35, 45, 60])
@@ -99,6 +100,22 @@ class FakeStore:
             "view_distance_m": None,
             **extra,
         }
+        self.remember_version(self.zones[zone_id], "create")
+
+    def remember_version(self, zone: dict[str, Any], action: str) -> None:
+        self.zone_history.setdefault(zone["id"], []).append(
+            {
+                "zone_id": zone["id"],
+                "version": zone["version"],
+                "action": action,
+                "author_user_id": 1,
+                "created_ms": 1_795_000_000_000 + zone["version"] * 60_000,
+                "floor_id": 7,
+                "document": {
+                    k: v for k, v in zone.items() if k not in ("id", "store_id", "version")
+                },
+            }
+        )
 
     def add_beacon(self, beacon_id: str, x: float, y: float) -> None:
         self.beacons[beacon_id] = {
@@ -149,22 +166,17 @@ class FakeStore:
             return 200, list(self.zones.values())
         if (method, path) == ("POST", "/api/stores/1/zones"):
             return self.write_zone(body.get("id") or f"zone-{len(self.zones) + 1}", body)
-        zone_route = re.fullmatch(r"/api/stores/1/zones/([\w.:\-]+)(/versions)?", path)
+        zone_route = re.fullmatch(
+            r"/api/stores/1/zones/([\w.:\-]+)(/versions)?(?:/(\d+)/restore)?", path
+        )
         if zone_route and zone_route[1] in self.zones:
             zone_id = zone_route[1]
+            history = self.zone_history.get(zone_id, [])
+            if zone_route[3] and method == "POST":
+                wanted = next(v for v in history if v["version"] == int(zone_route[3]))
+                return self.write_zone(zone_id, {**wanted["document"]}, "restore")
             if zone_route[2]:
-                zone = self.zones[zone_id]
-                return 200, [
-                    {
-                        "zone_id": zone_id,
-                        "version": zone["version"],
-                        "action": "update",
-                        "author_user_id": 1,
-                        "created_ms": 0,
-                        "floor_id": 7,
-                        "document": zone,
-                    }
-                ]
+                return 200, history
             if method == "PATCH":
                 return self.write_zone(zone_id, {**self.zones[zone_id], **body})
             if method == "DELETE":
@@ -195,10 +207,13 @@ class FakeStore:
         if (method, path) == ("GET", "/api/stores/1/screens"):
             return 200, list(self.screens.values())
         device_route = re.fullmatch(r"/api/stores/1/(beacons|screens)/([\w.:\-]+)", path)
-        if device_route and method == "PATCH":
+        if device_route and method in ("PATCH", "DELETE"):
             devices = self.beacons if device_route[1] == "beacons" else self.screens
             if device_route[2] not in devices:
                 return 404, {"detail": f"no {device_route[1][:-1]} {device_route[2]!r}"}
+            if method == "DELETE":
+                del devices[device_route[2]]
+                return 204, None
             devices[device_route[2]].update(body)
             return 200, devices[device_route[2]]
         return 404, {"detail": f"no route {method} {path}"}
@@ -221,7 +236,9 @@ class FakeStore:
     def user(self) -> dict[str, Any]:
         return {"id": 1, "email": STAFF_EMAIL, "role": "staff", "active": True, "store_ids": [1]}
 
-    def write_zone(self, zone_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+    def write_zone(
+        self, zone_id: str, body: dict[str, Any], action: str = "update"
+    ) -> tuple[int, Any]:
         # The same two kinds of refusal as the server: a field check and a geometry check.
         if not str(body.get("name", "")).strip():
             return _invalid("name", "String should have at least 1 character")
@@ -233,6 +250,7 @@ class FakeStore:
         previous = self.zones.get(zone_id, {"version": 0})
         stored = {**body, "id": zone_id, "store_id": 1, "version": previous["version"] + 1}
         self.zones[zone_id] = stored
+        self.remember_version(stored, action if previous["version"] else "create")
         return 200 if previous["version"] else 201, stored
 
 

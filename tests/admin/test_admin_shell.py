@@ -45,6 +45,7 @@ def test_dragging_a_beacon_saves_its_new_position_in_metres(
     page.get_by_role("tab", name="Beacons & screens").click()
     expect(page.locator("#screen-rows tr")).to_have_count(1)
     expect(page.locator("#screen-rows tr")).to_contain_text("online")
+    expect(page.locator("#beacon-rows tr")).to_contain_text("5.00, 5.00")
 
     with page.expect_response(lambda r: r.url.endswith("/beacons/beacon-a")):
         page.mouse.move(*plan.pixel(5.0, 5.0))
@@ -57,6 +58,9 @@ def test_dragging_a_beacon_saves_its_new_position_in_metres(
     assert len(moved) == 1
     assert moved[0]["x"] == pytest.approx(9.0, abs=tolerance_m)
     assert moved[0]["y"] == pytest.approx(12.0, abs=tolerance_m)
+    expect(page.locator("#beacon-rows tr")).to_contain_text(
+        f"{moved[0]['x']:.2f}, {moved[0]['y']:.2f}"
+    )
     screenshot(page, "devices")
 
 
@@ -97,3 +101,23 @@ def test_player_link_carries_a_fresh_screen_token(
             "label": "player of Cheese screen",
         }
     ]
+
+
+def test_screen_joins_a_zone_and_a_beacon_is_removed(
+    page: Page, site: str, fake_store: FakeStore
+) -> None:
+    fake_store.add_zone("cheese-front", "Cheese front", [[10, 10], [20, 10], [20, 14], [10, 14]])
+    fake_store.add_screen("screen-1", "Cheese screen", 15.0, 15.0)
+    fake_store.add_beacon("beacon-a", 5.0, 5.0)
+    log_in(page, site)
+    page.get_by_role("tab", name="Beacons & screens").click()
+    page.get_by_label("Zone of Cheese screen").select_option("cheese-front")
+    expect(page.get_by_label("Zone of Cheese screen")).to_have_value("cheese-front")
+    assert fake_store.screens["screen-1"]["zone_id"] == "cheese-front"
+
+    page.locator("#beacon-rows tr", has_text="beacon-a").get_by_role(
+        "button", name="Remove"
+    ).click()
+    expect(page.locator("#beacon-rows tr")).to_have_count(0)
+    expect(page.locator(".beacon-marker")).to_have_count(0)
+    assert fake_store.beacons == {}

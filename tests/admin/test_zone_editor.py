@@ -247,3 +247,27 @@ def test_dragging_inside_a_zone_moves_it_whole(
     for (x, y), (ex, ey) in zip(polygon, expected, strict=True):
         assert x == pytest.approx(ex, abs=tolerance_m)
         assert y == pytest.approx(ey, abs=tolerance_m)
+
+
+def test_restoring_an_old_version_brings_back_its_outline(
+    page: Page, site: str, plan: PlanView, fake_store: FakeStore
+) -> None:
+    fake_store.add_zone("dairy", "Dairy", [[10, 10], [20, 10], [20, 20], [10, 20]])
+    log_in(page, site)
+    plan.click(15.0, 15.0)
+    page.locator("#zone-form").get_by_label("Name").fill("Dairy and eggs")
+    drag(page, plan, (20.0, 20.0), (26.0, 24.0))
+    save_zone(page)
+    expect(page.locator("#zone-saved")).to_have_text("Saved (version 2)")
+    page.get_by_text("Version history").click()
+    history = page.locator("#zone-versions li")
+    expect(history).to_have_count(2)
+    expect(history.first).to_contain_text("v1 create")
+
+    history.first.get_by_role("button", name="Restore").click()
+    expect(page.locator("#zone-form").get_by_label("Name")).to_have_value("Dairy")
+    expect(history).to_have_count(3)
+    assert fake_store.zones["dairy"]["polygon"] == [[10, 10], [20, 10], [20, 20], [10, 20]]
+    assert fake_store.zones["dairy"]["version"] == 3
+    outline = page.locator("#zone-outline")
+    expect(outline).to_have_text("(10.00, 10.00) (20.00, 10.00) (20.00, 20.00) (10.00, 20.00) m")
