@@ -127,7 +127,8 @@ def test_player_shows_a_pushed_offer_at_once_and_reports_its_play(page: Page, si
         expect(stage).to_have_attribute("data-source", "playlist")
 
         shown_for_ms = 1500
-        until_ms = int(time.time() * 1000) + shown_for_ms
+        pushed_ms = int(time.time() * 1000)
+        until_ms = pushed_ms + shown_for_ms
         scripted.send_all(
             {"type": "content", "play_id": "p-1", "content": OFFER, "until_ms": until_ms}
         )
@@ -143,9 +144,11 @@ def test_player_shows_a_pushed_offer_at_once_and_reports_its_play(page: Page, si
         offer_play = plays[2]
         assert offer_play["content_id"] == "offer-7"
         assert offer_play["play_id"] == "p-1"
-        # Shown from the push until until_ms: allow the push's own travel and timer slack.
-        assert offer_play["duration_ms"] == pytest.approx(shown_for_ms, abs=400)
-        assert offer_play["started_ms"] == pytest.approx(until_ms - shown_for_ms, abs=400)
+        # On screen within a second of the push, and until the server's until_ms (one clock here;
+        # a browser timer may fire a little late, never early).
+        assert pushed_ms <= offer_play["started_ms"] <= pushed_ms + PUSH_TO_SCREEN_MS
+        ended_ms = offer_play["started_ms"] + offer_play["duration_ms"]
+        assert until_ms - 5 <= ended_ms <= until_ms + 1000
         expect(stage).to_contain_text(HOUSE_ITEM["title"])
         expect(stage).to_have_attribute("data-source", "playlist")
         page.goto("about:blank")  # leave before the stand-in server stops, or the page retries
@@ -167,7 +170,7 @@ def test_player_registers_again_after_the_server_drops_it_and_shows_its_current_
         current[0] = {"play_id": "p-9", "content": {"title": "Espresso week"}, "until_ms": until_ms}
         scripted.drop_all()
         # The first retry comes within FIRST_RETRY_MS (0.5 s); allow the browser its own slack.
-        again = scripted.next_frame("register", timeout_s=3)
+        again = scripted.next_frame("register", timeout_s=5)
         assert again == first
         expect(page.locator("body")).to_have_attribute("data-connection", "online")
         expect(page.locator("#stage")).to_contain_text("Espresso week")
