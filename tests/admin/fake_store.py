@@ -84,6 +84,8 @@ class FakeStore:
             "created_ms": 0,
         }
         self.plan = plan_png(self.width_m, self.height_m)
+        self.floors = [self.floor]
+        self.uploads: dict[int, bytes] = {}  # floor id → the plan image the page uploaded
 
     def add_zone(self, zone_id: str, name: str, polygon: list[list[float]], **extra: Any) -> None:
         self.zones[zone_id] = {
@@ -161,7 +163,19 @@ class FakeStore:
         if (method, path) == ("GET", "/api/stores"):
             return 200, [self.store]
         if (method, path) == ("GET", "/api/stores/1/floors"):
-            return 200, [self.floor]
+            return 200, self.floors
+        if (method, path) == ("POST", "/api/stores/1/floors"):
+            if not body.get("width_m", 0) > 0:
+                return _invalid("width_m", "Input should be greater than 0")
+            floor = {
+                "id": 100 + len(self.floors),
+                "store_id": 1,
+                "image_type": None,
+                "created_ms": 0,
+                **body,
+            }
+            self.floors.append(floor)
+            return 201, floor
         if (method, path) == ("GET", "/api/stores/1/zones"):
             return 200, list(self.zones.values())
         if (method, path) == ("POST", "/api/stores/1/zones"):
@@ -295,6 +309,18 @@ class _Handler(SimpleHTTPRequestHandler):
             store.requests.append((method, path, body))
             if path == "/api/stores/1/floors/7/image" and method == "GET":
                 self.reply_bytes(200, store.plan, "image/png")
+                return
+            image = re.fullmatch(r"/api/stores/1/floors/(\d+)/image", path)
+            if image and method == "PUT":
+                floor = next(f for f in store.floors if f["id"] == int(image[1]))
+                # The multipart body holds the file as sent, from the PNG signature to IEND.
+                start = raw.index(b"\x89PNG")
+                store.uploads[floor["id"]] = raw[start : raw.index(b"IEND") + 8]
+                floor["image_type"] = "image/png"
+                self.reply_bytes(200, json.dumps(floor).encode(), "application/json")
+                return
+            if image and method == "GET" and int(image[1]) in store.uploads:
+                self.reply_bytes(200, store.uploads[int(image[1])], "image/png")
                 return
             public = path == "/api/auth/login"
             if not public and self.headers.get("Authorization") != f"Bearer {STAFF_TOKEN}":

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.admin.conftest import PlanView, log_in, screenshot
-from tests.admin.fake_store import STAFF_EMAIL, FakeStore, serve
+from tests.admin.fake_store import STAFF_EMAIL, FakeStore, plan_png, serve
 
 
 def test_wrong_password_is_refused_beside_the_form_and_right_one_opens_the_store(
@@ -121,3 +121,41 @@ def test_screen_joins_a_zone_and_a_beacon_is_removed(
     expect(page.locator("#beacon-rows tr")).to_have_count(0)
     expect(page.locator(".beacon-marker")).to_have_count(0)
     assert fake_store.beacons == {}
+
+
+def test_new_floor_takes_its_size_in_metres_and_its_uploaded_plan(
+    page: Page,
+    site: str,
+    fake_store: FakeStore,
+    tmp_path: Path,
+    expected_console_errors: list[str],
+) -> None:
+    expected_console_errors.append("status of 422")
+    plan_file = tmp_path / "mezzanine.png"
+    plan_file.write_bytes(plan_png(60.0, 20.0))
+    log_in(page, site)
+    page.get_by_role("tab", name="Store & floor").click()
+    form = page.locator("#floor-form")
+    form.get_by_label("Name").fill("Mezzanine")
+    form.get_by_label("Width").fill("0")
+    form.get_by_label("Height").fill("20")
+    form.get_by_role("button", name="Create floor").click()
+    expect(form.locator('[data-error-for="width_m"]')).to_have_text(
+        "Input should be greater than 0"
+    )
+
+    form.get_by_label("Width").fill("60")
+    form.get_by_label("Plan image").set_input_files(plan_file)
+    form.get_by_role("button", name="Create floor").click()
+    expect(page.locator("#floor-select")).to_have_value("101")
+    assert fake_store.sent("POST", "/api/stores/1/floors")[-1] == {
+        "name": "Mezzanine",
+        "width_m": 60,
+        "height_m": 20,
+    }
+    assert fake_store.uploads[101] == plan_file.read_bytes()
+    # The plan is drawn 60 m wide and 20 m high: three times as wide as high on screen.
+    page.locator("img.floor-plan").wait_for()
+    box = page.locator("img.floor-plan").bounding_box()
+    assert box is not None
+    assert box["width"] / box["height"] == pytest.approx(3.0, rel=0.01)
