@@ -3,11 +3,9 @@
 // pushed content at once, reconnects by itself and reports what it played.
 import { websocketUrl } from "../api.js";
 import { ReconnectingSocket } from "../reconnect.js";
+import { Outbox } from "./outbox.js";
 import { Playback } from "./playback.js";
 import "./screen.css";
-
-// Proof-of-play reports kept while offline; beyond this the oldest go (a day of 10 s items is 8,640).
-export const MAX_UNSENT_REPORTS = 10_000;
 
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
@@ -35,12 +33,10 @@ function render(content, source) {
 }
 
 function start() {
-  const unsent = [];
+  const outbox = new Outbox();
   let socket = null;
   const reportPlayed = (frame) => {
-    if (!socket || socket.send(frame)) return; // no socket: an unconfigured screen reports nothing
-    unsent.push(frame);
-    if (unsent.length > MAX_UNSENT_REPORTS) unsent.shift();
+    if (socket) outbox.post(frame, (f) => socket.send(f)); // unconfigured screens report nothing
   };
   const playback = new Playback({ render, reportPlayed });
   playback.next(); // the house playlist until the server's arrives: never a blank screen
@@ -53,7 +49,7 @@ function start() {
   socket = new ReconnectingSocket(websocketUrl("/ws/screen", params.get("ws")), {
     onOpen: (send) => {
       send(zoneId ? { type: "register", token, zone_id: zoneId } : { type: "register", token });
-      while (unsent.length && send(unsent[0])) unsent.shift();
+      outbox.flush(send);
     },
     onMessage: (frame) => {
       if (frame.type === "state") {
