@@ -116,9 +116,11 @@ def test_typed_facing_moves_the_arrow_to_the_other_side(
     )
     log_in(page, site)
     plan.click(12.0, 12.0)
-    page.locator("#zone-form").get_by_label("Facing direction").fill(
-        "180"
-    )  # shopper looks west: stands east of it
+    facing = page.locator("#zone-form").get_by_label("Facing direction")
+    # Retyped key by key: the field must not snap back while it is briefly empty.
+    facing.fill("")
+    facing.press_sequentially("180")  # the shopper looks west, so stands east of the screen
+    expect(facing).to_have_value("180")
     box = page.locator(".facing-handle").bounding_box()
     assert box is not None
     x, y = plan.metres(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

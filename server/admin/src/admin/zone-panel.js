@@ -21,8 +21,10 @@ function categoriesOf(text) {
     .filter(Boolean);
 }
 
-function numberOrNull(text) {
-  return text === "" ? null : Number(text);
+// A number field being retyped (empty, or "-" on the way to a number) keeps the value it had.
+function numberOr(text, current) {
+  const value = Number(text);
+  return text === "" || !Number.isFinite(value) ? current : value;
 }
 
 function describeOutline(polygon) {
@@ -90,8 +92,11 @@ export class ZonePanel {
   showShapeFields(zone) {
     const f = this.form.elements;
     this.form.querySelector("fieldset.facing").hidden = !FACING_KINDS.has(zone.kind);
-    f.facing_deg.value = zone.facing_deg ?? "";
-    f.view_distance_m.value = zone.view_distance_m ?? "";
+    // The field being typed in keeps what is typed; the other follows the arrow.
+    if (document.activeElement !== f.facing_deg) f.facing_deg.value = zone.facing_deg ?? "";
+    if (document.activeElement !== f.view_distance_m) {
+      f.view_distance_m.value = zone.view_distance_m ?? "";
+    }
     document.getElementById("zone-outline").textContent = describeOutline(zone.polygon);
   }
 
@@ -110,8 +115,8 @@ export class ZonePanel {
       name: f.name.value,
       kind: f.kind.value,
       categories: categoriesOf(f.categories.value),
-      facing_deg: facing ? numberOrNull(f.facing_deg.value) : null,
-      view_distance_m: facing ? numberOrNull(f.view_distance_m.value) : null,
+      facing_deg: facing ? numberOr(f.facing_deg.value, zone.facing_deg) : null,
+      view_distance_m: facing ? numberOr(f.view_distance_m.value, zone.view_distance_m) : null,
     });
   }
 
