@@ -34,8 +34,9 @@ test: lint typecheck layers unit
 demo: install admin
 	$(BIN)/aislecast demo
 
-bench: install
+bench: install admin chromium
 	$(BIN)/python benchmarks/positioning_ilc.py
+	$(BIN)/python benchmarks/admin_live_layer.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache $(ADMIN)/dist $(ADMIN)/node_modules

@@ -70,6 +70,7 @@ def test_live_shopper_is_drawn_where_the_feed_says(
     scripted.send_all(position("a1b2c3", 12.0, 8.0, heading_deg=90.0, accuracy_m=2.0))
     dot = page.locator(".shopper-dot")
     expect(dot).to_have_count(1)
+    expect(page.locator("#live-status")).to_have_text("Live: 1 shopper on this floor.")
     tolerance_m = 1.5 * plan.metres_per_pixel()
     x, y = plan.metres(*centre(page, ".shopper-dot"))
     assert (x, y) == (pytest.approx(12.0, abs=tolerance_m), pytest.approx(8.0, abs=tolerance_m))

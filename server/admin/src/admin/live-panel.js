@@ -27,14 +27,18 @@ function describe(frame, zoneName) {
 }
 
 export class LivePanel {
-  constructor(map, context, wsBase) {
-    this.layer = new LiveLayer(map);
+  constructor(map, context, { wsBase = null, renderer = "svg" } = {}) {
+    this.layer = new LiveLayer(map, { renderer });
     this.context = context;
     this.wsBase = wsBase;
     this.socket = null;
     this.feed = document.getElementById("live-feed");
     this.status = document.getElementById("live-status");
-    setInterval(() => this.layer.dropStale(Date.now()), STALE_SWEEP_MS);
+    setInterval(() => {
+      const before = this.layer.count;
+      this.layer.dropStale(Date.now());
+      if (this.socket && this.layer.count !== before) this.showCount();
+    }, STALE_SWEEP_MS);
   }
 
   start() {
@@ -44,12 +48,17 @@ export class LivePanel {
       onOpen: (send) => send({ type: "hello", token: api.token, store_id: store.id }),
       onMessage: (frame) => this.received(frame),
       onStatus: (status) => {
-        if (status === "online") this.status.textContent = "Live.";
+        if (status === "online") this.showCount();
         else if (this.socket) this.status.textContent = "Reconnecting…";
         this.status.dataset.connection = status;
       },
     });
     this.socket.start();
+  }
+
+  showCount() {
+    const n = this.layer.count;
+    this.status.textContent = `Live: ${n} shopper${n === 1 ? "" : "s"} on this floor.`;
   }
 
   stop() {
@@ -74,7 +83,9 @@ export class LivePanel {
     }
     if (isPosition(frame)) {
       if (frame.floor_id === undefined || frame.floor_id === floor?.id) {
+        const before = this.layer.count;
         this.layer.update(frame, Date.now());
+        if (this.layer.count !== before) this.showCount();
       }
       return;
     }

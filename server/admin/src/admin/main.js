@@ -1,5 +1,5 @@
-// The staff page: log in, then the workspace. ?api=http://host:port points it at another server
-// (the page is normally served by the server itself, at /admin).
+// The staff page: log in, then the workspace. ?api=http://host:port and ?ws=ws://host:port point it
+// at another server (the page is normally served by the server itself, at /admin).
 import { Api } from "../api.js";
 import { showErrors, clearErrors } from "../form-errors.js";
 import { Workspace } from "./workspace.js";
@@ -23,7 +23,11 @@ async function showWorkspace(user) {
   loginView.hidden = true;
   document.getElementById("workspace").hidden = false;
   document.getElementById("whoami").textContent = `${user.email} (${user.role})`;
-  workspace ??= new Workspace(api, { wsBase: params.get("ws"), onUnauthorised: showLogin });
+  workspace ??= new Workspace(api, {
+    wsBase: params.get("ws"),
+    liveRenderer: params.get("live") ?? "svg", // ?live=canvas for very busy stores
+    onUnauthorised: showLogin,
+  });
   await workspace.open();
 }
 

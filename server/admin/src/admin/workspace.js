@@ -15,7 +15,7 @@ function option(value, label) {
 }
 
 export class Workspace {
-  constructor(api, { wsBase = null, onUnauthorised }) {
+  constructor(api, { wsBase = null, liveRenderer = "svg", onUnauthorised }) {
     this.api = api;
     this.onUnauthorised = onUnauthorised;
     this.storeSelect = document.getElementById("store-select");
@@ -30,7 +30,10 @@ export class Workspace {
     this.editor = new ZoneEditor(this.map);
     this.zonePanel = new ZonePanel(this.editor, api, () => this.context());
     this.devicesPanel = new DevicesPanel(this.map, api, () => this.context());
-    this.livePanel = new LivePanel(this.map, () => this.context(), wsBase);
+    this.livePanel = new LivePanel(this.map, () => this.context(), {
+      wsBase,
+      renderer: liveRenderer,
+    });
     this.campaignsPanel = new CampaignsPanel(api, () => this.context());
     this.setupPanel = new SetupPanel(
       api,

@@ -10,12 +10,20 @@ export const HEADING_ARROW_M = 1.5;
 export const STALE_AFTER_MS = 10_000;
 
 const NOT_EDITABLE = { pmIgnore: true, snapIgnore: true, interactive: false };
+
 const SHOPPER_COLOUR = "#1b5e20";
 
 export class LiveLayer {
-  constructor(map) {
+  // renderer "svg" (one element per shape: styleable, testable) or "canvas" (one bitmap: cheaper
+  // when thousands of shoppers move at once; benchmarks/admin_live_layer.py compares them).
+  constructor(map, { renderer = "svg" } = {}) {
+    this.renderer = renderer === "canvas" ? L.canvas() : L.svg();
     this.group = L.layerGroup().addTo(map);
     this.shoppers = new Map(); // shopper → {dot, arrow, circle, seenMs}
+  }
+
+  get count() {
+    return this.shoppers.size;
   }
 
   // now_ms is passed in so staleness is testable; the page passes Date.now().
@@ -25,6 +33,7 @@ export class LiveLayer {
       drawn = {
         circle: L.circle([0, 0], {
           ...NOT_EDITABLE,
+          renderer: this.renderer,
           radius: 1,
           color: SHOPPER_COLOUR,
           weight: 1,
@@ -33,12 +42,14 @@ export class LiveLayer {
         }),
         arrow: L.polyline([], {
           ...NOT_EDITABLE,
+          renderer: this.renderer,
           color: SHOPPER_COLOUR,
           weight: 2,
           className: "shopper-heading",
         }),
         dot: L.circleMarker([0, 0], {
           ...NOT_EDITABLE,
+          renderer: this.renderer,
           radius: 5,
           color: "#ffffff",
           weight: 2,
