@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +58,9 @@ def expected_console_errors() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(browser: Browser, expected_console_errors: list[str]) -> Iterator[Page]:
-    """A fresh 1366×768 page; the test fails if the page logs a console error or throws."""
+@contextmanager
+def checked_page(browser: Browser, expected_console_errors: list[str]) -> Iterator[Page]:
+    """A fresh 1366×768 page; fails if the page logs a console error or throws while open."""
     context = browser.new_context(viewport=VIEWPORT)
     opened = context.new_page()
     problems: list[str] = []
@@ -77,6 +78,14 @@ def page(browser: Browser, expected_console_errors: list[str]) -> Iterator[Page]
     yield opened
     context.close()
     assert problems == [], "the page reported errors"
+
+
+@pytest.fixture
+def page(browser: Browser, site: str, expected_console_errors: list[str]) -> Iterator[Page]:
+    """Depends on ``site`` so the page closes before the server it talks to stops (a request
+    cut off by the server going away is not the page's error)."""
+    with checked_page(browser, expected_console_errors) as opened:
+        yield opened
 
 
 @pytest.fixture

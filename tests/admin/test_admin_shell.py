@@ -111,9 +111,11 @@ def test_screen_joins_a_zone_and_a_beacon_is_removed(
     fake_store.add_beacon("beacon-a", 5.0, 5.0)
     log_in(page, site)
     page.get_by_role("tab", name="Beacons & screens").click()
-    page.get_by_label("Zone of Cheese screen").select_option("cheese-front")
-    expect(page.get_by_label("Zone of Cheese screen")).to_have_value("cheese-front")
+    with page.expect_response(lambda r: r.request.method == "PATCH"):
+        page.get_by_label("Zone of Cheese screen").select_option("cheese-front")
     assert fake_store.screens["screen-1"]["zone_id"] == "cheese-front"
+    # The table is drawn again from the server's answer, with the zone chosen.
+    expect(page.get_by_label("Zone of Cheese screen")).to_have_value("cheese-front")
 
     page.locator("#beacon-rows tr", has_text="beacon-a").get_by_role(
         "button", name="Remove"

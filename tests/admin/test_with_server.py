@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import connect
 
-from tests.admin.conftest import PlanView
+from tests.admin.conftest import PlanView, checked_page
 from tests.admin.fake_store import plan_png
 
 server_app = pytest.importorskip("server.app", reason="the server (issue 6) is not merged yet")
@@ -99,6 +99,15 @@ class RunningServer:
 def real_server(dist: Path, tmp_path: Path) -> Iterator[RunningServer]:
     with RunningServer(f"sqlite:///{tmp_path / 'aislecast.sqlite3'}", dist) as running:
         yield running
+
+
+@pytest.fixture
+def page(
+    browser: Browser, real_server: RunningServer, expected_console_errors: list[str]
+) -> Iterator[Page]:
+    """The checked page, closed before the real server stops."""
+    with checked_page(browser, expected_console_errors) as opened:
+        yield opened
 
 
 def log_in(page: Page, running: RunningServer) -> None:
