@@ -248,9 +248,20 @@ const ZONE_FIELDS = [
 const SCREEN_FIELDS = ["id", "floor_id", "zone_id", "name", "x", "y", "facing_deg", "playlist"];
 const CAMPAIGN_FIELDS = ["name", "status", "document"];
 
-// ws:// or wss:// URL of a websocket endpoint on the same server as the page, unless overridden.
-export function websocketUrl(path, override = null) {
-  if (override) return `${override.replace(/\/$/, "")}${path}`;
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}`;
+// ws:// or wss:// URL of a websocket endpoint on the page's own server. An override (?ws= on the
+// page's address, for a server on another port) must name the page's own host: a link that points
+// the page at another host would hand that host the staff or screen token.
+export function websocketUrl(path, override = null, here = location) {
+  const scheme = here.protocol === "https:" ? "wss:" : "ws:";
+  const own = `${scheme}//${here.host}${path}`;
+  if (!override) return own;
+  let target;
+  try {
+    target = new URL(override);
+  } catch {
+    return own;
+  }
+  const websocket = target.protocol === "ws:" || target.protocol === "wss:";
+  if (!websocket || target.hostname !== here.hostname) return own;
+  return `${target.protocol}//${target.host}${path}`;
 }

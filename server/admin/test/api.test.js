@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorFromBody } from "../src/api.js";
+import { errorFromBody, websocketUrl } from "../src/api.js";
 
 const ZONE_FIELDS = ["name", "kind", "polygon", "facing_deg"];
 
@@ -44,5 +44,25 @@ describe("errorFromBody", () => {
     expect(error.fieldErrors).toEqual({});
     expect(error.message).toBe("wrong email or password");
     expect(errorFromBody(502, null).message).toBe("request failed (HTTP 502)");
+  });
+});
+
+describe("websocketUrl", () => {
+  const here = { protocol: "https:", host: "store.example:8443", hostname: "store.example" };
+
+  it("reaches the page's own server by default", () => {
+    expect(websocketUrl("/ws/live", null, here)).toBe("wss://store.example:8443/ws/live");
+  });
+
+  it("accepts another port of the same host", () => {
+    expect(websocketUrl("/ws/screen", "ws://store.example:9000", here)).toBe(
+      "ws://store.example:9000/ws/screen",
+    );
+  });
+
+  it("refuses another host, another scheme or nonsense, and stays on its own server", () => {
+    for (const override of ["wss://evil.example", "http://store.example:9000", "not a url"]) {
+      expect(websocketUrl("/ws/live", override, here)).toBe("wss://store.example:8443/ws/live");
+    }
   });
 });

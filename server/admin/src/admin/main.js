@@ -1,5 +1,5 @@
-// The staff page: log in, then the workspace. ?api=http://host:port and ?ws=ws://host:port point it
-// at another server (the page is normally served by the server itself, at /admin).
+// The staff page: log in, then the workspace. It talks to the server that serves it (at /admin);
+// ?ws=ws://same-host:port moves only the websockets to another port of that host.
 import { Api } from "../api.js";
 import { showErrors, clearErrors } from "../form-errors.js";
 import { Workspace } from "./workspace.js";
@@ -7,7 +7,7 @@ import "./admin.css";
 
 const TOKEN_KEY = "aislecast.token";
 const params = new URLSearchParams(location.search);
-const api = new Api(params.get("api") ?? "", sessionStorage.getItem(TOKEN_KEY));
+const api = new Api("", sessionStorage.getItem(TOKEN_KEY));
 const loginView = document.getElementById("login-view");
 const loginForm = document.getElementById("login-form");
 let workspace = null;
