@@ -273,3 +273,14 @@ def test_restoring_an_old_version_brings_back_its_outline(
     assert fake_store.zones["dairy"]["version"] == 3
     outline = page.locator("#zone-outline")
     expect(outline).to_have_text("(10.00, 10.00) (20.00, 10.00) (20.00, 20.00) (10.00, 20.00) m")
+
+
+def test_zone_names_are_shown_as_text_never_as_markup(
+    page: Page, site: str, fake_store: FakeStore
+) -> None:
+    name = '<img src=x onerror="document.body.dataset.pwned=1">Dairy'
+    fake_store.add_zone("dairy", name, [[10, 10], [20, 10], [20, 20], [10, 20]])
+    log_in(page, site)
+    expect(page.locator(".zone-label")).to_have_text(name)
+    expect(page.locator(".zone-label img")).to_have_count(0)
+    assert page.evaluate("document.body.dataset.pwned") is None

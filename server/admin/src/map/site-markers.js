@@ -2,6 +2,7 @@
 // onMove(item with the new x, y) once the drag ends.
 import L from "./leaflet-global.js";
 import { toLatLng, toPoint } from "./frame.js";
+import { textLabel } from "./text-label.js";
 
 const ICONS = {
   beacon: () => L.divIcon({ className: "site-marker beacon-marker", iconSize: [14, 14] }),
@@ -32,7 +33,7 @@ export class SiteMarkers {
       title: `${this.kind} ${item.name ?? item.id}`,
       icon: ICONS[this.kind](),
     });
-    marker.bindTooltip(item.name ?? item.id, { direction: "top", offset: [0, -8] });
+    marker.bindTooltip(textLabel(item.name ?? item.id), { direction: "top", offset: [0, -8] });
     marker.on("dragend", () => {
       const [x, y] = toPoint(marker.getLatLng());
       this.onMove({ ...item, x, y });

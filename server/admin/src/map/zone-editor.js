@@ -11,6 +11,7 @@ import { FacingArrow } from "./facing-arrow.js";
 import { DEFAULT_FACING_DEG, DEFAULT_VIEW_DISTANCE_M, FACING_KINDS } from "./facing.js";
 import { randomId } from "../ids.js";
 import { toLatLng, toPoint } from "./frame.js";
+import { textLabel } from "./text-label.js";
 import { overlappingZones } from "./polygon.js";
 import { KIND_COLOURS, zoneStyle } from "./zone-style.js";
 
@@ -138,7 +139,7 @@ export class ZoneEditor extends EventTarget {
     L.PM.reInitLayer(layer);
     layer.setLatLngs(zone.polygon.map(toLatLng));
     if (!layer._map) layer.addTo(this.map);
-    const entry = { zone, layer, arrow: null };
+    const entry = { zone, layer, arrow: null, label: null };
     layer.on("click", () => {
       if (!this.map.pm.globalDrawModeEnabled()) this.select(zone.id); // a click while drawing is a corner
     });
@@ -207,12 +208,16 @@ export class ZoneEditor extends EventTarget {
     entry.layer.setStyle(
       zoneStyle(kind, { selected: id === this.selectedId, overlapping: this.overlaps.has(id) }),
     );
-    entry.layer.unbindTooltip();
-    entry.layer.bindTooltip(name, {
-      direction: "center",
-      className: "zone-label",
-      permanent: true,
-    });
+    if (entry.label?.textContent === name) return;
+    entry.label = textLabel(name);
+    if (entry.layer.getTooltip()) entry.layer.setTooltipContent(entry.label);
+    else {
+      entry.layer.bindTooltip(entry.label, {
+        direction: "center",
+        className: "zone-label",
+        permanent: true,
+      });
+    }
   }
 
   emit(type, detail) {
