@@ -284,3 +284,18 @@ def test_zone_names_are_shown_as_text_never_as_markup(
     expect(page.locator(".zone-label")).to_have_text(name)
     expect(page.locator(".zone-label img")).to_have_count(0)
     assert page.evaluate("document.body.dataset.pwned") is None
+
+
+def test_escape_abandons_a_polygon_being_drawn(
+    page: Page, site: str, plan: PlanView, fake_store: FakeStore
+) -> None:
+    log_in(page, site)
+    page.get_by_role("button", name="Draw polygon").click()
+    plan.click(5.0, 5.0)
+    plan.click(10.0, 5.0)
+    page.keyboard.press("Escape")
+    plan.click(10.0, 10.0)  # no longer a corner: nothing is being drawn
+    plan.click(5.0, 5.0)
+    expect(page.locator("#zone-form")).to_be_hidden()
+    expect(page.locator(".zone-label")).to_have_count(0)
+    assert fake_store.sent("POST", "/api/stores/1/zones") == []

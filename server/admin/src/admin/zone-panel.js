@@ -43,6 +43,9 @@ export class ZonePanel {
     for (const button of document.querySelectorAll("[data-draw]")) {
       button.addEventListener("click", () => editor.startDrawing(button.dataset.draw));
     }
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") editor.cancelDrawing();
+    });
     editor.addEventListener("select", (e) => this.showZone(e.detail.zone));
     editor.addEventListener("zonechange", (e) => this.zoneChanged(e.detail));
     editor.addEventListener("overlaps", () => this.showOverlaps());

@@ -37,7 +37,7 @@ export class ZoneEditor extends EventTarget {
   constructor(map) {
     super();
     this.map = map;
-    this.entries = new Map(); // id → {zone, layer, arrow}
+    this.entries = new Map(); // id → {zone, layer, arrow, label}
     this.selectedId = null;
     this.overlaps = new Map();
     L.PM.setOptIn(true); // only zone outlines are editable, never the plan, markers or shoppers
