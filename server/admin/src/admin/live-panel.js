@@ -44,6 +44,7 @@ export class LivePanel {
   start() {
     const { api, store } = this.context();
     if (this.socket || !store) return;
+    this.storeId = store.id;
     this.socket = new ReconnectingSocket(websocketUrl("/ws/live", this.wsBase), {
       onOpen: (send) => send({ type: "hello", token: api.token, store_id: store.id }),
       onMessage: (frame) => this.received(frame),
@@ -66,10 +67,13 @@ export class LivePanel {
     this.socket = null;
   }
 
-  restart() {
-    if (!this.socket) return;
-    this.stop();
+  // Another floor shows other shoppers; another store needs another feed (one per store).
+  floorChanged() {
     this.layer.clear();
+    if (!this.socket) return;
+    this.showCount();
+    if (this.storeId === this.context().store?.id) return;
+    this.stop();
     this.start();
   }
 

@@ -97,7 +97,7 @@ export class Workspace {
       this.plan,
     );
     await Promise.all([this.zonePanel.load(), this.devicesPanel.load()]);
-    this.livePanel.restart();
+    this.livePanel.floorChanged();
   }
 
   showTab(name) {
