@@ -60,7 +60,7 @@ def test_live_shopper_is_drawn_where_the_feed_says(
     live_feed: tuple[ScriptedSocketServer, str],
 ) -> None:
     scripted, ws_base = live_feed
-    fake_store.add_zone("dairy", "Dairy", [[17, 12], [23, 12], [23, 18], [17, 18]])
+    fake_store.add_zone("dairy", "Dairy", [[17, 12], [27, 12], [27, 18], [17, 18]])
     log_in(page, site, f"?ws={ws_base}")
     page.get_by_role("tab", name="Live").click()
     hello = scripted.next_frame("hello")

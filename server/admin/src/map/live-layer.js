@@ -12,12 +12,18 @@ export const STALE_AFTER_MS = 10_000;
 const NOT_EDITABLE = { pmIgnore: true, snapIgnore: true, interactive: false };
 
 const SHOPPER_COLOUR = "#1b5e20";
+const SHOPPER_PANE = "shoppers";
 
 export class LiveLayer {
   // renderer "svg" (one element per shape: styleable, testable) or "canvas" (one bitmap: cheaper
   // when thousands of shoppers move at once; benchmarks/admin_live_layer.py compares them).
   constructor(map, { renderer = "svg" } = {}) {
-    this.renderer = renderer === "canvas" ? L.canvas() : L.svg();
+    // Shoppers are drawn above zone labels (tooltip pane, z 650) so a name never hides a dot.
+    const pane = map.getPane(SHOPPER_PANE) ?? map.createPane(SHOPPER_PANE);
+    pane.style.zIndex = "660";
+    pane.style.pointerEvents = "none";
+    this.renderer =
+      renderer === "canvas" ? L.canvas({ pane: SHOPPER_PANE }) : L.svg({ pane: SHOPPER_PANE });
     this.group = L.layerGroup().addTo(map);
     this.shoppers = new Map(); // shopper → {dot, arrow, circle, seenMs}
   }
