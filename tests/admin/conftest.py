@@ -40,7 +40,9 @@ def dist() -> Path:
     return DIST
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps its event loop running in this thread
+# while it is open, and the server tests after these call asyncio.run().
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("Debian's Chromium is missing: run `make chromium` (make test does it)")
