@@ -1,0 +1,271 @@
+"""A radio map from survey walks, and a matcher that turns a fingerprint into a position.
+
+Survey walks carry waypoints; a fingerprint's position is interpolated linearly in time between
+the waypoints around the moment it was heard. The map is a matrix of reference fingerprints
+(rows) by radio source (columns, Wi-Fi BSSIDs and beacon ids alike), with ``MISSING_DBM`` where a
+source was not heard. Each row remembers its walk, so a walk can be left out of its own map by a
+row mask (``RadioMap.without``) instead of a rebuild.
+
+Matching (weighted k-nearest neighbours): the distance between a query and a reference is the
+mean absolute RSSI difference over the sources either of them heard, an unheard source counting
+as ``MISSING_DBM``. The fix is the weighted mean of the k nearest references; its uncertainty is
+their weighted spread plus ``FIX_FLOOR_SIGMA_M`` (references are themselves interpolated). The
+fusion also gets the candidates themselves, so it can keep several places alive when the best
+matches disagree.
+
+Place-independent sources (a beacon the surveyor carries, a phone hotspot) are found from the
+data: a fixed transmitter is only heard near its strongest level close to where it stands, so a
+source heard within ``NEAR_PEAK_DB`` of its strongest RSSI at places more than
+``PLACE_INDEPENDENT_SPAN_M`` apart, or whose level differs no more between far-apart places than
+between close ones, does not tell where the phone is, and is dropped. (The surveyor's beacon in
+the recordings advertises under a shared iBeacon identity with changing MACs, so it is found by
+its behaviour, per MAC, not by name.)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from positioning.readings import Reading
+from positioning.scans import Fingerprint, ScanAssembler
+from positioning.walkfile import Walk, Waypoint
+
+# RSSI standing for "not heard": a little under the weakest level phones report (≈ −100 dBm).
+MISSING_DBM = -105.0
+# Neighbours averaged into a fix: enough to smooth single-reference noise, few enough not to
+# pull the fix toward the middle of the survey.
+K_NEAREST = 6
+# Candidates handed to the fusion as a multi-modal likelihood.
+K_CANDIDATES = 24
+# Irreducible fix uncertainty, m: interpolated reference positions and ±5 dB RSSI noise.
+FIX_FLOOR_SIGMA_M = 3.0
+# Distance in dB that halves a candidate's weight relative to the best one; ≈ the RSSI noise
+# averaged over ≈ 10 sources.
+CANDIDATE_TEMPERATURE_DB = 1.5
+# A query needs this many sources in common with the map to be matched at all.
+MIN_COMMON_SOURCES = 3
+# Place-independence test: within NEAR_PEAK_DB of its strongest level a fixed source is within a
+# few times its closest distance; heard that strong over more than SPAN it moves with the phone.
+NEAR_PEAK_DB = 8.0
+PLACE_INDEPENDENT_SPAN_M = 60.0
+MIN_OBSERVATIONS_FOR_TEST = 8
+# Pair test: "close" is within one fix's error, "far" beyond a BLE beacon's useful range.
+CLOSE_PAIR_M = 5.0
+FAR_PAIR_M = 30.0
+MIN_PAIRS = 5
+# Under this far-minus-close RSSI difference the level carries no place information (RSSI noise
+# alone gives ≈ 4 dB mean |Δ| at any distance; a fixed beacon adds ≥ 3 dB from 5 m to 30 m).
+MIN_CONTRAST_DB = 1.0
+# Pairwise test cost is quadratic: a sample of this many readings is plenty.
+MAX_OBSERVATIONS_FOR_TEST = 400
+
+
+@dataclass(frozen=True)
+class RadioFix:
+    """A position from one fingerprint: the k-NN fix, its 1σ radius, and weighted candidates."""
+
+    t_ms: int
+    heard_ms: int
+    x: float
+    y: float
+    sigma_m: float
+    candidates_xy: NDArray[np.float64]  # (k, 2)
+    candidate_weights: NDArray[np.float64]  # (k,), sum 1
+
+
+@dataclass(frozen=True)
+class SurveyFingerprint:
+    """A fingerprint from a survey walk with its interpolated position."""
+
+    walk: str
+    x: float
+    y: float
+    fingerprint: Fingerprint
+
+
+def interpolate_position(waypoints: Sequence[Waypoint], t_ms: int) -> tuple[float, float] | None:
+    """Linear interpolation between waypoints; None outside their time span."""
+    if not waypoints or t_ms < waypoints[0].t_ms or t_ms > waypoints[-1].t_ms:
+        return None
+    times = [w.t_ms for w in waypoints]
+    x = float(np.interp(t_ms, times, [w.x for w in waypoints]))
+    y = float(np.interp(t_ms, times, [w.y for w in waypoints]))
+    return x, y
+
+
+def fingerprints_of(readings: Iterable[Reading], ignored: frozenset[str]) -> list[Fingerprint]:
+    """Every fingerprint a walk's readings make (same assembly as the live tracker)."""
+    assembler = ScanAssembler(ignored)
+    prints = [fp for r in readings for fp in assembler.push(r)]
+    return prints + assembler.flush()
+
+
+def survey_fingerprints(
+    walk: Walk, ignored: frozenset[str] = frozenset()
+) -> list[SurveyFingerprint]:
+    """A survey walk's fingerprints placed on the floor by its waypoints."""
+    waypoints = sorted(walk.waypoints, key=lambda w: w.t_ms)
+    placed = []
+    for fp in fingerprints_of(walk.readings, ignored):
+        xy = interpolate_position(waypoints, fp.heard_ms)
+        if xy is not None:
+            placed.append(SurveyFingerprint(walk.name, xy[0], xy[1], fp))
+    return placed
+
+
+def spatial_contrast_db(obs: NDArray[np.float64]) -> float | None:
+    """Mean |ΔRSSI| between readings far apart minus between readings close together, dB.
+
+    ``obs`` rows are (rssi, x, y). A fixed transmitter's level depends on place: close readings
+    agree better than far ones (contrast of several dB). One that travels with the phone shows
+    no contrast. None when there are too few close or far pairs to tell.
+    """
+    gap = np.hypot(obs[:, None, 1] - obs[None, :, 1], obs[:, None, 2] - obs[None, :, 2])
+    diff = np.abs(obs[:, None, 0] - obs[None, :, 0])
+    upper = np.triu(np.ones(gap.shape, dtype=bool), 1)
+    close = upper & (gap < CLOSE_PAIR_M)
+    far = upper & (gap > FAR_PAIR_M)
+    if close.sum() < MIN_PAIRS or far.sum() < MIN_PAIRS:
+        return None
+    return float(diff[far].mean() - diff[close].mean())
+
+
+def place_independent_sources(survey: Sequence[SurveyFingerprint]) -> frozenset[str]:
+    """Beacons whose level does not depend on where the phone is (see the module notes).
+
+    Only beacons are tested: Wi-Fi access points in open atria are legitimately heard at similar
+    levels across long spans, and hotspots that travel are rare in survey data.
+    """
+    heard: dict[str, list[tuple[float, float, float]]] = {}
+    for s in survey:
+        for source, rssi in s.fingerprint.rssi_dbm.items():
+            if _looks_like_beacon(source):
+                heard.setdefault(source, []).append((rssi, s.x, s.y))
+    moving: set[str] = set()
+    for source, obs in heard.items():
+        if len(obs) < MIN_OBSERVATIONS_FOR_TEST:
+            continue
+        arr = np.asarray(obs, dtype=float)[:MAX_OBSERVATIONS_FOR_TEST]
+        near = arr[arr[:, 0] >= arr[:, 0].max() - NEAR_PEAK_DB, 1:]
+        span = float(np.linalg.norm(near.max(axis=0) - near.min(axis=0)))
+        contrast = spatial_contrast_db(arr)
+        if span > PLACE_INDEPENDENT_SPAN_M or (contrast is not None and contrast < MIN_CONTRAST_DB):
+            moving.add(source)
+    return frozenset(moving)
+
+
+def _looks_like_beacon(source: str) -> bool:
+    """Beacon ids hold '_' (uuid_major_minor_mac) or are plain names; BSSIDs are aa:bb:…:ff."""
+    return "_" in source or ":" not in source
+
+
+class RadioMap:
+    """Reference fingerprints (rows) × sources (columns); see the module notes."""
+
+    def __init__(
+        self,
+        sources: Sequence[str],
+        rssi: NDArray[np.float32],
+        positions: NDArray[np.float64],
+        walks: Sequence[str],
+        ignored_ids: frozenset[str] = frozenset(),
+    ) -> None:
+        self.sources = list(sources)
+        self.column = {s: i for i, s in enumerate(self.sources)}
+        self.rssi = rssi
+        self.positions = positions
+        self.walks = np.asarray(walks, dtype=object)
+        self.ignored_ids = ignored_ids
+        heard = rssi > MISSING_DBM
+        self._heard_count = heard.sum(axis=0)
+        # Σ over heard sources of (r − MISSING): what a query that heard none of them would differ.
+        self._strength = np.where(heard, rssi - MISSING_DBM, 0.0).sum(axis=1)
+        self._n_heard = heard.sum(axis=1)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @classmethod
+    def from_survey(cls, survey: Sequence[SurveyFingerprint], ignored: frozenset[str]) -> RadioMap:
+        sources = sorted({k for s in survey for k in s.fingerprint.rssi_dbm} - ignored)
+        column = {k: i for i, k in enumerate(sources)}
+        rssi = np.full((len(survey), len(sources)), MISSING_DBM, dtype=np.float32)
+        for row, s in enumerate(survey):
+            for k, v in s.fingerprint.rssi_dbm.items():
+                if k in column:
+                    rssi[row, column[k]] = max(v, MISSING_DBM)
+        positions = np.array([(s.x, s.y) for s in survey], dtype=float).reshape(-1, 2)
+        return cls(sources, rssi, positions, [s.walk for s in survey], ignored)
+
+    @classmethod
+    def from_walks(cls, walks: Iterable[Walk]) -> RadioMap:
+        """Build from survey walks: place fingerprints, find moving sources, drop them."""
+        survey = [s for w in walks for s in survey_fingerprints(w)]
+        return cls.from_survey(survey, place_independent_sources(survey))
+
+    def without(self, walk_names: Iterable[str]) -> RadioMap:
+        """The map with some walks' references removed (leave-one-out without a rebuild)."""
+        keep = ~np.isin(self.walks, list(walk_names))
+        return RadioMap(
+            self.sources,
+            self.rssi[keep],
+            self.positions[keep],
+            list(self.walks[keep]),
+            self.ignored_ids,
+        )
+
+    def distances_db(self, rssi_dbm: dict[str, float]) -> tuple[NDArray[np.float64], int]:
+        """Mean |ΔRSSI| from the query to each reference; how many query sources the map knows."""
+        cols, values = [], []
+        for source, value in rssi_dbm.items():
+            col = self.column.get(source)
+            if col is not None and self._heard_count[col] > 0:
+                cols.append(col)
+                values.append(max(value, MISSING_DBM))
+        if not cols:
+            return np.full(len(self), np.inf), 0
+        ref = self.rssi[:, cols].astype(np.float64)
+        q = np.asarray(values)
+        ref_heard = ref > MISSING_DBM
+        # Σ_{query sources}|q − r| + Σ_{sources only the reference heard}(r − MISSING)
+        total = (
+            np.abs(ref - q).sum(axis=1)
+            + self._strength
+            - np.where(ref_heard, ref - MISSING_DBM, 0.0).sum(axis=1)
+        )
+        count = len(cols) + self._n_heard - ref_heard.sum(axis=1)
+        return total / np.maximum(count, 1), len(cols)
+
+    def match(self, fingerprint: Fingerprint) -> RadioFix | None:
+        """Weighted k-NN fix with honest uncertainty; None when the map cannot place it."""
+        if len(self) == 0:
+            return None
+        dist, common = self.distances_db(fingerprint.rssi_dbm)
+        if common < MIN_COMMON_SOURCES:
+            return None
+        k = min(K_CANDIDATES, len(dist))
+        order = np.argpartition(dist, k - 1)[:k]
+        order = order[np.argsort(dist[order])]
+        d = dist[order]
+        weights = np.exp(-(d - d[0]) / CANDIDATE_TEMPERATURE_DB)
+        weights /= weights.sum()
+        near = order[:K_NEAREST]
+        w = 1.0 / (dist[near] + 1e-3)
+        w /= w.sum()
+        xy = w @ self.positions[near]
+        spread2 = float(w @ ((self.positions[near] - xy) ** 2).sum(axis=1))
+        sigma = math.sqrt(spread2 + FIX_FLOOR_SIGMA_M**2)
+        return RadioFix(
+            fingerprint.t_ms,
+            fingerprint.heard_ms,
+            float(xy[0]),
+            float(xy[1]),
+            sigma,
+            self.positions[order],
+            weights,
+        )

@@ -1,0 +1,257 @@
+"""One shopper's tracker: readings in arrival order in, estimates out, never looking ahead.
+
+Pipeline per reading:
+- rotation vector, gyroscope → ``HeadingFilter`` (heading ψ);
+- accelerometer → ``StepDetector``; each step moves the particle layer by a Weinberg step
+  along ψ (per-particle heading offset and step scale, map constraint) and feeds the EKF;
+- Wi-Fi and beacons → ``ScanAssembler`` → ``RadioMap.match`` → radio fix; the particle layer
+  is re-weighted by the fix's candidates (lag-corrected to when the scan was heard), and the
+  first fix starts the track (no known start point);
+- beacons at known positions (``BeaconMap``) → range likelihood on the particle layer.
+
+An estimate is emitted after every step and every radio fix once the track has started; its
+``t_ms`` is the latest reading time seen, so it uses no reading later than itself. Randomness
+comes from a generator seeded per tracker and is consumed only as readings arrive, so a walk
+cut at time T gives the same estimates up to T (truncation invariance).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from positioning import particles as pf
+from positioning.beacons import BeaconMap
+from positioning.ekf import StepEKF
+from positioning.estimate import Estimate
+from positioning.heading import HeadingFilter
+from positioning.radiomap import RadioFix, RadioMap
+from positioning.readings import (
+    AccelReading,
+    BeaconReading,
+    GyroReading,
+    MagReading,
+    Reading,
+    RotationVectorReading,
+    WifiReading,
+)
+from positioning.scans import ScanAssembler
+from positioning.steps import DEFAULT_WEINBERG_K, StepDetector, StepEvent, weinberg_length
+from positioning.walkable import WalkableGrid
+
+# Displacement history kept for lag-correcting late Wi-Fi observations (≈ 30 s of steps).
+LAG_HISTORY_STEPS = 64
+# Spread of a known start (PDR-only runs), m.
+KNOWN_START_SIGMA_M = 0.5
+# The EKF takes the particle layer's position as a measurement only while the layer has one
+# dominant hypothesis, i.e. all particles within this RMS radius.
+EKF_UNIMODAL_SPREAD_M = 6.0
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    """How a tracker runs; defaults are the product's."""
+
+    particles: int = pf.PARTICLES
+    seed: int = 0
+    weinberg_k: float = DEFAULT_WEINBERG_K
+    use_radio: bool = True
+    start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
+    output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
+
+
+class Tracker:
+    """One shopper: ``push(reading) -> list[Estimate]`` in arrival order."""
+
+    def __init__(
+        self,
+        radio_map: RadioMap | None = None,
+        grid: WalkableGrid | None = None,
+        beacon_map: BeaconMap | None = None,
+        settings: TrackerSettings = TrackerSettings(),
+    ) -> None:
+        if settings.output not in ("particles", "ekf"):
+            raise ValueError(f"output must be 'particles' or 'ekf', not {settings.output!r}")
+        self.radio_map = radio_map
+        self.grid = grid
+        self.beacon_map = beacon_map
+        self.settings = settings
+        self.skipped: Counter[str] = Counter()
+        self.fixes: list[RadioFix] = []
+        self._rng = np.random.default_rng(settings.seed)
+        self._heading = HeadingFilter()
+        self._steps = StepDetector()
+        ignored = radio_map.ignored_ids if radio_map is not None else frozenset()
+        self._assembler = ScanAssembler(ignored)
+        self._cloud: pf.ParticleCloud | None = None
+        self._ekf = StepEKF()
+        self._now_ms: int | None = None
+        self._last_ms: dict[type, int] = {}
+        self._lag_t: list[int] = []
+        self._lag_xy: list[tuple[float, float]] = []
+
+    @property
+    def started(self) -> bool:
+        return self._cloud is not None
+
+    def push(self, reading: Reading) -> list[Estimate]:
+        """Take one reading (arrival order); return the estimates it produced."""
+        if not _is_finite(reading):
+            self.skipped["non-finite value"] += 1
+            return []
+        kind = type(reading)
+        if not isinstance(reading, WifiReading | BeaconReading):
+            last = self._last_ms.get(kind)
+            if last is not None and reading.t_ms < last:
+                self.skipped["sensor sample out of order"] += 1
+                return []
+            self._last_ms[kind] = reading.t_ms
+        self._now_ms = reading.t_ms if self._now_ms is None else max(self._now_ms, reading.t_ms)
+        out: list[Estimate] = []
+        if self.settings.use_radio and self.radio_map is not None:
+            for fingerprint in self._assembler.push(reading):
+                fix = self.radio_map.match(fingerprint)
+                if fix is not None:
+                    self.fixes.append(fix)
+                    out += self._on_fix(fix)
+        if isinstance(reading, RotationVectorReading):
+            self._heading.on_rotation_vector(reading.t_ms, reading.x, reading.y, reading.z)
+        elif isinstance(reading, GyroReading):
+            self._heading.on_gyro(reading.t_ms, reading.x, reading.y, reading.z)
+        elif isinstance(reading, AccelReading):
+            step = self._steps.push(reading.t_ms, reading.x, reading.y, reading.z)
+            if step is not None:
+                out += self._on_step(step)
+        elif isinstance(reading, BeaconReading) and self.settings.use_radio:
+            self._on_beacon(reading)
+        return out
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _on_step(self, step: StepEvent) -> list[Estimate]:
+        heading = self._heading.heading_rad
+        if heading is None:
+            return []
+        if self._cloud is None and self.settings.start_xy is not None:
+            self._start_at(self.settings.start_xy)
+        if self._cloud is None:
+            return []
+        length = weinberg_length(step.weinberg_feature, self.settings.weinberg_k)
+        mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
+        pf.resample(self._cloud, self.grid, self._rng)
+        self._ekf.predict_step(length, heading)
+        self._record_lag(step.t_ms, mean_dx, mean_dy)
+        return [self._estimate()]
+
+    def _on_fix(self, fix: RadioFix) -> list[Estimate]:
+        if self._cloud is None:
+            xy = pf.sample_around(
+                fix.candidates_xy,
+                fix.candidate_weights,
+                self.settings.particles,
+                pf.INIT_POSITION_SIGMA_M,
+                self.grid,
+                self._rng,
+            )
+            self._cloud = pf.new_cloud(
+                xy, self.settings.particles, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG
+            )
+            x, y, _, spread = pf.cluster_estimate(self._cloud)
+            self._ekf.reset(x, y, spread)
+            return [self._estimate()]
+        lag_x, lag_y = self._lag_since(fix.heard_ms)
+        likelihood = pf.radio_likelihood(
+            self._cloud.x - lag_x,
+            self._cloud.y - lag_y,
+            fix.candidates_xy,
+            fix.candidate_weights,
+            pf.RADIO_KERNEL_M,
+        )
+        pf.reweight(self._cloud, likelihood)
+        pf.inject(
+            self._cloud,
+            fix.candidates_xy,
+            fix.candidate_weights,
+            pf.INJECTION_SHARE,
+            self.grid,
+            self._rng,
+        )
+        pf.resample(self._cloud, self.grid, self._rng)
+        x, y, _, spread = pf.cluster_estimate(self._cloud)
+        if spread <= EKF_UNIMODAL_SPREAD_M:
+            self._ekf.update_position(x, y, max(spread, 1.0))
+        return [self._estimate()]
+
+    def _on_beacon(self, reading: BeaconReading) -> None:
+        if self.beacon_map is None or reading.beacon_id not in self.beacon_map:
+            return
+        if self._cloud is None:
+            bx, by, tx = self.beacon_map.beacons[reading.beacon_id]
+            r = self.beacon_map.model.range_m(tx, reading.rssi_dbm)
+            centre = np.array([[bx, by]])
+            n = self.settings.particles
+            xy = pf.sample_around(centre, np.ones(1), n, max(2.0, r), self.grid, self._rng)
+            self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+            self._ekf.reset(bx, by, max(2.0, r))
+            return
+        log_l = self.beacon_map.log_likelihood(
+            reading.beacon_id, reading.rssi_dbm, self._cloud.x, self._cloud.y
+        )
+        pf.reweight(
+            self._cloud,
+            np.exp(log_l - log_l.max()) * (1 - pf.RADIO_OUTLIER_FLOOR) + pf.RADIO_OUTLIER_FLOOR,
+        )
+        pf.resample(self._cloud, self.grid, self._rng)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _start_at(self, xy: tuple[float, float]) -> None:
+        n = self.settings.particles
+        x = xy[0] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
+        y = xy[1] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
+        self._cloud = pf.new_cloud((x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+        self._ekf.reset(xy[0], xy[1], KNOWN_START_SIGMA_M)
+
+    def _record_lag(self, t_ms: int, dx: float, dy: float) -> None:
+        last = self._lag_xy[-1] if self._lag_xy else (0.0, 0.0)
+        self._lag_t.append(t_ms)
+        self._lag_xy.append((last[0] + dx, last[1] + dy))
+        if len(self._lag_t) > LAG_HISTORY_STEPS:
+            del self._lag_t[0], self._lag_xy[0]
+
+    def _lag_since(self, t_ms: int) -> tuple[float, float]:
+        """Mean displacement walked since ``t_ms`` (0 if no step since)."""
+        if not self._lag_t:
+            return 0.0, 0.0
+        i = bisect.bisect_right(self._lag_t, t_ms)
+        now = self._lag_xy[-1]
+        then = (
+            self._lag_xy[i - 1]
+            if i > 0
+            else (0.0, 0.0)
+            if len(self._lag_t) < LAG_HISTORY_STEPS
+            else self._lag_xy[0]
+        )
+        return now[0] - then[0], now[1] - then[1]
+
+    def _estimate(self) -> Estimate:
+        assert self._cloud is not None
+        assert self._now_ms is not None
+        x, y, offset, spread = pf.cluster_estimate(self._cloud)
+        heading = self._heading.heading_rad
+        heading_deg = math.degrees((heading or 0.0) + offset) % 360.0
+        if self.settings.output == "ekf" and self._ekf.ready:
+            x, y, spread = self._ekf.x, self._ekf.y, self._ekf.sigma_m
+        return Estimate(self._now_ms, x, y, heading_deg, max(spread, 0.5))
+
+
+def _is_finite(reading: Reading) -> bool:
+    if isinstance(reading, WifiReading | BeaconReading):
+        return math.isfinite(reading.rssi_dbm)
+    if isinstance(reading, AccelReading | GyroReading | MagReading | RotationVectorReading):
+        return math.isfinite(reading.x) and math.isfinite(reading.y) and math.isfinite(reading.z)
+    return False
