@@ -83,9 +83,10 @@ def mahalanobis2(innovation: Array, s: Array) -> float:
 class _StepModel(ExtendedKalmanFilter):
     """filterpy's EKF with the step motion model as its state transition."""
 
+    x: Array
+
     def predict_x(self, u: tuple[float, float] = (0.0, 0.0)) -> None:
-        state: Array = np.asarray(getattr(self, "x"))
-        self.x, _ = step_transition(state, u[0], u[1])
+        self.x, _ = step_transition(self.x, u[0], u[1])
 
 
 class StepEKF:

@@ -25,9 +25,9 @@ from positioning.walkable import WalkableGrid
 
 Array = NDArray[np.float64]
 
-PARTICLES = 600
+PARTICLES = 2000
 # Spread of a fresh hypothesis around a radio candidate, m (≈ the candidate's own error).
-INIT_POSITION_SIGMA_M = 3.0
+INIT_POSITION_SIGMA_M = 6.0
 # Rotation-vector heading can be off by a constant (phone held askew, magnetic bias), °.
 INIT_HEADING_OFFSET_SIGMA_DEG = 10.0
 # Weinberg K is calibrated on other people's steps: allow ±15 % for this shopper.
@@ -41,7 +41,9 @@ SCALE_DRIFT_PER_STEP = 0.01
 SCALE_LIMITS = (0.6, 1.5)
 # Radio likelihood kernel around each candidate reference, m: reference positions are
 # interpolated along survey paths and RSSI varies over a few metres.
-RADIO_KERNEL_M = 4.0
+RADIO_KERNEL_M = 6.0
+# With the single-Gaussian fix likelihood, the fix's own 1σ times this.
+FIX_SIGMA_SCALE = 1.0
 # Heavy tail of the radio likelihood: a fix this (relative) likely everywhere, so one bad scan
 # cannot wipe out the true hypothesis.
 RADIO_OUTLIER_FLOOR = 0.05
@@ -170,6 +172,12 @@ def radio_likelihood(
     mixture = np.exp(-0.5 * d2 / kernel_m**2) @ candidate_weights
     peak = mixture.max()
     relative = mixture / peak if peak > 0 else mixture
+    return (1.0 - RADIO_OUTLIER_FLOOR) * relative + RADIO_OUTLIER_FLOOR
+
+
+def tempered(log_likelihood: Array) -> Array:
+    """exp(log L − max), floored like ``radio_likelihood`` so one bad scan cannot kill the truth."""
+    relative = np.exp(log_likelihood - log_likelihood.max())
     return (1.0 - RADIO_OUTLIER_FLOOR) * relative + RADIO_OUTLIER_FLOOR
 
 

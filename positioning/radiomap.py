@@ -63,6 +63,26 @@ MIN_PAIRS = 5
 MIN_CONTRAST_DB = 1.0
 # Pairwise test cost is quadratic: a sample of this many readings is plenty.
 MAX_OBSERVATIONS_FOR_TEST = 400
+# Kernel likelihood (``RadioMap.log_likelihood``): bandwidth of the spatial smoothing of each
+# source's RSSI, m — about the distance over which indoor RSSI decorrelates.
+KERNEL_BANDWIDTH_M = 3.0
+# RSSI scatter about the smoothed level, dB (body shadowing, phone orientation, multipath).
+KERNEL_RSSI_SIGMA_DB = 6.0
+# Pseudo-count (in kernel weight) of the prior "weakly heard, rarely" far from any reference:
+# level PRIOR_RSSI_DBM heard with probability PRIOR_HEARD.
+PRIOR_WEIGHT = 0.3
+PRIOR_RSSI_DBM = -95.0
+PRIOR_HEARD = 0.05
+# Sources in one scan are not independent witnesses (shared body shadow, same scan, co-located
+# access points): the summed log-likelihood is divided by (sources / EFFECTIVE_SOURCES).
+EFFECTIVE_SOURCES = 4.0
+# Propagation model per source (``RadioMap.model_log_likelihood``), which reaches places no
+# survey walk passed: the source stands at the centroid of the references that heard it
+# strongest (weights exp((r − r_max)/T)), its level falls off as P₁ − 10·n·log₁₀(d).
+SOURCE_CENTROID_TEMPERATURE_DB = 4.0
+SOURCE_PATH_LOSS_EXPONENT = 2.5
+SOURCE_MODEL_SIGMA_DB = 7.0
+MIN_REFERENCES_FOR_MODEL = 4
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,28 @@ def _looks_like_beacon(source: str) -> bool:
     return "_" in source or ":" not in source
 
 
+def source_models(
+    rssi: NDArray[np.float32], positions: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per source: position (centroid of its strongest references) and 1 m level P₁ (NaN if
+    heard by too few references). P₁ = mean over references of r + 10·n·log₁₀ d."""
+    heard = rssi > MISSING_DBM
+    count = heard.sum(axis=0)
+    r = rssi.astype(np.float64)
+    peak = np.where(heard, r, MISSING_DBM).max(axis=0, initial=MISSING_DBM)
+    w = np.where(heard, np.exp((r - peak) / SOURCE_CENTROID_TEMPERATURE_DB), 0.0)
+    total = w.sum(axis=0)
+    safe = np.where(total > 0, total, 1.0)
+    xy = (w.T @ positions) / safe[:, None]
+    d = np.hypot(positions[:, 0, None] - xy[None, :, 0], positions[:, 1, None] - xy[None, :, 1])
+    at_1m = np.where(
+        heard, r + 10.0 * SOURCE_PATH_LOSS_EXPONENT * np.log10(np.maximum(d, 1.0)), 0.0
+    )
+    p1 = at_1m.sum(axis=0) / np.maximum(count, 1)
+    p1[count < MIN_REFERENCES_FOR_MODEL] = np.nan
+    return xy, p1
+
+
 class RadioMap:
     """Reference fingerprints (rows) × sources (columns); see the module notes."""
 
@@ -186,6 +228,7 @@ class RadioMap:
         # Σ over heard sources of (r − MISSING): what a query that heard none of them would differ.
         self._strength = np.where(heard, rssi - MISSING_DBM, 0.0).sum(axis=1)
         self._n_heard = heard.sum(axis=1)
+        self.source_xy, self.source_p1 = source_models(rssi, positions)
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -221,16 +264,10 @@ class RadioMap:
 
     def distances_db(self, rssi_dbm: dict[str, float]) -> tuple[NDArray[np.float64], int]:
         """Mean |ΔRSSI| from the query to each reference; how many query sources the map knows."""
-        cols, values = [], []
-        for source, value in rssi_dbm.items():
-            col = self.column.get(source)
-            if col is not None and self._heard_count[col] > 0:
-                cols.append(col)
-                values.append(max(value, MISSING_DBM))
+        cols, q = self._query(rssi_dbm)
         if not cols:
             return np.full(len(self), np.inf), 0
         ref = self.rssi[:, cols].astype(np.float64)
-        q = np.asarray(values)
         ref_heard = ref > MISSING_DBM
         # Σ_{query sources}|q − r| + Σ_{sources only the reference heard}(r − MISSING)
         total = (
@@ -240,6 +277,68 @@ class RadioMap:
         )
         count = len(cols) + self._n_heard - ref_heard.sum(axis=1)
         return total / np.maximum(count, 1), len(cols)
+
+    def model_log_likelihood(
+        self, fingerprint: Fingerprint, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """log p(fingerprint | phone at (x, y)) under each source's propagation model.
+
+        log p = −Σⱼ (zⱼ − (P₁ⱼ − 10·n·log₁₀ dⱼ))² / 2σ² / max(1, |sources| / EFFECTIVE_SOURCES).
+        """
+        cols, q = self._query(fingerprint.rssi_dbm)
+        known = [i for i, c in enumerate(cols) if np.isfinite(self.source_p1[c])]
+        if len(known) < MIN_COMMON_SOURCES:
+            return None
+        c = np.asarray(cols)[known]
+        sx, sy = self.source_xy[c, 0], self.source_xy[c, 1]
+        d = np.maximum(np.hypot(x[:, None] - sx, y[:, None] - sy), 1.0)
+        level = self.source_p1[c] - 10.0 * SOURCE_PATH_LOSS_EXPONENT * np.log10(d)
+        terms = -0.5 * ((q[known] - level) / SOURCE_MODEL_SIGMA_DB) ** 2
+        return terms.sum(axis=1) / max(1.0, len(known) / EFFECTIVE_SOURCES)
+
+    def _query(self, rssi_dbm: dict[str, float]) -> tuple[list[int], NDArray[np.float64]]:
+        cols, values = [], []
+        for source, value in rssi_dbm.items():
+            col = self.column.get(source)
+            if col is not None and self._heard_count[col] > 0:
+                cols.append(col)
+                values.append(max(value, MISSING_DBM))
+        return cols, np.asarray(values)
+
+    def log_likelihood(
+        self, fingerprint: Fingerprint, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """log p(fingerprint | phone at (x, y)) per point, from kernel-smoothed references.
+
+        Per source j, with Gaussian kernel weights kᵢ(p) of the references around p:
+        heard probability πⱼ(p) = (Σᵢ kᵢ·hᵢⱼ + c·π₀) / (Σᵢ kᵢ + c) and mean level
+        μⱼ(p) = (Σᵢ kᵢ·hᵢⱼ·rᵢⱼ + c·r₀) / (Σᵢ kᵢ·hᵢⱼ + c) (hᵢⱼ: reference i heard j);
+        log p = Σⱼ [log πⱼ − (zⱼ − μⱼ)² / 2σ²] / max(1, |sources| / EFFECTIVE_SOURCES).
+        None when the map knows too few of the scan's sources.
+        """
+        cols, q = self._query(fingerprint.rssi_dbm)
+        if len(cols) < MIN_COMMON_SOURCES or len(self) == 0:
+            return None
+        reach = 3.0 * KERNEL_BANDWIDTH_M
+        px, py = self.positions[:, 0], self.positions[:, 1]
+        near = (
+            (px > x.min() - reach)
+            & (px < x.max() + reach)
+            & (py > y.min() - reach)
+            & (py < y.max() + reach)
+        )
+        ref_xy = self.positions[near]
+        ref = self.rssi[np.ix_(near, cols)].astype(np.float64)
+        heard = ref > MISSING_DBM
+        d2 = (x[:, None] - ref_xy[None, :, 0]) ** 2 + (y[:, None] - ref_xy[None, :, 1]) ** 2
+        k = np.exp(-0.5 * d2 / KERNEL_BANDWIDTH_M**2)
+        k_heard = k @ heard
+        level = (k @ np.where(heard, ref, 0.0) + PRIOR_WEIGHT * PRIOR_RSSI_DBM) / (
+            k_heard + PRIOR_WEIGHT
+        )
+        p_heard = (k_heard + PRIOR_WEIGHT * PRIOR_HEARD) / (k.sum(axis=1)[:, None] + PRIOR_WEIGHT)
+        terms = np.log(p_heard) - 0.5 * ((q - level) / KERNEL_RSSI_SIGMA_DB) ** 2
+        return terms.sum(axis=1) / max(1.0, len(cols) / EFFECTIVE_SOURCES)
 
     def match(self, fingerprint: Fingerprint) -> RadioFix | None:
         """Weighted k-NN fix with honest uncertainty; None when the map cannot place it."""

@@ -21,6 +21,9 @@ from positioning.readings import BeaconReading, Reading, WifiReading
 # Older than this, a cached entry was heard where the shopper no longer is (≈ 7 m at walking
 # pace); the scan interval in the recordings is ≈ 1.9 s, so fresh entries are at most ≈ 2–4 s old.
 MAX_WIFI_AGE_MS = 5000
+# Until the first fingerprint, older entries are accepted: a rough first position now is worth
+# more than a sharp one two scans later (the tracker has nothing else to start from).
+MAX_FIRST_WIFI_AGE_MS = 15000
 # Beacon adverts (≈ 1–10 Hz) heard within this window before a scan belong to its fingerprint.
 BEACON_WINDOW_MS = 2000
 # No Wi-Fi scan for this long: the phone (or the store) has no Wi-Fi; cut beacon-only prints.
@@ -49,6 +52,7 @@ class ScanAssembler:
         self._beacons: list[BeaconReading] = []
         self._last_wifi_ms: int | None = None
         self._last_beacon_cut_ms: int | None = None
+        self._emitted = False
 
     def push(self, reading: Reading) -> list[Fingerprint]:
         done: list[Fingerprint] = []
@@ -80,12 +84,13 @@ class ScanAssembler:
     def _close_scan(self) -> list[Fingerprint]:
         scan, self._scan = self._scan, []
         t_ms = scan[0].t_ms
+        max_age = MAX_WIFI_AGE_MS if self._emitted else MAX_FIRST_WIFI_AGE_MS
         fresh = []
         for entry in scan:
             previous = self._last_seen.get(entry.bssid)
             self._last_seen[entry.bssid] = max(entry.last_seen_ms, previous or entry.last_seen_ms)
             is_new = previous is None or entry.last_seen_ms > previous
-            if is_new and t_ms - entry.last_seen_ms <= MAX_WIFI_AGE_MS:
+            if is_new and t_ms - entry.last_seen_ms <= max_age:
                 fresh.append(entry)
         rssi = {e.bssid: e.rssi_dbm for e in fresh}
         heard = sorted(min(e.last_seen_ms, t_ms) for e in fresh)
@@ -93,6 +98,7 @@ class ScanAssembler:
         rssi.update(self._recent_beacons(t_ms))
         if len(rssi) < MIN_SOURCES:
             return []
+        self._emitted = True
         return [Fingerprint(t_ms, heard_ms, rssi)]
 
     def _beacon_only(self, t_ms: int) -> list[Fingerprint]:

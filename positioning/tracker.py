@@ -39,7 +39,7 @@ from positioning.readings import (
     RotationVectorReading,
     WifiReading,
 )
-from positioning.scans import ScanAssembler
+from positioning.scans import Fingerprint, ScanAssembler
 from positioning.steps import DEFAULT_WEINBERG_K, StepDetector, StepEvent, weinberg_length
 from positioning.walkable import WalkableGrid
 
@@ -50,6 +50,13 @@ KNOWN_START_SIGMA_M = 0.5
 # The EKF takes the particle layer's position as a measurement only while the layer has one
 # dominant hypothesis, i.e. all particles within this RMS radius.
 EKF_UNIMODAL_SPREAD_M = 6.0
+# No radio fix this long after the first reading: start from the prior instead — every surveyed
+# place equally likely — and let the floor plan and the steps narrow it down (honestly large
+# accuracy until then).
+PRIOR_START_MS = 2000
+
+
+RADIO_LIKELIHOODS = ("knn+model", "knn", "model", "fix", "kernel")
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,9 @@ class TrackerSettings:
     use_radio: bool = True
     start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
     output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
+    radio_likelihood: str = (
+        "knn+model"  # or "knn", "model", "fix", "kernel" (see _radio_likelihood)
+    )
 
 
 class Tracker:
@@ -76,6 +86,9 @@ class Tracker:
     ) -> None:
         if settings.output not in ("particles", "ekf"):
             raise ValueError(f"output must be 'particles' or 'ekf', not {settings.output!r}")
+        if settings.radio_likelihood not in RADIO_LIKELIHOODS:
+            choice = settings.radio_likelihood
+            raise ValueError(f"radio_likelihood must be one of {RADIO_LIKELIHOODS}, not {choice!r}")
         self.radio_map = radio_map
         self.grid = grid
         self.beacon_map = beacon_map
@@ -93,6 +106,8 @@ class Tracker:
         self._last_ms: dict[type, int] = {}
         self._lag_t: list[int] = []
         self._lag_xy: list[tuple[float, float]] = []
+        self._first_ms: int | None = None
+        self._from_prior = False
 
     @property
     def started(self) -> bool:
@@ -111,13 +126,15 @@ class Tracker:
                 return []
             self._last_ms[kind] = reading.t_ms
         self._now_ms = reading.t_ms if self._now_ms is None else max(self._now_ms, reading.t_ms)
+        if self._first_ms is None:
+            self._first_ms = reading.t_ms
         out: list[Estimate] = []
         if self.settings.use_radio and self.radio_map is not None:
             for fingerprint in self._assembler.push(reading):
                 fix = self.radio_map.match(fingerprint)
                 if fix is not None:
                     self.fixes.append(fix)
-                    out += self._on_fix(fix)
+                    out += self._on_fix(fix, fingerprint)
         if isinstance(reading, RotationVectorReading):
             self._heading.on_rotation_vector(reading.t_ms, reading.x, reading.y, reading.z)
         elif isinstance(reading, GyroReading):
@@ -139,16 +156,21 @@ class Tracker:
         if self._cloud is None and self.settings.start_xy is not None:
             self._start_at(self.settings.start_xy)
         if self._cloud is None:
+            self._start_from_prior(step.t_ms)
+        if self._cloud is None:
             return []
         length = weinberg_length(step.weinberg_feature, self.settings.weinberg_k)
         mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
         pf.resample(self._cloud, self.grid, self._rng)
         self._ekf.predict_step(length, heading)
+
         self._record_lag(step.t_ms, mean_dx, mean_dy)
         return [self._estimate()]
 
-    def _on_fix(self, fix: RadioFix) -> list[Estimate]:
-        if self._cloud is None:
+    def _on_fix(self, fix: RadioFix, fingerprint: Fingerprint) -> list[Estimate]:
+        if self._cloud is None or self._from_prior:
+            # The first fix starts the track; a cloud spread from the prior gives way to it.
+            self._from_prior = False
             xy = pf.sample_around(
                 fix.candidates_xy,
                 fix.candidate_weights,
@@ -164,13 +186,8 @@ class Tracker:
             self._ekf.reset(x, y, spread)
             return [self._estimate()]
         lag_x, lag_y = self._lag_since(fix.heard_ms)
-        likelihood = pf.radio_likelihood(
-            self._cloud.x - lag_x,
-            self._cloud.y - lag_y,
-            fix.candidates_xy,
-            fix.candidate_weights,
-            pf.RADIO_KERNEL_M,
-        )
+        heard_x, heard_y = self._cloud.x - lag_x, self._cloud.y - lag_y
+        likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
         pf.reweight(self._cloud, likelihood)
         pf.inject(
             self._cloud,
@@ -185,6 +202,33 @@ class Tracker:
         if spread <= EKF_UNIMODAL_SPREAD_M:
             self._ekf.update_position(x, y, max(spread, 1.0))
         return [self._estimate()]
+
+    def _radio_likelihood(
+        self, fix: RadioFix, fingerprint: Fingerprint, x: np.ndarray, y: np.ndarray
+    ) -> np.ndarray:
+        """p(scan | phone was at (x, y) when it heard it), heavy-tailed, by the chosen model.
+
+        ``knn``: Gaussian mixture over the k-NN candidates; ``fix``: one Gaussian at the fix;
+        ``model``: per-source propagation model; ``kernel``: per-source kernel-smoothed map;
+        ``knn+model`` (default): the product of the first and the third — sharp where the survey
+        passed, still informative where it did not.
+        """
+        kind = self.settings.radio_likelihood
+        knn = pf.radio_likelihood(x, y, fix.candidates_xy, fix.candidate_weights, pf.RADIO_KERNEL_M)
+        if kind == "knn" or self.radio_map is None:
+            return knn
+        if kind == "fix":
+            sigma = fix.sigma_m * pf.FIX_SIGMA_SCALE
+            return pf.radio_likelihood(x, y, np.array([[fix.x, fix.y]]), np.ones(1), sigma)
+        if kind == "kernel":
+            log_l = self.radio_map.log_likelihood(fingerprint, x, y)
+            return knn if log_l is None else pf.tempered(log_l)
+        log_l = self.radio_map.model_log_likelihood(fingerprint, x, y)
+        if log_l is None:
+            return knn
+        if kind == "model":
+            return pf.tempered(log_l)
+        return pf.tempered(np.log(knn) + np.log(pf.tempered(log_l)))
 
     def _on_beacon(self, reading: BeaconReading) -> None:
         if self.beacon_map is None or reading.beacon_id not in self.beacon_map:
@@ -216,6 +260,25 @@ class Tracker:
         self._cloud = pf.new_cloud((x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._ekf.reset(xy[0], xy[1], KNOWN_START_SIGMA_M)
 
+    def _start_from_prior(self, t_ms: int) -> None:
+        """Without a fix for PRIOR_START_MS: every surveyed place is a hypothesis."""
+        if (
+            not self.settings.use_radio
+            or self.radio_map is None
+            or len(self.radio_map) == 0
+            or self._first_ms is None
+            or t_ms - self._first_ms < PRIOR_START_MS
+        ):
+            return
+        places = self.radio_map.positions
+        weights = np.full(len(places), 1.0 / len(places))
+        n = self.settings.particles
+        xy = pf.sample_around(places, weights, n, pf.INIT_POSITION_SIGMA_M, self.grid, self._rng)
+        self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+        self._from_prior = True
+        x, y, _, spread = pf.cluster_estimate(self._cloud)
+        self._ekf.reset(x, y, spread)
+
     def _record_lag(self, t_ms: int, dx: float, dy: float) -> None:
         last = self._lag_xy[-1] if self._lag_xy else (0.0, 0.0)
         self._lag_t.append(t_ms)
@@ -242,8 +305,8 @@ class Tracker:
         assert self._cloud is not None
         assert self._now_ms is not None
         x, y, offset, spread = pf.cluster_estimate(self._cloud)
-        heading = self._heading.heading_rad
-        heading_deg = math.degrees((heading or 0.0) + offset) % 360.0
+        heading = self._heading.heading_rad or 0.0
+        heading_deg = math.degrees(heading + offset) % 360.0
         if self.settings.output == "ekf" and self._ekf.ready:
             x, y, spread = self._ekf.x, self._ekf.y, self._ekf.sigma_m
         return Estimate(self._now_ms, x, y, heading_deg, max(spread, 0.5))
