@@ -16,7 +16,6 @@ Usage: ``python benchmarks/positioning_ilc.py --data ../shared/data/ilc [--jobs 
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing as mp
 import sys
 import time
@@ -30,15 +29,14 @@ from aislecast.bench import format_table
 from aislecast.paths import ilc_floors, ilc_root
 from positioning import Estimate, read_floor
 from positioning.radiomap import RadioMap, place_independent_sources, survey_fingerprints
-from positioning.readings import AccelReading
-from positioning.steps import calibrate_weinberg_k, detect_steps, path_length_m
+from positioning.scoring import score_walk
+from positioning.steps import calibrate_weinberg_k
+from positioning.survey import step_sums
 from positioning.tracker import Tracker, TrackerSettings
 from positioning.walkable import WalkableGrid
 from positioning.walkfile import Walk, read_walk
 
 VARIANTS = ("fused", "fused-ekf", "radio-only", "pdr-only")
-# Heading is scored on legs at least this long (shorter legs have no clear direction).
-HEADING_LEG_M = 3.0
 
 
 @dataclass
@@ -65,18 +63,6 @@ class WalkScore:
 _FLOORS: dict[str, FloorContext] = {}
 
 
-def step_sums(walk: Walk) -> tuple[float, float]:
-    """(waypoint path length, Σ Weinberg features between first and last waypoint)."""
-    wps = [(w.t_ms, w.x, w.y) for w in walk.waypoints]
-    if len(wps) < 2:
-        return 0.0, 0.0
-    steps = detect_steps(
-        (r.t_ms, r.x, r.y, r.z) for r in walk.readings if isinstance(r, AccelReading)
-    )
-    lo, hi = wps[0][0], wps[-1][0]
-    return path_length_m(wps, lo, hi), sum(s.weinberg_feature for s in steps if lo <= s.t_ms <= hi)
-
-
 def load_floor(floor_dir: Path, quick: bool) -> FloorContext:
     walks = [read_walk(p) for p in sorted((floor_dir / "path_data_files").glob("*.txt"))]
     survey = [s for w in walks for s in survey_fingerprints(w)]
@@ -90,28 +76,12 @@ def load_floor(floor_dir: Path, quick: bool) -> FloorContext:
 def score(
     floor: str, variant: str, walk: Walk, estimates: Sequence[Estimate], walk_s: float, cpu_s: float
 ) -> WalkScore:
+    errors = score_walk(estimates, walk.waypoints)
     result = WalkScore(floor, variant, walk_s=walk_s, cpu_s=cpu_s)
-    times = np.array([e.t_ms for e in estimates], dtype=np.int64)
-    start = walk.start_ms or 0
+    result.errors_m, result.missing = list(errors.position_m), errors.missing
+    result.heading_errors_deg = list(errors.heading_deg)
     if estimates:
-        result.first_fix_s = (estimates[0].t_ms - start) / 1000.0
-    for wp in walk.waypoints:
-        i = int(np.searchsorted(times, wp.t_ms, side="right")) - 1
-        if i < 0:
-            result.missing += 1
-            continue
-        result.errors_m.append(math.hypot(estimates[i].x - wp.x, estimates[i].y - wp.y))
-    for a, b in zip(walk.waypoints, walk.waypoints[1:], strict=False):
-        if math.hypot(b.x - a.x, b.y - a.y) < HEADING_LEG_M:
-            continue
-        mid = (a.t_ms + b.t_ms) // 2
-        i = int(np.searchsorted(times, mid, side="right")) - 1
-        if i < 0 or estimates[i].t_ms < a.t_ms:
-            continue
-        true = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
-        result.heading_errors_deg.append(
-            abs((estimates[i].heading_deg - true + 180.0) % 360.0 - 180.0)
-        )
+        result.first_fix_s = (estimates[0].t_ms - (walk.start_ms or 0)) / 1000.0
     return result
 
 
