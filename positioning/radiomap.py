@@ -354,7 +354,7 @@ class RadioMap:
         weights = np.exp(-(d - d[0]) / CANDIDATE_TEMPERATURE_DB)
         weights /= weights.sum()
         near = order[:K_NEAREST]
-        w = 1.0 / (dist[near] + 1e-3)
+        w = weights[:K_NEAREST].copy()  # exp(−(d − d_min)/T): sharper than 1/d
         w /= w.sum()
         xy = w @ self.positions[near]
         spread2 = float(w @ ((self.positions[near] - xy) ** 2).sum(axis=1))

@@ -109,7 +109,8 @@ def parse_row(fields: list[str]) -> Reading | Waypoint | str:
             return WifiReading(t_ms, fields[3], rssi, int(fields[6]), fields[2], freq)
         if kind == "TYPE_BEACON":
             uuid, major, minor, mac = fields[2], fields[3], fields[4], fields[8]
-            tx, rssi = float(fields[5]), float(fields[6])
+            tx = float(fields[5]) if fields[5] else math.nan
+            rssi = float(fields[6])
             if not _finite(rssi):
                 return "non-finite value"
             # A written beacon without iBeacon identity keeps its id whole in the uuid field.
