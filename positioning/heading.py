@@ -130,7 +130,7 @@ class HeadingFilter:
         if self.state is None:
             self.state = HeadingState(measured, ROTVEC_HEADING_VAR)
             return
-        updated, normalised = heading_update(self.state, measured)
+        updated, normalised = heading_update(self.state, measured, ROTVEC_HEADING_VAR)
         if abs(normalised) <= HEADING_GATE_SIGMA or self._rejects >= HEADING_MAX_REJECTS:
             self.state, self._rejects = updated, 0
         else:

@@ -56,7 +56,7 @@ RESAMPLE_JITTER_M = 0.15
 # The reported position is the mean of the strongest cluster: particles within this radius of
 # the heaviest cell of a grid this coarse.
 CLUSTER_CELL_M = 4.0
-CLUSTER_RADIUS_M = 6.0
+CLUSTER_RADIUS_M = 12.0
 
 
 @dataclass
@@ -244,8 +244,8 @@ def inject(
     cloud.weight /= cloud.weight.sum()
 
 
-def cluster_estimate(cloud: ParticleCloud) -> tuple[float, float, float, float]:
-    """(x, y, offset_rad, accuracy_m) of the heaviest particle cluster.
+def cluster_estimate(cloud: ParticleCloud) -> tuple[float, float, float]:
+    """(x, y, accuracy_m) of the heaviest particle cluster.
 
     The heaviest ``CLUSTER_CELL_M`` cell picks the mode; the estimate is the weighted mean of the
     particles within ``CLUSTER_RADIUS_M`` of it (a mean over two corridors would sit in a shop).
@@ -264,8 +264,5 @@ def cluster_estimate(cloud: ParticleCloud) -> tuple[float, float, float, float]:
     near = (cloud.x - mx) ** 2 + (cloud.y - my) ** 2 <= CLUSTER_RADIUS_M**2
     nw = w[near] / w[near].sum()
     x, y = float(nw @ cloud.x[near]), float(nw @ cloud.y[near])
-    offset = math.atan2(
-        float(nw @ np.sin(cloud.offset_rad[near])), float(nw @ np.cos(cloud.offset_rad[near]))
-    )
     spread = math.sqrt(float(w @ ((cloud.x - x) ** 2 + (cloud.y - y) ** 2)))
-    return x, y, offset, spread
+    return x, y, spread

@@ -52,8 +52,9 @@ KNOWN_START_SIGMA_M = 0.5
 EKF_UNIMODAL_SPREAD_M = 6.0
 # No radio fix this long after the first reading: start from the prior instead — every surveyed
 # place equally likely — and let the floor plan and the steps narrow it down (honestly large
-# accuracy until then).
-PRIOR_START_MS = 2000
+# accuracy until then). Phones deliver the first Wi-Fi scan 1.5–2.5 s in; a shopper must have
+# an estimate from 2 s on, so the prior starts a little before.
+PRIOR_START_MS = 1800
 
 
 RADIO_LIKELIHOODS = ("knn+model", "knn", "model", "fix", "kernel")
@@ -145,6 +146,8 @@ class Tracker:
                 out += self._on_step(step)
         elif isinstance(reading, BeaconReading) and self.settings.use_radio:
             self._on_beacon(reading)
+        if self._cloud is None and self._start_from_prior(self._now_ms):
+            out.append(self._estimate())
         return out
 
     # -- events ---------------------------------------------------------------------------
@@ -155,8 +158,6 @@ class Tracker:
             return []
         if self._cloud is None and self.settings.start_xy is not None:
             self._start_at(self.settings.start_xy)
-        if self._cloud is None:
-            self._start_from_prior(step.t_ms)
         if self._cloud is None:
             return []
         length = weinberg_length(step.weinberg_feature, self.settings.weinberg_k)
@@ -182,7 +183,7 @@ class Tracker:
             self._cloud = pf.new_cloud(
                 xy, self.settings.particles, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG
             )
-            x, y, _, spread = pf.cluster_estimate(self._cloud)
+            x, y, spread = pf.cluster_estimate(self._cloud)
             self._ekf.reset(x, y, spread)
             return [self._estimate()]
         lag_x, lag_y = self._lag_since(fix.heard_ms)
@@ -198,7 +199,7 @@ class Tracker:
             self._rng,
         )
         pf.resample(self._cloud, self.grid, self._rng)
-        x, y, _, spread = pf.cluster_estimate(self._cloud)
+        x, y, spread = pf.cluster_estimate(self._cloud)
         if spread <= EKF_UNIMODAL_SPREAD_M:
             self._ekf.update_position(x, y, max(spread, 1.0))
         return [self._estimate()]
@@ -260,7 +261,7 @@ class Tracker:
         self._cloud = pf.new_cloud((x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._ekf.reset(xy[0], xy[1], KNOWN_START_SIGMA_M)
 
-    def _start_from_prior(self, t_ms: int) -> None:
+    def _start_from_prior(self, t_ms: int) -> bool:
         """Without a fix for PRIOR_START_MS: every surveyed place is a hypothesis."""
         if (
             not self.settings.use_radio
@@ -269,15 +270,16 @@ class Tracker:
             or self._first_ms is None
             or t_ms - self._first_ms < PRIOR_START_MS
         ):
-            return
+            return False
         places = self.radio_map.positions
         weights = np.full(len(places), 1.0 / len(places))
         n = self.settings.particles
         xy = pf.sample_around(places, weights, n, pf.INIT_POSITION_SIGMA_M, self.grid, self._rng)
         self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._from_prior = True
-        x, y, _, spread = pf.cluster_estimate(self._cloud)
+        x, y, spread = pf.cluster_estimate(self._cloud)
         self._ekf.reset(x, y, spread)
+        return True
 
     def _record_lag(self, t_ms: int, dx: float, dy: float) -> None:
         last = self._lag_xy[-1] if self._lag_xy else (0.0, 0.0)
@@ -304,9 +306,10 @@ class Tracker:
     def _estimate(self) -> Estimate:
         assert self._cloud is not None
         assert self._now_ms is not None
-        x, y, offset, spread = pf.cluster_estimate(self._cloud)
-        heading = self._heading.heading_rad or 0.0
-        heading_deg = math.degrees(heading + offset) % 360.0
+        x, y, spread = pf.cluster_estimate(self._cloud)
+        # Facing is the phone's own heading (held in front); the particles' offset δ is the
+        # walking direction's, which is what moves them but not where the shopper looks.
+        heading_deg = math.degrees(self._heading.heading_rad or 0.0) % 360.0
         if self.settings.output == "ekf" and self._ekf.ready:
             x, y, spread = self._ekf.x, self._ekf.y, self._ekf.sigma_m
         return Estimate(self._now_ms, x, y, heading_deg, max(spread, 0.5))
