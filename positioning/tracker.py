@@ -45,6 +45,9 @@ from positioning.walkable import WalkableGrid
 
 # Displacement history kept for lag-correcting late Wi-Fi observations (≈ 30 s of steps).
 LAG_HISTORY_STEPS = 64
+# Power on the radio likelihood: scans 2 s apart err alike (the same survey gap, the same
+# crowd), so each is worth about half an independent observation.
+RADIO_POWER = 0.5
 # Spread of a known start (PDR-only runs), m.
 KNOWN_START_SIGMA_M = 0.5
 # The EKF takes the particle layer's position as a measurement only while the layer has one
@@ -229,7 +232,7 @@ class Tracker:
             return knn
         if kind == "model":
             return pf.tempered(log_l)
-        return pf.tempered(np.log(knn) + np.log(pf.tempered(log_l)))
+        return pf.tempered(RADIO_POWER * (np.log(knn) + np.log(pf.tempered(log_l))))
 
     def _on_beacon(self, reading: BeaconReading) -> None:
         if self.beacon_map is None or reading.beacon_id not in self.beacon_map:
