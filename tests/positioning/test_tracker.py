@@ -7,7 +7,7 @@ import shapely
 from positioning import FloorPlan, Obstacle
 from positioning.beacons import BeaconMap, PathLossModel
 from positioning.radiomap import RadioMap
-from positioning.readings import AccelReading, BeaconReading, GyroReading
+from positioning.readings import AccelReading, BeaconReading, GyroReading, WifiReading
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import build_survey, step_sums
@@ -110,34 +110,46 @@ def test_bad_settings_are_refused():
         Tracker(settings=TrackerSettings(radio_likelihood="magic"))
 
 
-def test_wifi_survey_map_positions_a_new_walk_in_an_open_hall():
-    hall = FloorPlan.rectangle("hall", 40.0, 40.0)
-    rng = np.random.default_rng(5)
-    aps = {
-        f"ap{i}": (float(x), float(y), -35.0)
-        for i, (x, y) in enumerate(rng.uniform(0, 40, (12, 2)))
-    }
+HALL = FloorPlan.rectangle("hall", 40.0, 40.0)
+HALL_APS = {
+    f"ap{i}": (float(x), float(y), -35.0)
+    for i, (x, y) in enumerate(np.random.default_rng(5).uniform(0, 40, (12, 2)))
+}
+
+
+@pytest.fixture(scope="module")
+def hall_survey():
     survey = []
     for row, y in enumerate(range(4, 40, 6)):
-        path = (
-            [(2.0, float(y)), (38.0, float(y))]
-            if row % 2 == 0
-            else [(38.0, float(y)), (2.0, float(y))]
-        )
-        readings, waypoints = walk_readings(path, seed=10 + row, access_points=aps)
+        ends = [(2.0, float(y)), (38.0, float(y))]
+        path = ends if row % 2 == 0 else ends[::-1]
+        readings, waypoints = walk_readings(path, seed=10 + row, access_points=HALL_APS)
         survey.append(Walk(f"s{row}", tuple(readings), tuple(waypoints)))
-    built = build_survey(survey)
-    assert isinstance(built.radio_map, RadioMap)
-    assert len(built.radio_map) > 50
-    readings, waypoints = walk_readings(
-        [(5.0, 7.0), (35.0, 7.0), (35.0, 30.0)], seed=77, access_points=aps
-    )
-    tracker = Tracker(
-        built.radio_map,
-        WalkableGrid.from_plan(hall),
-        settings=TrackerSettings(weinberg_k=built.weinberg_k),
-    )
+    return build_survey(survey)
+
+
+def test_wifi_survey_map_positions_a_new_walk_in_an_open_hall(hall_survey):
+    assert isinstance(hall_survey.radio_map, RadioMap)
+    assert len(hall_survey.radio_map) > 50
+    path = [(5.0, 7.0), (35.0, 7.0), (35.0, 30.0)]
+    readings, waypoints = walk_readings(path, seed=77, access_points=HALL_APS)
+    settings = TrackerSettings(weinberg_k=hall_survey.weinberg_k)
+    tracker = Tracker(hall_survey.radio_map, WalkableGrid.from_plan(HALL), settings=settings)
     errors = score_walk(run(tracker, readings), waypoints)
     assert np.median(errors.position_m) < 3.0
     for fix in tracker.fixes:
         assert fix.sigma_m >= 1.0
+
+
+def test_without_a_fix_in_two_seconds_the_prior_gives_an_honestly_vague_estimate(hall_survey):
+    readings, _ = walk_readings([(5.0, 7.0), (35.0, 7.0)], seed=78, access_points=HALL_APS)
+    t0 = readings[0].t_ms
+    late_wifi = [r for r in readings if not (isinstance(r, WifiReading) and r.t_ms < t0 + 8000)]
+    settings = TrackerSettings(weinberg_k=hall_survey.weinberg_k)
+    tracker = Tracker(hall_survey.radio_map, WalkableGrid.from_plan(HALL), settings=settings)
+    estimates = run(tracker, late_wifi)
+    assert estimates[0].t_ms - t0 <= 2000  # a shopper has an estimate from 2 s on
+    assert estimates[0].accuracy_m > 8.0  # and it says how little it knows
+    after_fix = [e for e in estimates if e.t_ms > t0 + 12000]
+    assert after_fix
+    assert after_fix[-1].accuracy_m < estimates[0].accuracy_m
