@@ -58,6 +58,7 @@ class WalkScore:
     first_fix_s: float | None = None
     walk_s: float = 0.0
     cpu_s: float = 0.0
+    within_accuracy: int = 0
 
 
 _FLOORS: dict[str, FloorContext] = {}
@@ -80,6 +81,9 @@ def score(
     result = WalkScore(floor, variant, walk_s=walk_s, cpu_s=cpu_s)
     result.errors_m, result.missing = list(errors.position_m), errors.missing
     result.heading_errors_deg = list(errors.heading_deg)
+    result.within_accuracy = sum(
+        e <= a for e, a in zip(errors.position_m, errors.accuracy_m, strict=True)
+    )
     if estimates:
         result.first_fix_s = (estimates[0].t_ms - (walk.start_ms or 0)) / 1000.0
     return result
@@ -151,6 +155,7 @@ def summarise(scores: Sequence[WalkScore]) -> list[object]:
         f"{np.percentile(heading, 90):.1f}" if len(heading) else "-",
         f"{100.0 * missing / max(total, 1):.1f}",
         f"{np.median(fixes):.1f}" if fixes else "-",
+        f"{100.0 * sum(s.within_accuracy for s in scores) / max(len(errors), 1):.0f}",
         f"{speed:.0f}x",
     ]
 
@@ -198,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "heading p90 °",
         "missing %",
         "first fix s",
+        "within accuracy_m %",
         "speed",
     ]
     rows = []
@@ -214,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     heading = np.array([h for s in fused for h in s.heading_errors_deg])
     print(
         f"positioning dev: median={np.median(errors):.2f}m p90={np.percentile(errors, 90):.2f}m "
-        f"heading_median={np.median(heading):.1f}deg missing={summary[7]}% speed={summary[9]}"
+        f"heading_median={np.median(heading):.1f}deg missing={summary[7]}% speed={summary[10]}"
     )
     return 0
 

@@ -23,6 +23,7 @@ class WalkErrors:
     position_m: tuple[float, ...]
     missing: int
     heading_deg: tuple[float, ...]
+    accuracy_m: tuple[float, ...] = ()  # the claimed accuracy of each scored estimate
 
 
 def last_at_or_before(times_ms: np.ndarray, t_ms: int) -> int:
@@ -34,13 +35,14 @@ def score_walk(estimates: Sequence[Estimate], waypoints: Sequence[Waypoint]) -> 
     """Each waypoint against the last estimate at or before its time; heading at each leg's
     mid-time against the direction from one waypoint to the next (legs ≥ HEADING_LEG_M)."""
     times = np.array([e.t_ms for e in estimates], dtype=np.int64)
-    errors, missing, headings = [], 0, []
+    errors, missing, headings, claimed = [], 0, [], []
     for wp in waypoints:
         i = last_at_or_before(times, wp.t_ms)
         if i < 0:
             missing += 1
         else:
             errors.append(math.hypot(estimates[i].x - wp.x, estimates[i].y - wp.y))
+            claimed.append(estimates[i].accuracy_m)
     for a, b in itertools.pairwise(waypoints):
         if math.hypot(b.x - a.x, b.y - a.y) < HEADING_LEG_M:
             continue
@@ -49,4 +51,4 @@ def score_walk(estimates: Sequence[Estimate], waypoints: Sequence[Waypoint]) -> 
             continue
         true = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
         headings.append(abs((estimates[i].heading_deg - true + 180.0) % 360.0 - 180.0))
-    return WalkErrors(tuple(errors), missing, tuple(headings))
+    return WalkErrors(tuple(errors), missing, tuple(headings), tuple(claimed))
