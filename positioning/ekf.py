@@ -46,38 +46,50 @@ MAX_CONSECUTIVE_REJECTS = 3
 H_POSITION = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
 
 
-def step_transition(state: Array, length_m: float, heading_rad: float) -> tuple[Array, Array]:
-    """f(state) and its Jacobian F for one step (see the module equations)."""
-    x, y, offset, scale = state
+def step_transition(
+    state: Array, length_m: float | Array, heading_rad: float | Array
+) -> tuple[Array, Array]:
+    """f(state) and its Jacobian F for one step (see the module equations).
+
+    Batched: ``state`` is ``(..., 4)`` (one row per shopper), ``length_m`` and ``heading_rad``
+    broadcast against ``state[..., 0]``; returns ``(..., 4)`` and ``(..., 4, 4)``.
+    """
+    state = np.asarray(state, dtype=float)
+    x, y, offset, scale = (state[..., i] for i in range(4))
+    length = np.broadcast_to(np.asarray(length_m, dtype=float), x.shape)
     theta = heading_rad + offset
-    c, s = math.cos(theta), math.sin(theta)
-    new = np.array([x + scale * length_m * c, y + scale * length_m * s, offset, scale])
-    jac = np.array(
-        [
-            [1.0, 0.0, -scale * length_m * s, length_m * c],
-            [0.0, 1.0, scale * length_m * c, length_m * s],
-            [0.0, 0.0, 1.0, 0.0],
-            [0.0, 0.0, 0.0, 1.0],
-        ]
-    )
+    c, s = np.cos(theta), np.sin(theta)
+    new = np.stack([x + scale * length * c, y + scale * length * s, offset, scale], axis=-1)
+    jac = np.zeros((*x.shape, 4, 4))
+    jac[..., 0, 0] = jac[..., 1, 1] = jac[..., 2, 2] = jac[..., 3, 3] = 1.0
+    jac[..., 0, 2], jac[..., 0, 3] = -scale * length * s, length * c
+    jac[..., 1, 2], jac[..., 1, 3] = scale * length * c, length * s
     return new, jac
 
 
-def step_noise(state: Array, length_m: float, heading_rad: float) -> Array:
-    """Q for one step: along-track σ = s·L·σ_L, cross-track σ = s·L·σ_ψ, plus δ, s drift."""
-    _, _, offset, scale = state
+def step_noise(state: Array, length_m: float | Array, heading_rad: float | Array) -> Array:
+    """Q for one step: along-track σ = s·L·σ_L, cross-track σ = s·L·σ_ψ, plus δ, s drift.
+
+    Q_xy = R(θ)·diag(along², across²)·R(θ)ᵀ; batched like ``step_transition``.
+    """
+    state = np.asarray(state, dtype=float)
+    offset, scale = state[..., 2], state[..., 3]
     theta = heading_rad + offset
-    along, across = scale * length_m * STEP_LENGTH_SIGMA, scale * length_m * STEP_HEADING_SIGMA_RAD
-    rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-    q = np.zeros((4, 4))
-    q[:2, :2] = rot @ np.diag([along**2, across**2]) @ rot.T
-    q[2, 2], q[3, 3] = OFFSET_DRIFT_RAD**2, SCALE_DRIFT**2
+    c, s = np.cos(theta), np.sin(theta)
+    along2 = (scale * length_m * STEP_LENGTH_SIGMA) ** 2
+    across2 = (scale * length_m * STEP_HEADING_SIGMA_RAD) ** 2
+    q = np.zeros((*np.shape(offset), 4, 4))
+    q[..., 0, 0] = c * c * along2 + s * s * across2
+    q[..., 1, 1] = s * s * along2 + c * c * across2
+    q[..., 0, 1] = q[..., 1, 0] = c * s * (along2 - across2)
+    q[..., 2, 2], q[..., 3, 3] = OFFSET_DRIFT_RAD**2, SCALE_DRIFT**2
     return q
 
 
-def mahalanobis2(innovation: Array, s: Array) -> float:
-    """d² = νᵀ·S⁻¹·ν."""
-    return float(innovation @ np.linalg.solve(s, innovation))
+def mahalanobis2(innovation: Array, s: Array) -> Array:
+    """d² = νᵀ·S⁻¹·ν, batched over leading axes (ν: (..., 2), S: (..., 2, 2))."""
+    solved = np.linalg.solve(s, innovation[..., None])[..., 0]
+    return np.asarray(np.sum(innovation * solved, axis=-1))
 
 
 class _StepModel(ExtendedKalmanFilter):
@@ -121,7 +133,7 @@ class StepEKF:
         r = np.eye(2) * sigma_m**2
         innovation = z - H_POSITION @ self.filter.x
         s = H_POSITION @ self.filter.P @ H_POSITION.T + r
-        if mahalanobis2(innovation, s) > GATE_MAHALANOBIS2:
+        if float(mahalanobis2(innovation, s)) > GATE_MAHALANOBIS2:
             self.rejects += 1
             if self.rejects >= MAX_CONSECUTIVE_REJECTS:
                 self.reset(x, y, sigma_m)

@@ -95,3 +95,40 @@ def test_scalar_heading_filter_equals_filterpy():
     kf.update(np.array([meas]), R=np.array([[meas_var]]))
     assert state.heading_rad == pytest.approx(float(kf.x[0]), abs=1e-12)
     assert state.var_rad2 == pytest.approx(float(kf.P[0, 0]), abs=1e-12)
+
+
+def test_batched_step_maths_equal_one_shopper_at_a_time():
+    rng = np.random.default_rng(4)
+    states = np.column_stack(
+        [
+            rng.uniform(0, 50, 5),
+            rng.uniform(0, 50, 5),
+            rng.normal(0, 0.2, 5),
+            rng.uniform(0.8, 1.2, 5),
+        ]
+    )
+    lengths, headings = rng.uniform(0.4, 0.9, 5), rng.uniform(-3, 3, 5)
+    new, jac = step_transition(states, lengths, headings)
+    q = step_noise(states, lengths, headings)
+    innovations, covs = (
+        rng.normal(0, 2, (5, 2)),
+        np.stack([np.eye(2) * v for v in rng.uniform(1, 4, 5)]),
+    )
+    d2 = mahalanobis2(innovations, covs)
+    for i in range(5):
+        one_new, one_jac = step_transition(states[i], lengths[i], headings[i])
+        assert new[i] == pytest.approx(one_new, abs=1e-12)
+        assert jac[i] == pytest.approx(one_jac, abs=1e-12)
+        assert q[i] == pytest.approx(step_noise(states[i], lengths[i], headings[i]), abs=1e-15)
+        assert float(d2[i]) == pytest.approx(
+            float(innovations[i] @ np.linalg.inv(covs[i]) @ innovations[i])
+        )
+
+
+def test_step_noise_is_along_and_across_track():
+    q = step_noise(np.array([0.0, 0.0, 0.0, 1.0]), 1.0, math.pi / 2)  # walking north
+    from positioning.ekf import STEP_HEADING_SIGMA_RAD, STEP_LENGTH_SIGMA
+
+    assert q[1, 1] == pytest.approx(STEP_LENGTH_SIGMA**2)  # along track = y
+    assert q[0, 0] == pytest.approx(STEP_HEADING_SIGMA_RAD**2)  # across track = x
+    assert q[0, 1] == pytest.approx(0.0, abs=1e-15)
