@@ -244,6 +244,16 @@ def inject(
     cloud.weight /= cloud.weight.sum()
 
 
+def onto_floor(cloud: ParticleCloud, x: float, y: float, grid: WalkableGrid) -> tuple[float, float]:
+    """The point itself if walkable, else the nearest particle (a mean of two aisles can fall
+    on the shelf between them; an estimate should stand where a shopper can)."""
+    if grid.is_free(np.array([x]), np.array([y]))[0]:
+        return x, y
+    d2 = np.where(cloud.weight > 0, (cloud.x - x) ** 2 + (cloud.y - y) ** 2, np.inf)
+    nearest = int(np.argmin(d2))
+    return float(cloud.x[nearest]), float(cloud.y[nearest])
+
+
 def cluster_estimate(cloud: ParticleCloud) -> tuple[float, float, float]:
     """(x, y, accuracy_m) of the heaviest particle cluster.
 

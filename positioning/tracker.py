@@ -314,6 +314,8 @@ class Tracker:
         assert self._cloud is not None
         assert self._now_ms is not None
         x, y, spread = pf.cluster_estimate(self._cloud)
+        if self.grid is not None:
+            x, y = pf.onto_floor(self._cloud, x, y, self.grid)
         # Facing is the phone's own heading (held in front); the particles' offset δ is the
         # walking direction's, which is what moves them but not where the shopper looks.
         heading_deg = math.degrees(self._heading.heading_rad or 0.0) % 360.0
