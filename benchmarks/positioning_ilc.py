@@ -28,7 +28,7 @@ import numpy as np
 from aislecast.bench import format_table
 from aislecast.paths import ilc_floors, ilc_root
 from positioning import Estimate, read_floor
-from positioning.radiomap import RadioMap, place_independent_sources, survey_fingerprints
+from positioning.radiomap import RadioMap, survey_fingerprints
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
@@ -64,10 +64,10 @@ class WalkScore:
 _FLOORS: dict[str, FloorContext] = {}
 
 
-def load_floor(floor_dir: Path, quick: bool) -> FloorContext:
+def load_floor(floor_dir: Path) -> FloorContext:
     walks = [read_walk(p) for p in sorted((floor_dir / "path_data_files").glob("*.txt"))]
     survey = [s for w in walks for s in survey_fingerprints(w)]
-    radio_map = RadioMap.from_survey(survey, place_independent_sources(survey))
+    radio_map = RadioMap.from_survey(survey)
     grid = WalkableGrid.from_plan(read_floor(floor_dir))
     sums = {w.name: step_sums(w) for w in walks}
     name = f"{floor_dir.parent.name}/{floor_dir.name}"
@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     jobs: list[tuple[str, int, tuple[str, ...]]] = []
     for floor_dir in ilc_floors(root):
-        ctx = load_floor(floor_dir, args.quick)
+        ctx = load_floor(floor_dir)
         _FLOORS[ctx.name] = ctx
         picks = range(0, len(ctx.walks), 4) if args.quick else range(len(ctx.walks))
         variants = tuple(v.strip() for v in args.variants.split(","))

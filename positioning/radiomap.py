@@ -166,17 +166,37 @@ def place_independent_sources(survey: Sequence[SurveyFingerprint]) -> frozenset[
         for source, rssi in s.fingerprint.rssi_dbm.items():
             if _looks_like_beacon(source):
                 heard.setdefault(source, []).append((rssi, s.x, s.y))
-    moving: set[str] = set()
-    for source, obs in heard.items():
-        if len(obs) < MIN_OBSERVATIONS_FOR_TEST:
+    return frozenset(
+        s for s, obs in heard.items() if moves_with_phone(np.asarray(obs, dtype=float))
+    )
+
+
+def place_independent_columns(
+    sources: Sequence[str], rssi: NDArray[np.float32], positions: NDArray[np.float64]
+) -> frozenset[str]:
+    """``place_independent_sources`` on a map matrix (references × sources)."""
+    moving = set()
+    for col, source in enumerate(sources):
+        if not _looks_like_beacon(source):
             continue
-        arr = np.asarray(obs, dtype=float)[:MAX_OBSERVATIONS_FOR_TEST]
-        near = arr[arr[:, 0] >= arr[:, 0].max() - NEAR_PEAK_DB, 1:]
-        span = float(np.linalg.norm(near.max(axis=0) - near.min(axis=0)))
-        contrast = spatial_contrast_db(arr)
-        if span > PLACE_INDEPENDENT_SPAN_M or (contrast is not None and contrast < MIN_CONTRAST_DB):
+        heard = rssi[:, col] > MISSING_DBM
+        if heard.sum() < MIN_OBSERVATIONS_FOR_TEST:
+            continue
+        obs = np.column_stack([rssi[heard, col], positions[heard]]).astype(float)
+        if moves_with_phone(obs):
             moving.add(source)
     return frozenset(moving)
+
+
+def moves_with_phone(obs: NDArray[np.float64]) -> bool:
+    """The test on one source's readings, rows (rssi, x, y)."""
+    if len(obs) < MIN_OBSERVATIONS_FOR_TEST:
+        return False
+    arr = obs[:MAX_OBSERVATIONS_FOR_TEST]
+    near = arr[arr[:, 0] >= arr[:, 0].max() - NEAR_PEAK_DB, 1:]
+    span = float(np.linalg.norm(near.max(axis=0) - near.min(axis=0)))
+    contrast = spatial_contrast_db(arr)
+    return span > PLACE_INDEPENDENT_SPAN_M or (contrast is not None and contrast < MIN_CONTRAST_DB)
 
 
 def _looks_like_beacon(source: str) -> bool:
@@ -215,14 +235,22 @@ class RadioMap:
         rssi: NDArray[np.float32],
         positions: NDArray[np.float64],
         walks: Sequence[str],
-        ignored_ids: frozenset[str] = frozenset(),
+        ignored_ids: frozenset[str] | None = None,
     ) -> None:
+        """``ignored_ids`` None: found from these references (``place_independent_columns``)."""
         self.sources = list(sources)
         self.column = {s: i for i, s in enumerate(self.sources)}
-        self.rssi = rssi
         self.positions = positions
         self.walks = np.asarray(walks, dtype=object)
+        self._raw = rssi
+        if ignored_ids is None:
+            ignored_ids = place_independent_columns(self.sources, rssi, positions)
         self.ignored_ids = ignored_ids
+        masked = [self.column[s] for s in ignored_ids if s in self.column]
+        if masked:
+            rssi = rssi.copy()
+            rssi[:, masked] = MISSING_DBM  # an ignored source is "never heard" for matching
+        self.rssi = rssi
         heard = rssi > MISSING_DBM
         self._heard_count = heard.sum(axis=0)
         # Σ over heard sources of (r − MISSING): what a query that heard none of them would differ.
@@ -234,8 +262,11 @@ class RadioMap:
         return len(self.positions)
 
     @classmethod
-    def from_survey(cls, survey: Sequence[SurveyFingerprint], ignored: frozenset[str]) -> RadioMap:
-        sources = sorted({k for s in survey for k in s.fingerprint.rssi_dbm} - ignored)
+    def from_survey(
+        cls, survey: Sequence[SurveyFingerprint], ignored: frozenset[str] | None = None
+    ) -> RadioMap:
+        """The map of placed survey fingerprints; ``ignored`` None: found from them."""
+        sources = sorted({k for s in survey for k in s.fingerprint.rssi_dbm})
         column = {k: i for i, k in enumerate(sources)}
         rssi = np.full((len(survey), len(sources)), MISSING_DBM, dtype=np.float32)
         for row, s in enumerate(survey):
@@ -248,19 +279,16 @@ class RadioMap:
     @classmethod
     def from_walks(cls, walks: Iterable[Walk]) -> RadioMap:
         """Build from survey walks: place fingerprints, find moving sources, drop them."""
-        survey = [s for w in walks for s in survey_fingerprints(w)]
-        return cls.from_survey(survey, place_independent_sources(survey))
+        return cls.from_survey([s for w in walks for s in survey_fingerprints(w)])
 
     def without(self, walk_names: Iterable[str]) -> RadioMap:
-        """The map with some walks' references removed (leave-one-out without a rebuild)."""
+        """The map with some walks' references removed (leave-one-out without a rebuild).
+
+        Place-independent sources are found again from the remaining references, so nothing
+        of the removed walks is left in the map.
+        """
         keep = ~np.isin(self.walks, list(walk_names))
-        return RadioMap(
-            self.sources,
-            self.rssi[keep],
-            self.positions[keep],
-            list(self.walks[keep]),
-            self.ignored_ids,
-        )
+        return RadioMap(self.sources, self._raw[keep], self.positions[keep], list(self.walks[keep]))
 
     def distances_db(self, rssi_dbm: dict[str, float]) -> tuple[NDArray[np.float64], int]:
         """Mean |ΔRSSI| from the query to each reference; how many query sources the map knows."""

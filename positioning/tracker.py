@@ -301,13 +301,12 @@ class Tracker:
             return 0.0, 0.0
         i = bisect.bisect_right(self._lag_t, t_ms)
         now = self._lag_xy[-1]
-        then = (
-            self._lag_xy[i - 1]
-            if i > 0
-            else (0.0, 0.0)
-            if len(self._lag_t) < LAG_HISTORY_STEPS
-            else self._lag_xy[0]
-        )
+        if i > 0:
+            then = self._lag_xy[i - 1]
+        elif len(self._lag_t) < LAG_HISTORY_STEPS:
+            then = (0.0, 0.0)  # before the first step
+        else:
+            then = self._lag_xy[0]  # older than the history: the oldest we kept
         return now[0] - then[0], now[1] - then[1]
 
     def _estimate(self) -> Estimate:

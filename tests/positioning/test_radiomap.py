@@ -68,9 +68,14 @@ def test_a_beacon_heard_alike_everywhere_is_found_place_independent_and_dropped(
     survey = grid_survey(moving_rssi=-70.0, seed=1)
     moving = place_independent_sources(survey)
     assert moving == frozenset({"TAG_1_1_CC:DD"})
-    radio_map = RadioMap.from_survey(survey, moving)
-    assert "TAG_1_1_CC:DD" not in radio_map.column
-    assert "FIXED_1_2_AA:BB" in radio_map.column
+    radio_map = RadioMap.from_survey(survey)  # finds them itself from its references
+    assert radio_map.ignored_ids == moving
+    assert radio_map.distances_db({"TAG_1_1_CC:DD": -70.0})[1] == 0  # never matched on
+    assert radio_map.distances_db({"FIXED_1_2_AA:BB": -70.0})[1] == 1
+    held_out = radio_map.without(["walk0", "walk1", "walk2", "walk3", "walk4", "walk5"])
+    assert held_out.ignored_ids == place_independent_sources(
+        [s for s in survey if s.walk == "walk6"]
+    )
 
 
 def test_matching_a_scan_returns_its_place_with_an_honest_uncertainty():
