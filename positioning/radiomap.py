@@ -40,8 +40,10 @@ MISSING_DBM = -105.0
 # Neighbours averaged into a fix: enough to smooth single-reference noise, few enough not to
 # pull the fix toward the middle of the survey.
 K_NEAREST = 6
-# Candidates handed to the fusion as a multi-modal likelihood.
-K_CANDIDATES = 24
+# Candidates handed to the fusion as a multi-modal likelihood: enough to keep two or three
+# alike-sounding places alive, few enough not to dilute them with weak matches (24 measured
+# 0.2 m worse on the median).
+K_CANDIDATES = 12
 # Irreducible fix uncertainty, m: interpolated reference positions and ±5 dB RSSI noise.
 FIX_FLOOR_SIGMA_M = 3.0
 # Distance in dB that halves a candidate's weight relative to the best one; ≈ the RSSI noise
