@@ -40,9 +40,14 @@ from simulator import demo_store, simulate_to_folder
 from simulator.live import LiveCast, LiveSettings, LiveStats, load_cast, simulate_live
 from tests.server.fakes import fake_wiring_with_tracker
 from tests.server.harness import LiveServer, settings_for
+from triggers.campaigns import Campaign
 
 SEED = 5
-COUPON = {"title": "Coffee -20 %", "coupon": "CAF20", "discount_pct": 20}
+COUPON = {"title": "Coffee -20 %", "coupon_code": "CAF20", "promoted_sku": "SKU00101"}
+# A campaign both the test decision (``on``, ``cap``: tests/server/fakes.py) and triggers'
+# campaign format (``context``, ``content``) read, so seeding accepts it whichever validates.
+WELCOME = {"context": {"event": "app_open"}, "on": "app_open", "channel": "app",
+           "content": COUPON, "cap": 1}  # fmt: skip
 # The fake tracker puts the shopper at the loudest beacon; on the demo store's grid (one beacon
 # per ~44 m², ~7 m apart) the nearest beacon is at most ~4.5 m away, and the loudest is usually
 # the nearest or a neighbour.
@@ -54,8 +59,8 @@ def store_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo store, its catalogue and customers (no walks: the phones walk live)."""
     folder = tmp_path_factory.mktemp("demo-store")
     simulate_to_folder(demo_store(SEED), 0, SEED, folder)
-    document = {"on": "app_open", "channel": "app", "content": COUPON, "cap": 1}
-    campaigns = [{"name": "welcome coffee", "status": "active", "document": document}]
+    Campaign.from_dict({"id": "welcome", **WELCOME})
+    campaigns = [{"name": "welcome coffee", "status": "active", "document": WELCOME}]
     (folder / "campaigns.json").write_text(json.dumps(campaigns), encoding="utf-8")
     return folder
 
