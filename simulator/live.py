@@ -24,8 +24,9 @@ import bisect
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from simulator.customers import CustomerBase, make_customer_base, read_customer_base
-from simulator.phone import SimulatedPhone, walk_windows
+from simulator.phone import walk_windows
 from simulator.purchases import (
     category_affinity,
     discount_fraction,
@@ -52,6 +53,7 @@ from simulator.run import (
     with_catalogue_skus,
 )
 from simulator.store import Store
+from simulator.walkfile import WalkRow
 from simulator.walking import Trajectory
 from simulator.wire import (
     Frame,
@@ -187,7 +189,9 @@ class LiveCast:
 
     store: Store
     customers: CustomerBase
-    visits: tuple[tuple[str, Trajectory, SimulatedPhone], ...]
+    # (customer id, true trajectory, the phone's windows of rows: ``walk_windows``' output, a
+    # generator read once, or a list shared by several phones in load mode)
+    visits: tuple[tuple[str, Trajectory, Iterable[tuple[int, list[WalkRow]]]], ...]
 
 
 def load_cast(
@@ -197,11 +201,18 @@ def load_cast(
     max_stops: int,
     ilc_root: Path | None = None,
     first_index: int = 0,
+    distinct_visits: int | None = None,
+    max_visit_s: float | None = None,
 ) -> LiveCast:
     """Plan ``shoppers`` visits (shoppers ``first_index`` on, numbered as offline).
 
     ``store_spec`` is ``demo``, ``ilc:…``, ``store.json``, or a ``simulate --out`` folder (its
-    ``store.json`` and CSVs: the customers the server was seeded with)."""
+    ``store.json`` and CSVs: the customers the server was seeded with).
+
+    Load mode (``distinct_visits`` = K): only K visits are planned and sensed, once, up front
+    (``max_visit_s`` of each); shopper i (customer i, their own token and consents) walks visit
+    i mod K. Sensing costs ~3 ms per phone-second, so thousands of phones cannot each have
+    their own; sharing leaves only the encoding per phone."""
     folder = Path(store_spec)
     if folder.is_dir() and (folder / "store.json").is_file():
         store = resolve_store(str(folder / "store.json"), seed)
@@ -218,9 +229,24 @@ def load_cast(
     grid = RouteGrid.build(store.floor_plan().walkable)
     environment = RadioEnvironment.for_store(store, seed)
     settings = SimulationSettings(max_stops=max_stops)
-    visits = tuple(
+    planned = shoppers if distinct_visits is None else max(1, min(shoppers, distinct_visits))
+    plans = [
         simulate_visit(store, grid, environment, customers, i, seed, settings)
-        for i in range(first_index, first_index + shoppers)
+        for i in range(first_index, first_index + planned)
+    ]
+    if distinct_visits is None:
+        return LiveCast(store, customers, tuple(
+            (cid, trajectory, walk_windows(trajectory, phone)) for cid, trajectory, phone in plans
+        ))  # fmt: skip
+    windows = None if max_visit_s is None else int(np.ceil(max_visit_s))
+    shared = [
+        (trajectory, list(islice(walk_windows(trajectory, phone), windows)))
+        for _cid, trajectory, phone in plans
+    ]
+    everyone = customers.customers
+    visits = tuple(
+        (everyone[(first_index + i) % len(everyone)].customer_id, *shared[i % planned])
+        for i in range(shoppers)
     )
     return LiveCast(store, customers, visits)
 
@@ -237,7 +263,7 @@ def read_tokens(path: Path | str) -> tuple[int, dict[str, str]]:
 def personas(cast: LiveCast, tokens: dict[str, str]) -> list[Persona]:
     by_id = {c.customer_id: c for c in cast.customers.customers}
     out = []
-    for customer_id, _trajectory, _phone in cast.visits:
+    for customer_id, _trajectory, _windows in cast.visits:
         if customer_id not in tokens:
             raise LiveSetupError(f"no app token for customer {customer_id} in the tokens file")
         customer = by_id[customer_id]
@@ -267,7 +293,7 @@ class LivePhone:
         index: int,
         persona: Persona,
         trajectory: Trajectory,
-        phone: SimulatedPhone,
+        windows: Iterable[tuple[int, list[WalkRow]]],
         store_id: int,
         url: str,
         settings: LiveSettings,
@@ -275,7 +301,7 @@ class LivePhone:
         seed: int,
         on_batch: Callable[[PhoneStats], None] | None = None,
     ) -> None:
-        self.persona, self.trajectory, self.phone = persona, trajectory, phone
+        self.persona, self.trajectory, self.windows = persona, trajectory, windows
         self.store_id, self.url, self.settings = store_id, url, settings
         self.category_of_sku, self.seed, self.on_batch = category_of_sku, seed, on_batch
         self.stats = PhoneStats(index, persona.customer_id)
@@ -320,7 +346,7 @@ class LivePhone:
 
     # -- the run ------------------------------------------------------------------------------
     def _windows(self) -> Iterator[tuple[int, list[Frame]]]:
-        for t1, rows in walk_windows(self.trajectory, self.phone):
+        for t1, rows in self.windows:
             if t1 - 1000 >= self.end_sim_ms:
                 return
             yield t1, readings_frames(rows, self.offset_ms)
@@ -500,9 +526,9 @@ async def run_phones(
     url = shopper_url(server_url)
     category_of_sku = {p.sku: p.category for p in cast.customers.products}
     phones = [
-        LivePhone(i, persona, trajectory, phone, store_id, url, settings, category_of_sku, seed,
-                  on_batch)
-        for i, (persona, (_cid, trajectory, phone)) in enumerate(
+        LivePhone(i, persona, trajectory, windows, store_id, url, settings, category_of_sku,
+                  seed, on_batch)
+        for i, (persona, (_cid, trajectory, windows)) in enumerate(
             zip(personas(cast, tokens), cast.visits, strict=True)
         )
     ]  # fmt: skip
@@ -539,7 +565,7 @@ def simulate_live(
 def batches_planned(cast: LiveCast, settings: LiveSettings) -> int:
     """Batches the run will send (for a progress bar's total)."""
     total = 0
-    for _cid, trajectory, _phone in cast.visits:
+    for _cid, trajectory, _windows in cast.visits:
         duration_s = (trajectory.end_ms - trajectory.start_ms) / 1000.0
         if settings.max_visit_s is not None:
             duration_s = min(duration_s, settings.max_visit_s)

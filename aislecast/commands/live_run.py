@@ -39,11 +39,13 @@ def run_live_shoppers(
     console: Console | None = None,
     stop_after_s: float | None = None,
     first_index: int = 0,
+    distinct_visits: int | None = None,
 ) -> LiveStats:
     """Plan the visits, connect the phones, show progress; bad setup is a clear CLI error."""
     try:
         store_id, tokens = read_tokens(tokens_path)
-        cast = load_cast(store_spec, shoppers, seed, settings.max_stops, ilc_root(), first_index)
+        cast = load_cast(store_spec, shoppers, seed, settings.max_stops, ilc_root(), first_index,
+                         distinct_visits, settings.max_visit_s)  # fmt: skip
     except (LiveSetupError, StoreError, FloorPlanError, RouteError, FileNotFoundError) as error:
         raise typer.BadParameter(str(error)) from None
     console = console or Console(stderr=True)

@@ -45,6 +45,14 @@ def simulate(
     stagger_s: Annotated[
         float, typer.Option(min=0.0, help="Live: wall seconds between shoppers walking in.")
     ] = 0.0,
+    distinct_visits: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Live load mode: sense only this many visits and let the shoppers share them "
+            "(each keeps its own customer and token); for hundreds of phones or more.",
+        ),
+    ] = None,
     store: Annotated[
         str,
         typer.Option(
@@ -84,7 +92,8 @@ def simulate(
             raise typer.BadParameter("live mode needs the seeded tokens", param_hint="--tokens")
         settings_live = LiveSettings(speed=speed, max_visit_s=max_visit_s, stagger_s=stagger_s,
                                      max_stops=max_stops)  # fmt: skip
-        stats = run_live_shoppers(server, store, shoppers, seed, tokens, settings_live)
+        stats = run_live_shoppers(server, store, shoppers, seed, tokens, settings_live,
+                                  distinct_visits=distinct_visits)  # fmt: skip
         print_live_report(stats)
         return
     if out is None:

@@ -207,3 +207,25 @@ def test_phone_positioned_by_the_real_tracker_through_the_server(
     # The tracker answers when it has something new (steps, radio fixes), not every batch.
     assert len(phone.position_error_m) >= 15
     assert float(np.median(phone.position_error_m)) < REAL_TRACKER_P50_M, phone.position_error_m
+
+
+def test_load_mode_shares_visits_between_phones_with_their_own_customers(
+    store_folder: Path, seeded: tuple[LiveServer, Database, dict]
+) -> None:
+    """Five phones walking two sensed visits: each phone is its own customer (own token, own
+    offer), phones on the same visit send the same samples."""
+    server, database, tokens = seeded
+    cast = load_cast(str(store_folder), 5, SEED, max_stops=2, distinct_visits=2, max_visit_s=8)
+    assert len({cid for cid, _t, _w in cast.visits}) == 5
+    stats = run(server, cast, tokens, LiveSettings(speed=15, max_visit_s=8))
+    sent = [p.samples_sent for p in stats.phones]
+    assert sent[0] == sent[2] == sent[4]
+    assert sent[1] == sent[3]
+    assert sent[0] != sent[1]
+    for phone in stats.phones:
+        assert phone.finished
+        assert phone.errors == []
+        assert phone.batches == 8
+        assert phone.samples_accepted == phone.samples_sent
+        assert len(phone.offers) == 1
+    assert len(offers_in_db(database)) == 5
