@@ -150,6 +150,7 @@ def _percentile(values: list[float], q: float) -> float | None:
 class LiveStats:
     phones: list[PhoneStats]
     wall_s: float
+    interrupted: bool = False  # stopped by Ctrl-C: the figures cover what was done until then
 
     def summary(self) -> dict[str, Any]:
         """The overall figures: latencies (ms) and position error (m) as p50/p99, counts."""
@@ -539,11 +540,17 @@ async def run_phones(
 
     started = time.monotonic()
     tasks = [asyncio.create_task(start(phone)) for phone in phones]
-    _done, still_walking = await asyncio.wait(tasks, timeout=stop_after_s)
+    interrupted = False
+    try:
+        _done, still_walking = await asyncio.wait(tasks, timeout=stop_after_s)
+    except asyncio.CancelledError:
+        # Ctrl-C (asyncio.run cancels this task): stop every phone and report what was done.
+        interrupted, still_walking = True, set(tasks)
     for task in still_walking:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return LiveStats([phone.stats for phone in phones], time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    return LiveStats([phone.stats for phone in phones], elapsed, interrupted)
 
 
 def simulate_live(

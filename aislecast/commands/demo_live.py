@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -151,6 +152,11 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    """``kill`` (SIGTERM) ends the demo like Ctrl-C: the server is terminated, the summary shown."""
+    raise KeyboardInterrupt
+
+
 def demo_live(
     port: Annotated[int, typer.Option(help="TCP port of the server")] = 8000,
     shoppers: Annotated[int, typer.Option(min=1, help="shoppers per wave")] = 5,
@@ -193,6 +199,7 @@ def demo_live(
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     waves: list[LiveStats] = []
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         wait_for_server(server, url, log)
         typer.echo(
@@ -218,6 +225,9 @@ def demo_live(
                 )
             )
             wave += 1
+            if waves[-1].interrupted:
+                typer.echo("\nstopping")
+                break
     except KeyboardInterrupt:
         typer.echo("\nstopping")
     finally:
@@ -225,6 +235,8 @@ def demo_live(
     if waves:
         phones = [p for w in waves for p in w.phones]
         print_live_report(LiveStats(phones, sum(w.wall_s for w in waves)))
+        if len(waves) > 1:
+            typer.echo(f"({len(waves)} waves)")
     typer.echo(f"server stopped; database kept at {database}")
 
 

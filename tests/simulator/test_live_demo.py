@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -16,6 +18,7 @@ from simulator.customers import DAY_MS, read_customer_base
 from triggers.campaigns import Campaign
 
 NOW_MS = 1_795_485_141_000
+WALKING_S = 3.0
 
 
 def free_port() -> int:
@@ -89,3 +92,24 @@ def test_simulate_live_mode_refuses_bad_setup_with_a_reason(tmp_path: Path) -> N
     neither = runner.invoke(app, ["simulate"])
     assert neither.exit_code == 2
     assert "--out" in neither.output
+
+
+def test_demo_live_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "aislecast", "demo-live", "--port", str(port), "--shoppers", "1",
+         "--speed", "10", "--build-dir", str(tmp_path / "build")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert demo.stdout is not None
+    for line in demo.stdout:  # wait until the demo says it is running
+        if line.startswith("Walking"):
+            break
+    time.sleep(WALKING_S)  # let the phone plan its visit and send a few batches
+    demo.send_signal(signal.SIGINT)
+    output, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, output
+    assert "server stopped" in output
+    assert "live: phones=1" in output  # the interrupted wave is still reported
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
