@@ -2,8 +2,8 @@
 
 Each particle is a hypothesis ``(x, y, heading offset δ, step scale s)``. On a step of
 Weinberg length L at gyro-steadied heading ψ a particle moves by ``s·L`` along ``ψ + δ`` (both
-perturbed); a particle whose move ends, or passes its midpoint, off walkable floor is dropped
-(weight 0) — that is the floor-plan constraint, and it is what sorts corridors from shop
+perturbed); a particle whose move crosses anything off walkable floor anywhere along the step
+is dropped (weight 0) — that is the floor-plan constraint, and it is what sorts corridors from shop
 interiors. A radio fix re-weights particles by a *mixture* likelihood over the fix's candidate
 reference positions, so two corridors that sound alike both stay alive until the walk's shape
 against the walls separates them. A few particles are re-drawn from each fix (injection), so a
@@ -152,7 +152,7 @@ def propagate_step(
     dx, dy = length * np.cos(theta), length * np.sin(theta)
     new_x, new_y = cloud.x + dx, cloud.y + dy
     if grid is not None:
-        ok = grid.is_free(new_x, new_y) & grid.is_free(cloud.x + 0.5 * dx, cloud.y + 0.5 * dy)
+        ok = grid.is_free_segment(cloud.x, cloud.y, new_x, new_y)
         survivors = cloud.weight * ok
         total = survivors.sum()
         if total > 0:
