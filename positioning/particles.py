@@ -254,6 +254,25 @@ def onto_floor(cloud: ParticleCloud, x: float, y: float, grid: WalkableGrid) -> 
     return float(cloud.x[nearest]), float(cloud.y[nearest])
 
 
+def geometric_median(cloud: ParticleCloud, iterations: int = 50) -> tuple[float, float]:
+    """The weighted geometric median of the particles (Weiszfeld's iteration).
+
+    argmin_m Σ wᵢ·|pᵢ − m|: the point of least expected distance to the truth when no single
+    hypothesis stands out (e.g. the whole survey before any radio fix), where the mode is a
+    coin toss among far-apart places.
+    """
+    w = cloud.weight
+    mx, my = float(w @ cloud.x), float(w @ cloud.y)
+    for _ in range(iterations):
+        d = np.maximum(np.hypot(cloud.x - mx, cloud.y - my), 1e-6)
+        k = w / d
+        nx, ny = float(k @ cloud.x / k.sum()), float(k @ cloud.y / k.sum())
+        if math.hypot(nx - mx, ny - my) < 1e-3:
+            return nx, ny
+        mx, my = nx, ny
+    return mx, my
+
+
 def cluster_estimate(cloud: ParticleCloud) -> tuple[float, float, float]:
     """(x, y, accuracy_m) of the heaviest particle cluster.
 

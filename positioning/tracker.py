@@ -323,6 +323,13 @@ class Tracker:
         assert self._cloud is not None
         assert self._now_ms is not None
         x, y, spread = pf.cluster_estimate(self._cloud)
+        if self._from_prior:
+            # No radio fix yet: the cloud is every surveyed place and its heaviest cell an
+            # arbitrary one of them; report the point of least expected distance instead.
+            x, y = pf.geometric_median(self._cloud)
+            spread = math.sqrt(
+                float(self._cloud.weight @ ((self._cloud.x - x) ** 2 + (self._cloud.y - y) ** 2))
+            )
         if self.grid is not None:
             x, y = pf.onto_floor(self._cloud, x, y, self.grid)
         # Facing is the phone's own heading (held in front); the particles' offset δ is the
