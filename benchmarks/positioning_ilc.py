@@ -20,7 +20,7 @@ import multiprocessing as mp
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ from positioning.radiomap import RadioMap, survey_fingerprints
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
-from positioning.tracker import Tracker, TrackerSettings
+from positioning.tracker import RADIO_LIKELIHOODS, Tracker, TrackerSettings
 from positioning.walkable import WalkableGrid
 from positioning.walkfile import Walk, read_walk
 
@@ -62,6 +62,8 @@ class WalkScore:
 
 
 _FLOORS: dict[str, FloorContext] = {}
+# The fused tracker's radio likelihood (--radio-likelihood); a list so forked workers see it.
+_RADIO_LIKELIHOOD = [TrackerSettings().radio_likelihood]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -108,11 +110,12 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
     times = [r.t_ms for r in walk.readings]
     walk_s = (max(times) - min(times)) / 1000.0 if times else 0.0
     scores = []
-    tracker = Tracker(radio_map, ctx.grid, settings=TrackerSettings(weinberg_k=k, seed=index))
+    fused = TrackerSettings(weinberg_k=k, seed=index, radio_likelihood=_RADIO_LIKELIHOOD[0])
+    tracker = Tracker(radio_map, ctx.grid, settings=fused)
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
     if "fused-ekf" in variants:
-        settings = TrackerSettings(weinberg_k=k, seed=index, output="ekf")
+        settings = replace(fused, output="ekf")
         estimates, cpu = replay(Tracker(radio_map, ctx.grid, settings=settings), walk)
         scores.append(score(floor_name, "fused-ekf", walk, estimates, walk_s, cpu))
     if "radio-only" in variants:
@@ -172,7 +175,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=",".join(VARIANTS),
         help="comma-separated subset of " + ", ".join(VARIANTS),
     )
+    parser.add_argument(
+        "--radio-likelihood",
+        default=TrackerSettings().radio_likelihood,
+        choices=RADIO_LIKELIHOODS,
+        help="the fused tracker's radio likelihood (default: the product's)",
+    )
     args = parser.parse_args(argv)
+    _RADIO_LIKELIHOOD[0] = args.radio_likelihood
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

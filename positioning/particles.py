@@ -2,8 +2,8 @@
 
 Each particle is a hypothesis ``(x, y, heading offset δ, step scale s)``. On a step of
 Weinberg length L at gyro-steadied heading ψ a particle moves by ``s·L`` along ``ψ + δ`` (both
-perturbed); a particle whose move ends, or passes its midpoint, off walkable floor is dropped
-(weight 0) — that is the floor-plan constraint, and it is what sorts corridors from shop
+perturbed); a particle whose move crosses anything off walkable floor anywhere along the step
+is dropped (weight 0) — that is the floor-plan constraint, and it is what sorts corridors from shop
 interiors. A radio fix re-weights particles by a *mixture* likelihood over the fix's candidate
 reference positions, so two corridors that sound alike both stay alive until the walk's shape
 against the walls separates them. A few particles are re-drawn from each fix (injection), so a
@@ -152,7 +152,7 @@ def propagate_step(
     dx, dy = length * np.cos(theta), length * np.sin(theta)
     new_x, new_y = cloud.x + dx, cloud.y + dy
     if grid is not None:
-        ok = grid.is_free(new_x, new_y) & grid.is_free(cloud.x + 0.5 * dx, cloud.y + 0.5 * dy)
+        ok = grid.is_free_segment(cloud.x, cloud.y, new_x, new_y)
         survivors = cloud.weight * ok
         total = survivors.sum()
         if total > 0:
@@ -252,6 +252,25 @@ def onto_floor(cloud: ParticleCloud, x: float, y: float, grid: WalkableGrid) -> 
     d2 = np.where(cloud.weight > 0, (cloud.x - x) ** 2 + (cloud.y - y) ** 2, np.inf)
     nearest = int(np.argmin(d2))
     return float(cloud.x[nearest]), float(cloud.y[nearest])
+
+
+def geometric_median(cloud: ParticleCloud, iterations: int = 50) -> tuple[float, float]:
+    """The weighted geometric median of the particles (Weiszfeld's iteration).
+
+    argmin_m Σ wᵢ·|pᵢ − m|: the point of least expected distance to the truth when no single
+    hypothesis stands out (e.g. the whole survey before any radio fix), where the mode is a
+    coin toss among far-apart places.
+    """
+    w = cloud.weight
+    mx, my = float(w @ cloud.x), float(w @ cloud.y)
+    for _ in range(iterations):
+        d = np.maximum(np.hypot(cloud.x - mx, cloud.y - my), 1e-6)
+        k = w / d
+        nx, ny = float(k @ cloud.x / k.sum()), float(k @ cloud.y / k.sum())
+        if math.hypot(nx - mx, ny - my) < 1e-3:
+            return nx, ny
+        mx, my = nx, ny
+    return mx, my
 
 
 def cluster_estimate(cloud: ParticleCloud) -> tuple[float, float, float]:

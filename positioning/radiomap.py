@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from positioning.readings import Reading
 from positioning.scans import Fingerprint, ScanAssembler
@@ -259,6 +260,7 @@ class RadioMap:
         self._strength = np.where(heard, rssi - MISSING_DBM, 0.0).sum(axis=1)
         self._n_heard = heard.sum(axis=1)
         self.source_xy, self.source_p1 = source_models(rssi, positions)
+        self._tree = cKDTree(positions) if len(positions) else None
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -369,6 +371,19 @@ class RadioMap:
         p_heard = (k_heard + PRIOR_WEIGHT * PRIOR_HEARD) / (k.sum(axis=1)[:, None] + PRIOR_WEIGHT)
         terms = np.log(p_heard) - 0.5 * ((q - level) / KERNEL_RSSI_SIGMA_DB) ** 2
         return terms.sum(axis=1) / max(1.0, len(cols) / EFFECTIVE_SOURCES)
+
+    def nearest_reference(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Position of the reference nearest each point (the points themselves if the map is empty).
+
+        Where the phone would be matched to if it stood there: k-NN can only return surveyed
+        places, so a fix from an unsurveyed aisle lands on the survey nearest it.
+        """
+        if self._tree is None:
+            return x, y
+        _, idx = self._tree.query(np.column_stack([x, y]))
+        return self.positions[idx, 0], self.positions[idx, 1]
 
     def match(self, fingerprint: Fingerprint) -> RadioFix | None:
         """Weighted k-NN fix with honest uncertainty; None when the map cannot place it."""

@@ -64,7 +64,7 @@ EKF_UNIMODAL_SPREAD_M = 6.0
 PRIOR_START_MS = 1800
 
 
-RADIO_LIKELIHOODS = ("knn+model", "knn", "model", "fix", "kernel")
+RADIO_LIKELIHOODS = ("projected+model", "knn+model", "knn", "model", "fix", "kernel")
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,7 @@ class TrackerSettings:
     use_radio: bool = True
     start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
     output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
-    radio_likelihood: str = (
-        "knn+model"  # or "knn", "model", "fix", "kernel" (see _radio_likelihood)
-    )
+    radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
 
 
 class Tracker:
@@ -218,11 +216,23 @@ class Tracker:
 
         ``knn``: Gaussian mixture over the k-NN candidates; ``fix``: one Gaussian at the fix;
         ``model``: per-source propagation model; ``kernel``: per-source kernel-smoothed map;
-        ``knn+model`` (default): the product of the first and the third — sharp where the survey
-        passed, still informative where it did not.
+        ``knn+model``: the product of the first and the third — sharp where the survey passed,
+        still informative where it did not; ``projected+model`` (default): the same, but the
+        mixture is read at the reference nearest each particle. A k-NN fix can only land on
+        surveyed places, so from an aisle no survey walked it lands on the survey nearest it:
+        p(fix | p) = p(fix | nearest reference to p). Read at p itself, the mixture would call
+        every unsurveyed aisle unlikely and pull the cloud onto surveyed paths.
         """
         kind = self.settings.radio_likelihood
-        knn = pf.radio_likelihood(x, y, fix.candidates_xy, fix.candidate_weights, pf.RADIO_KERNEL_M)
+        if kind.startswith("projected") and self.radio_map is not None:
+            # A k-NN fix lands on surveyed places only: weigh each particle by the candidates'
+            # mixture at the reference nearest it, where a scan from there would be matched.
+            x_knn, y_knn = self.radio_map.nearest_reference(x, y)
+        else:
+            x_knn, y_knn = x, y
+        knn = pf.radio_likelihood(
+            x_knn, y_knn, fix.candidates_xy, fix.candidate_weights, pf.RADIO_KERNEL_M
+        )
         if kind == "knn" or self.radio_map is None:
             return knn
         if kind == "fix":
@@ -313,6 +323,13 @@ class Tracker:
         assert self._cloud is not None
         assert self._now_ms is not None
         x, y, spread = pf.cluster_estimate(self._cloud)
+        if self._from_prior:
+            # No radio fix yet: the cloud is every surveyed place and its heaviest cell an
+            # arbitrary one of them; report the point of least expected distance instead.
+            x, y = pf.geometric_median(self._cloud)
+            spread = math.sqrt(
+                float(self._cloud.weight @ ((self._cloud.x - x) ** 2 + (self._cloud.y - y) ** 2))
+            )
         if self.grid is not None:
             x, y = pf.onto_floor(self._cloud, x, y, self.grid)
         # Facing is the phone's own heading (held in front); the particles' offset δ is the

@@ -7,6 +7,7 @@ particle filter asks it for every particle on every step. The plan is rasterised
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,9 @@ from positioning.floorplan import FloorPlan
 # Raster cell, m: finer than a shop-front gap or a corridor's half width (≥ 1 m in malls and
 # supermarket aisles), coarse enough to rasterise a 240 m × 180 m mall in about a second.
 CELL_M = 0.5
+# Samples per cell width along a move checked by ``is_free_segment``: four per cell catch every
+# crossing of a wall one cell thick except corner clips shorter than a quarter cell.
+SEGMENT_SAMPLES_PER_CELL = 4
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,33 @@ class WalkableGrid:
         out = np.zeros(np.shape(col), dtype=bool)
         out[inside] = self.free[row[inside], col[inside]]
         return out
+
+    def is_free_segment(
+        self,
+        x0: NDArray[np.float64],
+        y0: NDArray[np.float64],
+        x1: NDArray[np.float64],
+        y1: NDArray[np.float64],
+    ) -> NDArray[np.bool_]:
+        """Whether each straight move (x0, y0) → (x1, y1) stays on walkable floor all the way.
+
+        Samples every ``cell_m / SEGMENT_SAMPLES_PER_CELL`` along the longest move, so no cell a
+        move crosses by more than a corner sliver is skipped (the start is taken as given).
+
+        >>> free = np.ones((1, 3), bool); free[0, 1] = False
+        >>> grid = WalkableGrid(free, 1.0, 3.0, 1.0)
+        >>> x0, y0, x1, y1 = np.array([[0.5, 0.5], [0.5, 0.5], [2.5, 0.4], [0.5, 0.6]])
+        >>> grid.is_free_segment(x0, y0, x1, y1).tolist()
+        [False, True]
+        """
+        dx, dy = np.asarray(x1) - x0, np.asarray(y1) - y0
+        longest = float(np.sqrt((dx * dx + dy * dy).max(initial=0.0)))
+        samples = max(1, math.ceil(longest * SEGMENT_SAMPLES_PER_CELL / self.cell_m))
+        ok = np.ones(np.shape(dx), dtype=bool)
+        for i in range(1, samples + 1):
+            f = i / samples
+            ok &= self.is_free(x0 + f * dx, y0 + f * dy)
+        return ok
 
     def free_cells_xy(self) -> NDArray[np.float64]:
         """Centres of all walkable cells, (n, 2)."""

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ class FakeStore:
     # Ages of the shoppers in the store now, for the campaign preview count.
     shopper_ages: list[int] = field(default_factory=lambda: [25, 35, 45, 60])
     has_preview: bool = True
+    # Seconds to hold back the answer to (method, path), as a slow network would.
+    delays_s: dict[tuple[str, str], float] = field(default_factory=dict)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -330,6 +333,7 @@ class _Handler(SimpleHTTPRequestHandler):
                 )
             else:
                 status, answer = store.answer(method, path, body or {})
+        time.sleep(store.delays_s.get((method, path), 0.0))
         if status == 204:
             self.send_response(204)
             self.end_headers()

@@ -156,8 +156,13 @@ def test_new_floor_takes_its_size_in_metres_and_its_uploaded_plan(
         "height_m": 20,
     }
     assert fake_store.uploads[101] == plan_file.read_bytes()
-    # The plan is drawn 60 m wide and 20 m high: three times as wide as high on screen.
-    page.locator("img.floor-plan").wait_for()
-    box = page.locator("img.floor-plan").bounding_box()
-    assert box is not None
-    assert box["width"] / box["height"] == pytest.approx(3.0, rel=0.01)
+    # The plan is drawn 60 m wide and 20 m high: three times as wide as high on screen. The old
+    # floor's image is swapped out meanwhile, so wait in the page for the drawn one (fails on
+    # timeout if it never gets that shape).
+    page.wait_for_function(
+        """() => {
+            const img = document.querySelector("img.floor-plan");
+            const box = img && img.getBoundingClientRect();
+            return box && box.height > 0 && Math.abs(box.width / box.height - 3) < 0.03;
+        }"""
+    )

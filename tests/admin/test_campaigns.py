@@ -65,3 +65,27 @@ def test_without_a_preview_route_the_form_says_so_and_calls_nothing(
     page.locator("#campaign-form").get_by_label("Name").fill("Anything")
     expect(page.locator("#campaign-preview")).to_have_text("not available on this server yet")
     assert fake_store.sent("POST", "/api/stores/1/campaigns/preview") == []
+
+
+def test_a_late_campaign_list_keeps_what_staff_already_typed(
+    page: Page, site: str, fake_store: FakeStore
+) -> None:
+    fake_store.campaigns[1] = {
+        "id": 1,
+        "store_id": 1,
+        "version": 1,
+        "created_ms": 0,
+        "updated_ms": 0,
+        "status": "draft",
+        "name": "Stored campaign",
+        "document": {},
+    }
+    fake_store.delays_s[("GET", "/api/stores/1/campaigns")] = 1.0
+    log_in(page, site)
+    page.get_by_role("tab", name="Campaigns").click()
+    form = page.locator("#campaign-form")
+    form.get_by_label("Name").fill("Typed while the list was loading")
+
+    # The list has arrived once its campaign is in the picker; the draft must have survived it.
+    expect(page.locator("#campaign-select option")).to_have_count(2)
+    expect(form.get_by_label("Name")).to_have_value("Typed while the list was loading")

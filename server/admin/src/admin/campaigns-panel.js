@@ -35,7 +35,12 @@ export class CampaignsPanel {
       this.addRow({ kind: "bought", a: "", b: "30" });
       this.edited();
     });
-    this.form.addEventListener("input", () => this.edited());
+    // Set once staff type into the form; a campaign list that arrives late must not wipe it.
+    this.touched = false;
+    this.form.addEventListener("input", () => {
+      this.touched = true;
+      this.edited();
+    });
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.save();
@@ -51,7 +56,8 @@ export class CampaignsPanel {
       return;
     }
     this.fillSelect();
-    this.show(this.campaigns[0] ?? null);
+    if (this.touched) this.select.value = this.current ? String(this.current.id) : "";
+    else this.show(this.campaigns[0] ?? null);
   }
 
   fillSelect() {
@@ -62,6 +68,7 @@ export class CampaignsPanel {
 
   show(campaign) {
     this.current = campaign;
+    this.touched = false;
     this.select.value = campaign ? String(campaign.id) : "";
     clearErrors(this.form);
     document.getElementById("campaign-saved").textContent = "";
