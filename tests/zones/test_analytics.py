@@ -9,6 +9,7 @@ import pytest
 
 from zones.analytics import (
     CellGrid,
+    PresenceAccumulator,
     PurchaseColumns,
     VisitColumns,
     ZoneEventColumns,
@@ -16,6 +17,7 @@ from zones.analytics import (
     enter_exit_dwell_s,
     facing_heatmap,
     hold_seconds,
+    hold_seconds_chunked,
     paths,
     positions_at,
     presence_heatmap,
@@ -268,3 +270,50 @@ def test_facing_heatmap_places_each_facing_at_the_last_estimate_before_it() -> N
     assert heat.moments[0, 0].tolist() == [0, 1, 0, 1]
     assert heat.shown("milk")[0, 1] == 1.0
     assert facing_heatmap(grid, ("milk",), [0, 0], fx[:2], fy[:2], [0, 1], k=2).n_suppressed == 2
+
+
+def test_chunked_hold_in_any_chunk_order_equals_the_grouped_hold() -> None:
+    rng = np.random.default_rng(11)
+    n_chunks = 60
+    chunk_visit = rng.integers(0, 8, n_chunks)
+    chunk_t = np.sort(rng.integers(0, 10**7, n_chunks))  # distinct visits interleave in time
+    chunk_t += np.arange(n_chunks) * 200_000  # chunks of a visit never overlap
+    sizes = rng.integers(1, 20, n_chunks)
+    dt = np.concatenate([np.cumsum(rng.integers(0, 7000, s)) - 0 for s in sizes])
+    dt = dt - np.repeat(dt[np.cumsum(sizes) - sizes], sizes)  # each chunk starts at dt 0
+    shuffled = rng.permutation(n_chunks)
+    offsets = np.cumsum(sizes) - sizes
+    dt_shuffled = np.concatenate([dt[offsets[c] : offsets[c] + sizes[c]] for c in shuffled])
+    hold = hold_seconds_chunked(
+        dt_shuffled, chunk_t[shuffled], sizes[shuffled], chunk_visit[shuffled], max_gap_s=5.0
+    )
+    t, visit = chunk_point_columns(
+        dt_shuffled, chunk_t[shuffled], sizes[shuffled], chunk_visit[shuffled]
+    )
+    grouped = np.lexsort((t, visit))
+    expected = hold_seconds(t[grouped], visit[grouped], max_gap_s=5.0)
+    np.testing.assert_allclose(hold[grouped], expected)
+    assert hold.sum() > 0
+
+
+def test_daily_rollups_add_up_to_the_heatmap_of_all_days() -> None:
+    rng = np.random.default_rng(5)
+    grid = CellGrid(6.0, 4.0)
+    days = []
+    for _ in range(3):
+        visit = np.repeat(np.arange(6), 20)
+        t = np.tile(np.arange(20) * 1000, 6)
+        days.append((rng.uniform(0, 6, visit.size), rng.uniform(0, 4, visit.size), visit, t))
+    owners = rng.integers(0, 4, (3, 6))  # the same 4 people come back on several days
+    whole = PresenceAccumulator(grid, 4)
+    combined = PresenceAccumulator(grid, 4)
+    for (x, y, visit, t), owner in zip(days, owners, strict=True):
+        hold = hold_seconds(t, visit)
+        whole.add(x, y, hold, owner[visit])
+        day = PresenceAccumulator(grid, 4)
+        day.add(x, y, hold, owner[visit])
+        combined.add_rollup(day.rollup())
+    expected, got = whole.result(k=3), combined.result(k=3)
+    np.testing.assert_allclose(got.seconds, expected.seconds)
+    np.testing.assert_array_equal(got.visitors, expected.visitors)
+    assert got.visitors.max() <= 4  # a returning person is counted once, not once a day

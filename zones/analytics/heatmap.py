@@ -62,6 +62,43 @@ def chunk_point_columns(
     return t, np.repeat(np.asarray(chunk_visit, dtype=np.int64), n)
 
 
+def hold_seconds_chunked(
+    dt_ms: ArrayLike,
+    chunk_t_start_ms: ArrayLike,
+    chunk_n_points: ArrayLike,
+    chunk_visit: ArrayLike,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+) -> FloatArray:
+    """``hold_seconds`` of packed chunks laid end to end in ANY chunk order (as a database scan
+    by time returns them): points inside a chunk are diffed in place, and only each chunk's last
+    point looks up the visit's next chunk, a sort of chunks rather than of points."""
+    dt = np.asarray(dt_ms, dtype=np.int64)
+    n = np.asarray(chunk_n_points, dtype=np.int64)
+    t_start = np.asarray(chunk_t_start_ms, dtype=np.int64)
+    visit = np.asarray(chunk_visit, dtype=np.int64)
+    if int(n.sum()) != dt.size:
+        raise ValueError(f"chunks hold {int(n.sum())} points but {dt.size} were given")
+    if np.any(n <= 0):
+        raise ValueError("every chunk must hold at least one point")
+    if not max_gap_s > 0:
+        raise ValueError(f"max_gap_s must be positive, got {max_gap_s}")
+    ends = np.cumsum(n) - 1
+    first_t = t_start + dt[ends - n + 1]
+    last_t = t_start + dt[ends]
+    order = np.lexsort((t_start, visit))
+    has_next = visit[order][1:] == visit[order][:-1]
+    next_gap = np.zeros(n.size, dtype=np.int64)
+    next_gap[order[:-1][has_next]] = first_t[order[1:][has_next]] - last_t[order[:-1][has_next]]
+    gap_ms = np.empty(dt.size, dtype=np.int64)
+    gap_ms[:-1] = np.diff(dt)
+    gap_ms[ends] = next_gap
+    if np.any(gap_ms < 0):
+        raise ValueError(
+            "positions must be in time order within each visit, chunks not overlapping"
+        )
+    return np.minimum(gap_ms, int(max_gap_s * 1000)) / 1000.0
+
+
 @dataclass
 class PresenceHeatmap:
     """Seconds and distinct visitors per cell; ``shown_s`` is NaN where k-anonymity hides a cell."""
@@ -88,6 +125,17 @@ class PresenceHeatmap:
 
     def seconds_per_m2(self) -> FloatArray:
         return self.shown_s / self.grid.cell_area_m2
+
+
+@dataclass(frozen=True)
+class PresenceRollup:
+    """A closed period's presence, small enough to store: seconds per cell and the distinct
+    (visitor, cell) pairs as keys ``visitor * n_cells + cell`` (what k-anonymity needs to count
+    people across periods without double-counting a returning shopper)."""
+
+    seconds: FloatArray  # flat, one per cell
+    visitor_cells: IntArray
+    off_floor_s: float
 
 
 class PresenceAccumulator:
@@ -122,6 +170,29 @@ class PresenceAccumulator:
             self._seen[who, cell] = True
         else:
             self._seen_keys.append(np.unique(who * self.grid.n_cells + cell))
+
+    def add_rollup(self, rollup: PresenceRollup) -> None:
+        """Add a stored period; its visitor numbers must be this accumulator's."""
+        if rollup.seconds.size != self.grid.n_cells:
+            raise ValueError(f"rollup has {rollup.seconds.size} cells, grid {self.grid.n_cells}")
+        self.seconds += rollup.seconds
+        self.off_floor_s += rollup.off_floor_s
+        who, cell = np.divmod(rollup.visitor_cells, self.grid.n_cells)
+        if who.size and who.max() >= self.n_visitors:
+            raise ValueError(f"rollup names visitor {int(who.max())} beyond {self.n_visitors}")
+        if self._use_matrix:
+            self._seen[who, cell] = True
+        else:
+            self._seen_keys.append(rollup.visitor_cells)
+
+    def rollup(self) -> PresenceRollup:
+        if self._use_matrix:
+            keys: IntArray = np.flatnonzero(self._seen).astype(np.int64)
+        elif self._seen_keys:
+            keys = np.unique(np.concatenate(self._seen_keys))
+        else:
+            keys = np.zeros(0, dtype=np.int64)
+        return PresenceRollup(self.seconds.copy(), keys, self.off_floor_s)
 
     def visitors_per_cell(self) -> IntArray:
         if self._use_matrix:

@@ -82,10 +82,12 @@ def enter_exit_dwell_s(events: ZoneEventColumns) -> tuple[NDArray[np.int64], NDA
 def _distinct_per_zone(
     zone: NDArray[np.int64], who: NDArray[np.int64], n_zones: int
 ) -> NDArray[np.int64]:
+    """Distinct ``who`` per zone: unique (zone, who) keys packed into one int64, then counted."""
     if zone.size == 0:
         return np.zeros(n_zones, np.int64)
-    pairs = np.unique(np.stack([zone, who], axis=1), axis=0)
-    return np.bincount(pairs[:, 0], minlength=n_zones)
+    span = int(who.max()) + 1
+    keys = np.unique(zone * span + who)
+    return np.bincount(keys // span, minlength=n_zones)
 
 
 def first_entries(
