@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
@@ -295,6 +296,13 @@ class ChunkStore:
         self.connection = connection
         self.mark = mark
 
+    def read_cursor(self) -> sqlite3.Cursor | psycopg.Cursor[Any]:
+        """PostgreSQL sends ``bytea`` as hex text unless asked for binary results: 2x the bytes
+        and a decode per row."""
+        if isinstance(self.connection, psycopg.Connection):
+            return self.connection.cursor(binary=True)
+        return self.connection.cursor()
+
     def create_rollup_table(self) -> None:
         blob = "BYTEA" if isinstance(self.connection, psycopg.Connection) else "BLOB"
         self.connection.execute(ROLLUP_TABLE.format(blob=blob))
@@ -317,7 +325,7 @@ class ChunkStore:
     def heatmap_from_rollups(self, grid: CellGrid, days: int) -> PresenceHeatmap:
         """The same heatmap from one stored rollup a day (visitors numbered per store)."""
         heat = PresenceAccumulator(grid, CUSTOMERS)
-        rows = self.connection.execute(
+        rows = self.read_cursor().execute(
             ROLLUP_SELECT.format(p=self.mark), (STORE_ID, T0, T0 + days * 86_400_000)
         )
         for seconds, visitor_cells, off_floor_s in rows.fetchall():
@@ -353,7 +361,7 @@ class ChunkStore:
 
     def heatmap(self, grid: CellGrid, days: int) -> PresenceHeatmap:
         """The presence heatmap of ``days`` days, read a day at a time."""
-        cursor = self.connection.cursor()
+        cursor = self.read_cursor()
         visitor_of: dict[str, int] = {}
         visit_number: dict[str, int] = {}
         t_end = T0 + days * 86_400_000
