@@ -317,3 +317,13 @@ def test_daily_rollups_add_up_to_the_heatmap_of_all_days() -> None:
     np.testing.assert_allclose(got.seconds, expected.seconds)
     np.testing.assert_array_equal(got.visitors, expected.visitors)
     assert got.visitors.max() <= 4  # a returning person is counted once, not once a day
+
+
+def test_events_naming_an_unknown_visit_are_refused_with_a_reason() -> None:
+    stray = ZoneEventColumns.of([0, 7], [1, 1], ["enter", "exit"], [T0, T0 + 1000])
+    with pytest.raises(ValueError, match="visit number 7 is not one of the 3 visits"):
+        zone_table(ZONES, stray, _visits(3))
+    with pytest.raises(ValueError, match="visit number 7"):
+        paths(ZONES, stray, _visits(3))
+    with pytest.raises(ValueError, match="unknown kind"):
+        ZoneEventColumns.of([0], [1], ["wander"], [T0])

@@ -60,6 +60,12 @@ class VisitColumns:
     def __len__(self) -> int:
         return int(self.visitor.size)
 
+    def check_visit_numbers(self, visit: NDArray[np.int64], what: str) -> None:
+        """Refuse events or purchases that name a visit these columns do not hold."""
+        if visit.size and (visit.min() < 0 or visit.max() >= len(self)):
+            bad = int(visit.min()) if visit.min() < 0 else int(visit.max())
+            raise ValueError(f"{what}: visit number {bad} is not one of the {len(self)} visits")
+
     def counted(self, consented_only: bool) -> NDArray[np.bool_]:
         """Visits a view may count: all (anonymous, k-suppressed aggregates) or consented only."""
         return self.location_consent.copy() if consented_only else np.ones(len(self), bool)

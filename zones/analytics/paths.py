@@ -107,6 +107,7 @@ def paths(
     consented_only: bool = False,
 ) -> Paths:
     ids = np.asarray([z.id for z in zones], dtype=np.str_)
+    visits.check_visit_numbers(events.visit, "zone events")
     visit, zone = visit_sequences(events, visits.counted(consented_only))
     transitions = _transition_table(visit, zone, visits.visitor, ids, k)
     is_entrance = np.asarray([z.kind == "entrance" for z in zones], bool)

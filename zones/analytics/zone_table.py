@@ -128,6 +128,9 @@ def zone_table(
 ) -> ZoneTable:
     """One row per zone, in the given zone order."""
     n_zones = len(zones)
+    visits.check_visit_numbers(events.visit, "zone events")
+    if purchases is not None:
+        visits.check_visit_numbers(purchases.visit, "purchases")
     counted = visits.counted(consented_only)
     events = events.select(counted[events.visit] & (events.zone >= 0) & (events.zone < n_zones))
     if purchases is None:
