@@ -412,6 +412,12 @@ def wall_timed(fn: Callable[[], PresenceHeatmap]) -> tuple[PresenceHeatmap, floa
 
 
 def main() -> None:
+    # The SQLite file (~2.3 GB for 30 days) lives in a folder removed however the run ends.
+    with tempfile.TemporaryDirectory(prefix="aislecast-analytics-") as folder:
+        run(Path(folder))
+
+
+def run(workdir: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--days", type=int, default=DAYS)
     parser.add_argument("--no-postgres", action="store_true")
@@ -420,7 +426,6 @@ def main() -> None:
     grid = CellGrid(WIDTH_M, HEIGHT_M, cell_m=1.0)
     zones = store_zones()
     heat = PresenceAccumulator(grid, CUSTOMERS)
-    workdir = Path(tempfile.mkdtemp(prefix="aislecast-analytics-"))
     sqlite_path = workdir / "analytics.sqlite"
     create_tables(f"sqlite:///{sqlite_path}")
     lite = sqlite3.connect(sqlite_path)
@@ -535,7 +540,6 @@ def main() -> None:
         ],
     ]
     lite.close()
-    sqlite_path.unlink()
     visit_hours = visit_seconds / 3600.0
     bytes_per_visit_hour = payload_bytes / visit_hours
     print(format_table(["what", "span", "seconds", "ns per point"], rows))
