@@ -152,7 +152,7 @@ def seed_store(
             json={
                 "id": zone_id, "floor_id": floor["id"], "name": zone_id, "kind": kind,
                 "polygon": [[x0, 0], [x0 + 10, 0], [x0 + 10, 10], [x0, 10]],
-                "categories": ["coffee"], "facing_deg": 90,
+                "categories": ["coffee"], "facing_deg": 90, "view_distance_m": 3,
             },
         )  # fmt: skip
     staff.ok(
