@@ -181,10 +181,13 @@ def seed_store(
     )  # fmt: skip
 
 
-def add_campaign(staff: Staff, store: Store, document: dict[str, Any]) -> int:
+def add_campaign(
+    staff: Staff, store: Store, document: dict[str, Any], name: str | None = None
+) -> int:
     campaign = staff.ok(
         "POST", f"/api/stores/{store.id}/campaigns",
-        json={"name": f"campaign {uuid.uuid4().hex[:6]}", "status": "active", "document": document},
+        json={"name": name or f"campaign {uuid.uuid4().hex[:6]}", "status": "active",
+              "document": document},
     )  # fmt: skip
     return int(campaign["id"])
 

@@ -278,3 +278,37 @@ def frame_of(ws: Any, kind: str) -> dict[str, Any]:
         frame: dict[str, Any] = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
         if frame["type"] == kind:
             return frame
+
+
+def test_related_product_comes_from_baskets_imported_over_rest(
+    real: LiveServer, staff: Staff, store: Store
+) -> None:
+    """The co-purchase model is rebuilt after a purchases import, not per decision."""
+    tag = uuid.uuid4().hex[:6]
+    a, b = f"A-{tag}", f"B-{tag}"
+    add_campaign(staff, store, {
+        "context": {"event": "app_open"}, "channel": "app", "content": {"title": "Try this"},
+        "recommendation": {"anchor_sku": a},
+    })  # fmt: skip
+    import_csv(staff, "products", f"sku,name,category,price\n{a},A,coffee,4\n{b},B,coffee,2\n")
+
+    def app_open_offers(phone: Phone) -> list[dict[str, Any]]:
+        phone.send({"type": "event", "kind": "app_open", "t_ms": now_ms()})
+        phone.recv_type("event_ack")
+        return phone.nothing_more({"offer"}, 0.3)
+
+    with Phone.connect(real.ws_url) as phone:
+        phone.hello(store)
+        assert app_open_offers(phone) == []  # nothing bought with A yet: nothing to recommend
+        buyer = add_shopper(staff, store, "male", 50, "")
+        baskets = "".join(
+            f"k{i}-{tag},{buyer.customer_id},{now_ms() - DAY_MS},{sku},1,2\n"
+            for i in range(4)
+            for sku in (a, b)
+        )
+        import_csv(staff, "purchases", f"basket_id,customer_id,t_ms,sku,quantity,price\n{baskets}")
+        offers: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 10
+        while not offers and time.monotonic() < deadline:  # the model is rebuilt within 2 s
+            offers = app_open_offers(phone)
+    assert [o["content"] for o in offers] == [{"title": "Try this", "promoted_sku": b}]
