@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from anyio import to_thread
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -125,4 +127,20 @@ def create_app(settings: Settings | None = None, wiring: PipelineWiring | None =
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    _mount_admin_page(app)
     return app
+
+
+# Built by `make admin` (npm ci && vite build); a server without it still serves the API.
+ADMIN_DIST = Path(__file__).parent / "admin" / "dist"
+
+
+def _mount_admin_page(app: FastAPI) -> None:
+    """The staff page at /admin and the signage player at /screen?token=…"""
+    if not ADMIN_DIST.is_dir():
+        return
+    app.mount("/admin", StaticFiles(directory=ADMIN_DIST, html=True), name="admin")
+
+    @app.get("/screen", include_in_schema=False)
+    def screen_player(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"/admin/screen.html?{request.url.query}")

@@ -1,0 +1,230 @@
+"""The admin page and the player against the real server (issue 6) in a real browser.
+
+The server is started in-process (``create_app`` under uvicorn on a free port, SQLite in a temporary
+folder) with the built page mounted at /admin, as ``server/app.py`` mounts it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect
+from websockets.sync.client import connect
+
+from server import app as server_app
+from server import settings as settings_module
+from tests.admin.conftest import PlanView, checked_page
+from tests.admin.fake_store import plan_png
+
+ADMIN_EMAIL = "admin@aislecast.test"
+ADMIN_PASSWORD = "correct horse battery"
+FLOOR_W_M = 40.0
+FLOOR_H_M = 30.0
+
+
+class RunningServer:
+    """The real server in a background thread, with the built page at /admin."""
+
+    def __init__(self, database_url: str, dist: Path) -> None:
+        settings = settings_module.Settings(
+            database_url=database_url,
+            secret_key="admin-page-test",
+            bootstrap_admin_email=ADMIN_EMAIL,
+            bootstrap_admin_password=ADMIN_PASSWORD,
+        )
+        app = server_app.create_app(settings)
+        assert dist == server_app.ADMIN_DIST, "the server mounts the page it was built into"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = ""
+
+    def __enter__(self) -> RunningServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        self.token = self.call(
+            "POST", "/api/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )["token"]
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def call(self, method: str, path: str, body: Any = None, csv: bytes | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        data = None
+        if csv is not None:
+            boundary = "aislecast-test-boundary"
+            data = (
+                (
+                    f"--{boundary}\r\n"
+                    'Content-Disposition: form-data; name="file"; filename="x.csv"\r\n'
+                    "Content-Type: text/csv\r\n\r\n"
+                ).encode()
+                + csv
+                + f"\r\n--{boundary}--\r\n".encode()
+            )
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.url + path, data, headers, method=method)
+        with urllib.request.urlopen(request) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+
+@pytest.fixture
+def real_server(dist: Path, tmp_path: Path) -> Iterator[RunningServer]:
+    with RunningServer(f"sqlite:///{tmp_path / 'aislecast.sqlite3'}", dist) as running:
+        yield running
+
+
+@pytest.fixture
+def page(
+    browser: Browser, real_server: RunningServer, expected_console_errors: list[str]
+) -> Iterator[Page]:
+    """The checked page, closed before the real server stops."""
+    with checked_page(browser, expected_console_errors) as opened:
+        yield opened
+
+
+def log_in(page: Page, running: RunningServer) -> None:
+    page.goto(f"{running.url}/admin/")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.locator("#workspace").wait_for()
+
+
+def create_store_and_floor(page: Page, tmp_path: Path) -> None:
+    page.locator("#store-form").get_by_label("Name").fill("Demo store")
+    page.locator("#store-form").get_by_role("button", name="Create store").click()
+    expect(page.locator("#store-select option")).to_have_count(1)
+    plan_file = tmp_path / "plan.png"
+    plan_file.write_bytes(plan_png(FLOOR_W_M, FLOOR_H_M))
+    floor = page.locator("#floor-form")
+    floor.get_by_label("Name").fill("Ground floor")
+    floor.get_by_label("Width").fill(str(FLOOR_W_M))
+    floor.get_by_label("Height").fill(str(FLOOR_H_M))
+    floor.get_by_label("Plan image").set_input_files(plan_file)
+    floor.get_by_role("button", name="Create floor").click()
+    page.locator("img.floor-plan").wait_for()
+
+
+def test_zone_drawn_on_an_uploaded_plan_is_found_through_rest_after_a_reload(
+    page: Page, real_server: RunningServer, tmp_path: Path
+) -> None:
+    log_in(page, real_server)
+    create_store_and_floor(page, tmp_path)
+    plan = PlanView(page, FLOOR_W_M, FLOOR_H_M)
+    page.get_by_role("tab", name="Zones").click()
+    page.get_by_role("button", name="Draw rectangle").click()
+    plan.click(10.0, 10.0)
+    plan.click(20.0, 12.0)
+    form = page.locator("#zone-form")
+    form.get_by_label("Name").fill("Cheese shelf")
+    form.get_by_label("Kind").select_option("shelf")
+    form.get_by_label("Facing direction").fill("90")
+    form.get_by_label("Viewing distance").fill("2.5")
+    form.get_by_role("button", name="Save zone").click()
+    expect(page.locator("#zone-saved")).to_have_text("Saved (version 1)")
+
+    page.reload()
+    expect(page.locator(".zone-label")).to_have_text(["Cheese shelf"])
+    (zone,) = real_server.call("GET", "/api/stores/1/zones")
+    tolerance_m = 1.5 * plan.metres_per_pixel()
+    assert zone["kind"] == "shelf"
+    assert zone["facing_deg"] == 90.0
+    assert zone["view_distance_m"] == 2.5
+    xs = sorted(p[0] for p in zone["polygon"])
+    ys = sorted(p[1] for p in zone["polygon"])
+    assert xs[0] == pytest.approx(10.0, abs=tolerance_m)
+    assert xs[-1] == pytest.approx(20.0, abs=tolerance_m)
+    assert ys[0] == pytest.approx(10.0, abs=tolerance_m)
+    assert ys[-1] == pytest.approx(12.0, abs=tolerance_m)
+
+
+def test_a_shopper_fixing_positions_moves_a_dot_on_the_live_map(
+    page: Page, real_server: RunningServer, tmp_path: Path
+) -> None:
+    log_in(page, real_server)
+    create_store_and_floor(page, tmp_path)
+    real_server.call(
+        "POST",
+        "/api/customers/import",
+        csv=b"customer_id,gender,age,tier,consents\nc1,female,34,gold,location_analytics\n",
+    )
+    app_token = real_server.call("POST", "/api/tokens", {"kind": "app", "customer_id": "c1"})[
+        "token"
+    ]
+    page.get_by_role("tab", name="Live").click()
+    expect(page.locator("#live-status")).to_contain_text("Live")
+    plan = PlanView(page, FLOOR_W_M, FLOOR_H_M)
+    tolerance_m = 1.5 * plan.metres_per_pixel()
+    hello = {
+        "type": "hello",
+        "token": app_token,
+        "store_id": 1,
+        "app_version": "test",
+        "consents": ["location_analytics"],
+    }
+    with connect(f"ws://127.0.0.1:{real_server.port}/ws/shopper") as phone:
+        phone.send(json.dumps(hello))
+        assert json.loads(phone.recv(timeout=10))["type"] == "welcome"
+        for x_m in (8.0, 12.0, 16.0):
+            fix = {"type": "fix", "t_ms": int(time.time() * 1000), "x": x_m, "y": 7.0}
+            phone.send(json.dumps({**fix, "heading_deg": 0.0, "accuracy_m": 1.5}))
+            assert json.loads(phone.recv(timeout=10))["type"] == "position"
+            target_px = plan.pixel(x_m, 7.0)[0]
+            page.wait_for_function(
+                "px => { const d = document.querySelector('.shopper-dot');"
+                " if (!d) return false; const b = d.getBoundingClientRect();"
+                " return Math.abs(b.x + b.width / 2 - px) < 2; }",
+                arg=target_px,
+            )
+            box = page.locator(".shopper-dot").bounding_box()
+            assert box is not None
+            _, y_m = plan.metres(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            assert y_m == pytest.approx(7.0, abs=tolerance_m)
+    page.goto("about:blank")
+
+
+def test_player_opened_from_its_link_registers_and_shows_online(
+    page: Page, real_server: RunningServer, tmp_path: Path
+) -> None:
+    log_in(page, real_server)
+    create_store_and_floor(page, tmp_path)
+    page.get_by_role("tab", name="Beacons & screens").click()
+    page.get_by_role("button", name="Add screen at centre").click()
+    expect(page.locator("#screen-rows tr")).to_have_count(1)
+    page.get_by_role("button", name="Player link").click()
+    link = page.locator(".player-link input").input_value()
+
+    player = page.context.new_page()
+    player.goto(link)
+    expect(player.locator("body")).to_have_attribute("data-connection", "online")
+    expect(player.locator("#stage")).to_contain_text("Welcome")
+    page.reload()
+    page.get_by_role("tab", name="Beacons & screens").click()
+    expect(page.locator("#screen-rows tr").first).to_contain_text("online")
+    player.goto("about:blank")
+    page.goto("about:blank")
