@@ -13,8 +13,10 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from aislecast.commands import db, seed, serve, simulate
+    from aislecast.commands import db, demo, replay, seed, serve, simulate
 
+    app.command("replay", context_settings={"allow_extra_args": True})(replay.replay)
+    app.command("demo")(demo.demo)
     simulate.register(app)
     app.command("serve")(serve.serve)
     app.command("seed")(seed.seed)

@@ -1,0 +1,229 @@
+"""Leave-one-walk-out positioning on the real recordings (../shared/data/ilc).
+
+For every walk of every floor: build the radio map and Weinberg K from the floor's *other*
+walks (the full map is built once; the held-out walk's rows are masked out, its step sums
+subtracted), replay the walk's readings through a ``Tracker`` (waypoints never fed), and score
+each waypoint against the last estimate at or before its time. Variants side by side:
+
+- ``fused``: the product tracker (particle layer on the floor plan + radio, no known start);
+- ``fused-ekf``: the same run reporting the filterpy EKF state instead of the particle cluster;
+- ``radio-only``: each radio fix on its own (weighted k-NN);
+- ``pdr-only``: map-constrained PDR started at the walk's true first waypoint, no radio.
+
+Usage: ``python benchmarks/positioning_ilc.py --data ../shared/data/ilc [--jobs 2] [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aislecast.bench import format_table
+from aislecast.paths import ilc_floors, ilc_root
+from positioning import Estimate, read_floor
+from positioning.radiomap import RadioMap, survey_fingerprints
+from positioning.scoring import score_walk
+from positioning.steps import calibrate_weinberg_k
+from positioning.survey import step_sums
+from positioning.tracker import Tracker, TrackerSettings
+from positioning.walkable import WalkableGrid
+from positioning.walkfile import Walk, read_walk
+
+VARIANTS = ("fused", "fused-ekf", "radio-only", "pdr-only")
+
+
+@dataclass
+class FloorContext:
+    name: str
+    walks: list[Walk]
+    radio_map: RadioMap
+    grid: WalkableGrid
+    step_sums: dict[str, tuple[float, float]]
+
+
+@dataclass
+class WalkScore:
+    floor: str
+    variant: str
+    errors_m: list[float] = field(default_factory=list)
+    missing: int = 0
+    heading_errors_deg: list[float] = field(default_factory=list)
+    first_fix_s: float | None = None
+    walk_s: float = 0.0
+    cpu_s: float = 0.0
+    within_accuracy: int = 0
+
+
+_FLOORS: dict[str, FloorContext] = {}
+
+
+def load_floor(floor_dir: Path) -> FloorContext:
+    walks = [read_walk(p) for p in sorted((floor_dir / "path_data_files").glob("*.txt"))]
+    survey = [s for w in walks for s in survey_fingerprints(w)]
+    radio_map = RadioMap.from_survey(survey)
+    grid = WalkableGrid.from_plan(read_floor(floor_dir))
+    sums = {w.name: step_sums(w) for w in walks}
+    name = f"{floor_dir.parent.name}/{floor_dir.name}"
+    return FloorContext(name, walks, radio_map, grid, sums)
+
+
+def score(
+    floor: str, variant: str, walk: Walk, estimates: Sequence[Estimate], walk_s: float, cpu_s: float
+) -> WalkScore:
+    errors = score_walk(estimates, walk.waypoints)
+    result = WalkScore(floor, variant, walk_s=walk_s, cpu_s=cpu_s)
+    result.errors_m, result.missing = list(errors.position_m), errors.missing
+    result.heading_errors_deg = list(errors.heading_deg)
+    result.within_accuracy = sum(
+        e <= a for e, a in zip(errors.position_m, errors.accuracy_m, strict=True)
+    )
+    if estimates:
+        result.first_fix_s = (estimates[0].t_ms - (walk.start_ms or 0)) / 1000.0
+    return result
+
+
+def replay(tracker: Tracker, walk: Walk) -> tuple[list[Estimate], float]:
+    start = time.process_time()
+    out: list[Estimate] = []
+    for reading in walk.readings:
+        out += tracker.push(reading)
+    return out, time.process_time() - start
+
+
+def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
+    floor_name, index, variants = job
+    ctx = _FLOORS[floor_name]
+    walk = ctx.walks[index]
+    radio_map = ctx.radio_map.without([walk.name])
+    d_all = sum(d for d, _ in ctx.step_sums.values()) - ctx.step_sums[walk.name][0]
+    f_all = sum(f for _, f in ctx.step_sums.values()) - ctx.step_sums[walk.name][1]
+    k = calibrate_weinberg_k([(d_all, f_all)])
+    times = [r.t_ms for r in walk.readings]
+    walk_s = (max(times) - min(times)) / 1000.0 if times else 0.0
+    scores = []
+    tracker = Tracker(radio_map, ctx.grid, settings=TrackerSettings(weinberg_k=k, seed=index))
+    estimates, cpu = replay(tracker, walk)
+    scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
+    if "fused-ekf" in variants:
+        settings = TrackerSettings(weinberg_k=k, seed=index, output="ekf")
+        estimates, cpu = replay(Tracker(radio_map, ctx.grid, settings=settings), walk)
+        scores.append(score(floor_name, "fused-ekf", walk, estimates, walk_s, cpu))
+    if "radio-only" in variants:
+        # The fused run's radio fixes, each taken on its own; scored at the time it was ready.
+        radio = [Estimate(f.t_ms, f.x, f.y, 0.0, f.sigma_m) for f in tracker.fixes]
+        scores.append(score(floor_name, "radio-only", walk, radio, walk_s, cpu))
+    if "pdr-only" in variants and walk.waypoints:
+        w0 = walk.waypoints[0]
+        pdr = Tracker(
+            None,
+            ctx.grid,
+            settings=TrackerSettings(
+                weinberg_k=k, seed=index, use_radio=False, start_xy=(w0.x, w0.y)
+            ),
+        )
+        estimates, cpu = replay(pdr, walk)
+        scores.append(score(floor_name, "pdr-only", walk, estimates, walk_s, cpu))
+    return scores
+
+
+def summarise(scores: Sequence[WalkScore]) -> list[object]:
+    errors = np.array([e for s in scores for e in s.errors_m])
+    heading = np.array([h for s in scores for h in s.heading_errors_deg])
+    missing = sum(s.missing for s in scores)
+    total = missing + len(errors)
+    fixes = [s.first_fix_s for s in scores if s.first_fix_s is not None]
+    cpu = sum(s.cpu_s for s in scores)
+    speed = sum(s.walk_s for s in scores) / cpu if cpu > 0 else float("inf")
+
+    def pct(a: np.ndarray, q: float) -> str:
+        return f"{np.percentile(a, q):.2f}" if len(a) else "-"
+
+    return [
+        total,
+        pct(errors, 50),
+        pct(errors, 75),
+        pct(errors, 90),
+        f"{errors.mean():.2f}" if len(errors) else "-",
+        f"{np.median(heading):.1f}" if len(heading) else "-",
+        f"{np.percentile(heading, 90):.1f}" if len(heading) else "-",
+        f"{100.0 * missing / max(total, 1):.1f}",
+        f"{np.median(fixes):.1f}" if fixes else "-",
+        f"{100.0 * sum(s.within_accuracy for s in scores) / max(len(errors), 1):.0f}",
+        f"{speed:.0f}x",
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--data", type=Path, default=None, help="the ilc folder (../shared/data/ilc)"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (walks in parallel)")
+    parser.add_argument("--quick", action="store_true", help="every 4th walk only, for iteration")
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help="comma-separated subset of " + ", ".join(VARIANTS),
+    )
+    args = parser.parse_args(argv)
+    root = ilc_root(args.data)
+    if root is None:
+        print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)
+        return 2
+    jobs: list[tuple[str, int, tuple[str, ...]]] = []
+    for floor_dir in ilc_floors(root):
+        ctx = load_floor(floor_dir)
+        _FLOORS[ctx.name] = ctx
+        picks = range(0, len(ctx.walks), 4) if args.quick else range(len(ctx.walks))
+        variants = tuple(v.strip() for v in args.variants.split(","))
+        jobs += [(ctx.name, i, variants) for i in picks]
+    wall = time.perf_counter()
+    if args.jobs > 1:
+        with mp.get_context("fork").Pool(args.jobs) as pool:
+            results = pool.map(run_walk, jobs, chunksize=1)
+    else:
+        results = [run_walk(j) for j in jobs]
+    scores = [s for r in results for s in r]
+    headers = [
+        "variant",
+        "floor",
+        "waypoints",
+        "median m",
+        "p75 m",
+        "p90 m",
+        "mean m",
+        "heading med °",
+        "heading p90 °",
+        "missing %",
+        "first fix s",
+        "within accuracy_m %",
+        "speed",
+    ]
+    rows = []
+    for variant in VARIANTS:
+        for floor in [*_FLOORS, "all"]:
+            chosen = [s for s in scores if s.variant == variant and floor in (s.floor, "all")]
+            if chosen:
+                rows.append([variant, floor, *summarise(chosen)])
+    print(format_table(headers, rows))
+    print(f"walks: {len(jobs)}, jobs: {args.jobs}, wall: {time.perf_counter() - wall:.1f}s")
+    fused = [s for s in scores if s.variant == "fused"]
+    summary = summarise(fused)
+    errors = np.array([e for s in fused for e in s.errors_m])
+    heading = np.array([h for s in fused for h in s.heading_errors_deg])
+    print(
+        f"positioning dev: median={np.median(errors):.2f}m p90={np.percentile(errors, 90):.2f}m "
+        f"heading_median={np.median(heading):.1f}deg missing={summary[7]}% speed={summary[10]}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,278 @@
+"""Map-constrained particle layer: many position hypotheses until map and radio agree.
+
+Each particle is a hypothesis ``(x, y, heading offset δ, step scale s)``. On a step of
+Weinberg length L at gyro-steadied heading ψ a particle moves by ``s·L`` along ``ψ + δ`` (both
+perturbed); a particle whose move ends, or passes its midpoint, off walkable floor is dropped
+(weight 0) — that is the floor-plan constraint, and it is what sorts corridors from shop
+interiors. A radio fix re-weights particles by a *mixture* likelihood over the fix's candidate
+reference positions, so two corridors that sound alike both stay alive until the walk's shape
+against the walls separates them. A few particles are re-drawn from each fix (injection), so a
+cloud that locked onto the wrong corridor can still be corrected.
+
+All maths are functions over arrays (shape ``(n,)`` per component), so a batched version across
+shoppers is a reshape away.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from positioning.walkable import WalkableGrid
+
+Array = NDArray[np.float64]
+
+PARTICLES = 2000
+# Spread of a fresh hypothesis around a radio candidate, m (≈ the candidate's own error).
+INIT_POSITION_SIGMA_M = 6.0
+# Rotation-vector heading can be off by a constant (phone held askew, magnetic bias), °.
+INIT_HEADING_OFFSET_SIGMA_DEG = 10.0
+# Weinberg K is calibrated on other people's steps: allow ±15 % for this shopper.
+INIT_SCALE_SIGMA = 0.15
+# Per-step noise: heading jitter of a single step, °; length noise, fraction of the step.
+STEP_HEADING_SIGMA_DEG = 8.0
+STEP_LENGTH_SIGMA = 0.15
+# Random walks letting the offset and the scale drift with the phone grip and the gait.
+OFFSET_DRIFT_DEG_PER_STEP = 1.0
+SCALE_DRIFT_PER_STEP = 0.01
+SCALE_LIMITS = (0.6, 1.5)
+# Radio likelihood kernel around each candidate reference, m: reference positions are
+# interpolated along survey paths and RSSI varies over a few metres.
+RADIO_KERNEL_M = 6.0
+# With the single-Gaussian fix likelihood, the fix's own 1σ times this.
+FIX_SIGMA_SCALE = 1.0
+# Heavy tail of the radio likelihood: a fix this (relative) likely everywhere, so one bad scan
+# cannot wipe out the true hypothesis.
+RADIO_OUTLIER_FLOOR = 0.05
+# Share of particles re-drawn from each radio fix's candidates: keeps other places alive.
+INJECTION_SHARE = 0.03
+# Resample when the effective sample size drops below this share of the particles.
+RESAMPLE_ESS_SHARE = 0.5
+# Jitter after resampling, m: keeps duplicated particles from collapsing onto one point.
+RESAMPLE_JITTER_M = 0.15
+# The reported position is the mean of the strongest cluster: particles within this radius of
+# the heaviest cell of a grid this coarse.
+CLUSTER_CELL_M = 4.0
+CLUSTER_RADIUS_M = 12.0
+
+
+@dataclass
+class ParticleCloud:
+    """Particle states and normalised weights."""
+
+    x: Array
+    y: Array
+    offset_rad: Array
+    scale: Array
+    weight: Array
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def copy(self) -> ParticleCloud:
+        return ParticleCloud(
+            self.x.copy(),
+            self.y.copy(),
+            self.offset_rad.copy(),
+            self.scale.copy(),
+            self.weight.copy(),
+        )
+
+
+def sample_around(
+    centres_xy: Array,
+    centre_weights: Array,
+    n: int,
+    sigma_m: float,
+    grid: WalkableGrid | None,
+    rng: np.random.Generator,
+    tries: int = 6,
+) -> tuple[Array, Array]:
+    """``n`` walkable points drawn from a Gaussian mixture over ``centres_xy``.
+
+    Points that land off the floor are redrawn up to ``tries`` times, then snapped to the
+    nearest free cell centre of their candidate (so the result is always walkable).
+    """
+    pick = rng.choice(len(centres_xy), size=n, p=centre_weights)
+    x = centres_xy[pick, 0] + rng.normal(0.0, sigma_m, n)
+    y = centres_xy[pick, 1] + rng.normal(0.0, sigma_m, n)
+    if grid is None:
+        return x, y
+    for _ in range(tries):
+        bad = ~grid.is_free(x, y)
+        if not bad.any():
+            return x, y
+        x[bad] = centres_xy[pick[bad], 0] + rng.normal(0.0, sigma_m, bad.sum())
+        y[bad] = centres_xy[pick[bad], 1] + rng.normal(0.0, sigma_m, bad.sum())
+    bad = ~grid.is_free(x, y)
+    if bad.any():
+        free = grid.free_cells_xy()
+        for i in np.flatnonzero(bad):
+            nearest = np.argmin((free[:, 0] - x[i]) ** 2 + (free[:, 1] - y[i]) ** 2)
+            x[i], y[i] = free[nearest]
+    return x, y
+
+
+def new_cloud(
+    xy: tuple[Array, Array], n: int, rng: np.random.Generator, offset_sigma_deg: float
+) -> ParticleCloud:
+    """Fresh hypotheses at the given positions with prior heading offsets and step scales."""
+    return ParticleCloud(
+        xy[0],
+        xy[1],
+        rng.normal(0.0, math.radians(offset_sigma_deg), n),
+        np.clip(rng.normal(1.0, INIT_SCALE_SIGMA, n), *SCALE_LIMITS),
+        np.full(n, 1.0 / n),
+    )
+
+
+def propagate_step(
+    cloud: ParticleCloud,
+    step_m: float,
+    heading_rad: float,
+    grid: WalkableGrid | None,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """Move every particle by one step; drop those that leave the floor. Returns the mean move.
+
+    x ← x + s·L·(1 + ε_L)·cos(ψ + δ + ε_ψ), y likewise with sin; δ, s random-walk.
+    If every particle would leave the floor the move is kept without the constraint (a gap in
+    the plan, not a reason to lose the shopper).
+    """
+    n = len(cloud)
+    cloud.offset_rad += rng.normal(0.0, math.radians(OFFSET_DRIFT_DEG_PER_STEP), n)
+    cloud.scale = np.clip(cloud.scale + rng.normal(0.0, SCALE_DRIFT_PER_STEP, n), *SCALE_LIMITS)
+    length = step_m * cloud.scale * (1.0 + rng.normal(0.0, STEP_LENGTH_SIGMA, n))
+    theta = (
+        heading_rad + cloud.offset_rad + rng.normal(0.0, math.radians(STEP_HEADING_SIGMA_DEG), n)
+    )
+    dx, dy = length * np.cos(theta), length * np.sin(theta)
+    new_x, new_y = cloud.x + dx, cloud.y + dy
+    if grid is not None:
+        ok = grid.is_free(new_x, new_y) & grid.is_free(cloud.x + 0.5 * dx, cloud.y + 0.5 * dy)
+        survivors = cloud.weight * ok
+        total = survivors.sum()
+        if total > 0:
+            cloud.weight = survivors / total
+    cloud.x, cloud.y = new_x, new_y
+    w = cloud.weight
+    return float(w @ dx), float(w @ dy)
+
+
+def radio_likelihood(
+    x: Array, y: Array, candidates_xy: Array, candidate_weights: Array, kernel_m: float
+) -> Array:
+    """p(fix | particle) ∝ (1 − ε)·Σ_c w_c·exp(−|p − c|²/2σ²) / max + ε  (heavy-tailed mixture)."""
+    d2 = (x[:, None] - candidates_xy[None, :, 0]) ** 2 + (
+        y[:, None] - candidates_xy[None, :, 1]
+    ) ** 2
+    mixture = np.exp(-0.5 * d2 / kernel_m**2) @ candidate_weights
+    peak = mixture.max()
+    relative = mixture / peak if peak > 0 else mixture
+    return (1.0 - RADIO_OUTLIER_FLOOR) * relative + RADIO_OUTLIER_FLOOR
+
+
+def tempered(log_likelihood: Array) -> Array:
+    """exp(log L − max), floored like ``radio_likelihood`` so one bad scan cannot kill the truth."""
+    relative = np.exp(log_likelihood - log_likelihood.max())
+    return (1.0 - RADIO_OUTLIER_FLOOR) * relative + RADIO_OUTLIER_FLOOR
+
+
+def reweight(cloud: ParticleCloud, likelihood: Array) -> None:
+    """Bayes: w ← w·p(z|x) / Σ."""
+    w = cloud.weight * likelihood
+    total = w.sum()
+    cloud.weight = w / total if total > 0 else np.full(len(cloud), 1.0 / len(cloud))
+
+
+def effective_sample_size(weight: Array) -> float:
+    """ESS = 1 / Σ w²."""
+    return float(1.0 / np.sum(weight**2))
+
+
+def systematic_resample(weight: Array, rng: np.random.Generator) -> NDArray[np.int64]:
+    """Indices by systematic resampling (one uniform draw, n evenly spaced pointers)."""
+    n = len(weight)
+    positions = (rng.random() + np.arange(n)) / n
+    cumulative = np.cumsum(weight)
+    cumulative[-1] = 1.0
+    return np.searchsorted(cumulative, positions)
+
+
+def resample(cloud: ParticleCloud, grid: WalkableGrid | None, rng: np.random.Generator) -> None:
+    """Resample when degenerate, with a little walkable jitter."""
+    if effective_sample_size(cloud.weight) >= RESAMPLE_ESS_SHARE * len(cloud):
+        return
+    idx = systematic_resample(cloud.weight, rng)
+    n = len(idx)
+    x = cloud.x[idx] + rng.normal(0.0, RESAMPLE_JITTER_M, n)
+    y = cloud.y[idx] + rng.normal(0.0, RESAMPLE_JITTER_M, n)
+    if grid is not None:
+        off = ~grid.is_free(x, y)
+        x[off], y[off] = cloud.x[idx][off], cloud.y[idx][off]
+    cloud.x, cloud.y = x, y
+    cloud.offset_rad = cloud.offset_rad[idx]
+    cloud.scale = cloud.scale[idx]
+    cloud.weight = np.full(n, 1.0 / n)
+
+
+def inject(
+    cloud: ParticleCloud,
+    candidates_xy: Array,
+    candidate_weights: Array,
+    share: float,
+    grid: WalkableGrid | None,
+    rng: np.random.Generator,
+) -> None:
+    """Replace the lightest ``share`` of particles with draws from the radio candidates.
+
+    They take the cloud's mean weight of the replaced ones and the cloud's median offset and
+    scale, so they are new places, not new gaits.
+    """
+    m = round(share * len(cloud))
+    if m == 0:
+        return
+    lightest = np.argpartition(cloud.weight, m - 1)[:m]
+    x, y = sample_around(candidates_xy, candidate_weights, m, INIT_POSITION_SIGMA_M, grid, rng)
+    cloud.x[lightest], cloud.y[lightest] = x, y
+    cloud.offset_rad[lightest] = np.median(cloud.offset_rad)
+    cloud.scale[lightest] = np.median(cloud.scale)
+    cloud.weight[lightest] = cloud.weight[lightest].mean()
+    cloud.weight /= cloud.weight.sum()
+
+
+def onto_floor(cloud: ParticleCloud, x: float, y: float, grid: WalkableGrid) -> tuple[float, float]:
+    """The point itself if walkable, else the nearest particle (a mean of two aisles can fall
+    on the shelf between them; an estimate should stand where a shopper can)."""
+    if grid.is_free(np.array([x]), np.array([y]))[0]:
+        return x, y
+    d2 = np.where(cloud.weight > 0, (cloud.x - x) ** 2 + (cloud.y - y) ** 2, np.inf)
+    nearest = int(np.argmin(d2))
+    return float(cloud.x[nearest]), float(cloud.y[nearest])
+
+
+def cluster_estimate(cloud: ParticleCloud) -> tuple[float, float, float]:
+    """(x, y, accuracy_m) of the heaviest particle cluster.
+
+    The heaviest ``CLUSTER_CELL_M`` cell picks the mode; the estimate is the weighted mean of the
+    particles within ``CLUSTER_RADIUS_M`` of it (a mean over two corridors would sit in a shop).
+    Accuracy is the weighted RMS distance of *all* particles from it: it stays large while other
+    hypotheses carry weight.
+    """
+    w = cloud.weight
+    cx = np.floor(cloud.x / CLUSTER_CELL_M).astype(np.int64)
+    cy = np.floor(cloud.y / CLUSTER_CELL_M).astype(np.int64)
+    key = cx * 1_000_003 + cy
+    uniq, inverse = np.unique(key, return_inverse=True)
+    mass = np.bincount(inverse, weights=w, minlength=len(uniq))
+    heavy = inverse == int(np.argmax(mass))
+    hw = w[heavy] / w[heavy].sum()
+    mx, my = float(hw @ cloud.x[heavy]), float(hw @ cloud.y[heavy])
+    near = (cloud.x - mx) ** 2 + (cloud.y - my) ** 2 <= CLUSTER_RADIUS_M**2
+    nw = w[near] / w[near].sum()
+    x, y = float(nw @ cloud.x[near]), float(nw @ cloud.y[near])
+    spread = math.sqrt(float(w @ ((cloud.x - x) ** 2 + (cloud.y - y) ** 2)))
+    return x, y, spread

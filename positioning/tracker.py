@@ -1,0 +1,331 @@
+"""One shopper's tracker: readings in arrival order in, estimates out, never looking ahead.
+
+Pipeline per reading:
+- rotation vector, gyroscope → ``HeadingFilter`` (heading ψ);
+- accelerometer → ``StepDetector``; each step moves the particle layer by a Weinberg step
+  along ψ (per-particle heading offset and step scale, map constraint) and feeds the EKF;
+- Wi-Fi and beacons → ``ScanAssembler`` → ``RadioMap.match`` → radio fix; the particle layer
+  is re-weighted by the fix's candidates (lag-corrected to when the scan was heard), and the
+  first fix starts the track (no known start point);
+- beacons at known positions (``BeaconMap``) → range likelihood on the particle layer.
+
+An estimate is emitted after every step and every radio fix once the track has started; its
+``t_ms`` is the latest reading time seen, so it uses no reading later than itself. Randomness
+comes from a generator seeded per tracker and is consumed only as readings arrive, so a walk
+cut at time T gives the same estimates up to T (truncation invariance).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from positioning import particles as pf
+from positioning.beacons import BeaconMap
+from positioning.ekf import StepEKF
+from positioning.estimate import Estimate
+from positioning.heading import HeadingFilter
+from positioning.radiomap import RadioFix, RadioMap
+from positioning.readings import (
+    AccelReading,
+    BeaconReading,
+    GyroReading,
+    MagReading,
+    Reading,
+    RotationVectorReading,
+    WifiReading,
+)
+from positioning.scans import Fingerprint, ScanAssembler
+from positioning.steps import DEFAULT_WEINBERG_K, StepDetector, StepEvent, weinberg_length
+from positioning.walkable import WalkableGrid
+
+# Displacement history kept for lag-correcting late Wi-Fi observations (≈ 30 s of steps).
+LAG_HISTORY_STEPS = 64
+# Power on the radio likelihood: scans 2 s apart err alike (the same survey gap, the same
+# crowd), so each is worth about half an independent observation.
+RADIO_POWER = 0.5
+# Added in quadrature to the particle spread for the reported accuracy, m: what the particles
+# cannot see — a radio map biased where the survey was thin, a plan that is not the real floor.
+# Set so that the claimed 1σ radius holds the truth about 2/3 of the time on the recordings.
+ACCURACY_FLOOR_M = 3.0
+# Spread of a known start (PDR-only runs), m.
+KNOWN_START_SIGMA_M = 0.5
+# The EKF takes the particle layer's position as a measurement only while the layer has one
+# dominant hypothesis, i.e. all particles within this RMS radius.
+EKF_UNIMODAL_SPREAD_M = 6.0
+# No radio fix this long after the first reading: start from the prior instead — every surveyed
+# place equally likely — and let the floor plan and the steps narrow it down (honestly large
+# accuracy until then). Phones deliver the first Wi-Fi scan 1.5–2.5 s in; a shopper must have
+# an estimate from 2 s on, so the prior starts a little before.
+PRIOR_START_MS = 1800
+
+
+RADIO_LIKELIHOODS = ("knn+model", "knn", "model", "fix", "kernel")
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    """How a tracker runs; defaults are the product's."""
+
+    particles: int = pf.PARTICLES
+    seed: int = 0
+    weinberg_k: float = DEFAULT_WEINBERG_K
+    use_radio: bool = True
+    start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
+    output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
+    radio_likelihood: str = (
+        "knn+model"  # or "knn", "model", "fix", "kernel" (see _radio_likelihood)
+    )
+
+
+class Tracker:
+    """One shopper: ``push(reading) -> list[Estimate]`` in arrival order."""
+
+    def __init__(
+        self,
+        radio_map: RadioMap | None = None,
+        grid: WalkableGrid | None = None,
+        beacon_map: BeaconMap | None = None,
+        settings: TrackerSettings = TrackerSettings(),
+    ) -> None:
+        if settings.output not in ("particles", "ekf"):
+            raise ValueError(f"output must be 'particles' or 'ekf', not {settings.output!r}")
+        if settings.radio_likelihood not in RADIO_LIKELIHOODS:
+            choice = settings.radio_likelihood
+            raise ValueError(f"radio_likelihood must be one of {RADIO_LIKELIHOODS}, not {choice!r}")
+        self.radio_map = radio_map
+        self.grid = grid
+        self.beacon_map = beacon_map
+        self.settings = settings
+        self.skipped: Counter[str] = Counter()
+        self.fixes: list[RadioFix] = []
+        self._rng = np.random.default_rng(settings.seed)
+        self._heading = HeadingFilter()
+        self._steps = StepDetector()
+        ignored = radio_map.ignored_ids if radio_map is not None else frozenset()
+        self._assembler = ScanAssembler(ignored)
+        self._cloud: pf.ParticleCloud | None = None
+        self._ekf = StepEKF()
+        self._now_ms: int | None = None
+        self._last_ms: dict[type, int] = {}
+        self._lag_t: list[int] = []
+        self._lag_xy: list[tuple[float, float]] = []
+        self._first_ms: int | None = None
+        self._from_prior = False
+
+    @property
+    def started(self) -> bool:
+        return self._cloud is not None
+
+    def push(self, reading: Reading) -> list[Estimate]:
+        """Take one reading (arrival order); return the estimates it produced."""
+        if not _is_finite(reading):
+            self.skipped["non-finite value"] += 1
+            return []
+        kind = type(reading)
+        if not isinstance(reading, WifiReading | BeaconReading):
+            last = self._last_ms.get(kind)
+            if last is not None and reading.t_ms < last:
+                self.skipped["sensor sample out of order"] += 1
+                return []
+            self._last_ms[kind] = reading.t_ms
+        self._now_ms = reading.t_ms if self._now_ms is None else max(self._now_ms, reading.t_ms)
+        if self._first_ms is None:
+            self._first_ms = reading.t_ms
+        out: list[Estimate] = []
+        if self.settings.use_radio and self.radio_map is not None:
+            for fingerprint in self._assembler.push(reading):
+                fix = self.radio_map.match(fingerprint)
+                if fix is not None:
+                    self.fixes.append(fix)
+                    out += self._on_fix(fix, fingerprint)
+        if isinstance(reading, RotationVectorReading):
+            self._heading.on_rotation_vector(reading.t_ms, reading.x, reading.y, reading.z)
+        elif isinstance(reading, GyroReading):
+            self._heading.on_gyro(reading.t_ms, reading.x, reading.y, reading.z)
+        elif isinstance(reading, AccelReading):
+            step = self._steps.push(reading.t_ms, reading.x, reading.y, reading.z)
+            if step is not None:
+                out += self._on_step(step)
+        elif isinstance(reading, BeaconReading) and self.settings.use_radio:
+            self._on_beacon(reading)
+        if self._cloud is None and self._start_from_prior(self._now_ms):
+            out.append(self._estimate())
+        return out
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _on_step(self, step: StepEvent) -> list[Estimate]:
+        heading = self._heading.heading_rad
+        if heading is None:
+            return []
+        if self._cloud is None and self.settings.start_xy is not None:
+            self._start_at(self.settings.start_xy)
+        if self._cloud is None:
+            return []
+        length = weinberg_length(step.weinberg_feature, self.settings.weinberg_k)
+        mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
+        pf.resample(self._cloud, self.grid, self._rng)
+        self._ekf.predict_step(length, heading)
+
+        self._record_lag(step.t_ms, mean_dx, mean_dy)
+        return [self._estimate()]
+
+    def _on_fix(self, fix: RadioFix, fingerprint: Fingerprint) -> list[Estimate]:
+        if self._cloud is None or self._from_prior:
+            # The first fix starts the track; a cloud spread from the prior gives way to it.
+            self._from_prior = False
+            xy = pf.sample_around(
+                fix.candidates_xy,
+                fix.candidate_weights,
+                self.settings.particles,
+                pf.INIT_POSITION_SIGMA_M,
+                self.grid,
+                self._rng,
+            )
+            self._cloud = pf.new_cloud(
+                xy, self.settings.particles, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG
+            )
+            x, y, spread = pf.cluster_estimate(self._cloud)
+            self._ekf.reset(x, y, spread)
+            return [self._estimate()]
+        lag_x, lag_y = self._lag_since(fix.heard_ms)
+        heard_x, heard_y = self._cloud.x - lag_x, self._cloud.y - lag_y
+        likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
+        pf.reweight(self._cloud, likelihood)
+        pf.inject(
+            self._cloud,
+            fix.candidates_xy,
+            fix.candidate_weights,
+            pf.INJECTION_SHARE,
+            self.grid,
+            self._rng,
+        )
+        pf.resample(self._cloud, self.grid, self._rng)
+        x, y, spread = pf.cluster_estimate(self._cloud)
+        if spread <= EKF_UNIMODAL_SPREAD_M:
+            self._ekf.update_position(x, y, max(spread, 1.0))
+        return [self._estimate()]
+
+    def _radio_likelihood(
+        self, fix: RadioFix, fingerprint: Fingerprint, x: np.ndarray, y: np.ndarray
+    ) -> np.ndarray:
+        """p(scan | phone was at (x, y) when it heard it), heavy-tailed, by the chosen model.
+
+        ``knn``: Gaussian mixture over the k-NN candidates; ``fix``: one Gaussian at the fix;
+        ``model``: per-source propagation model; ``kernel``: per-source kernel-smoothed map;
+        ``knn+model`` (default): the product of the first and the third — sharp where the survey
+        passed, still informative where it did not.
+        """
+        kind = self.settings.radio_likelihood
+        knn = pf.radio_likelihood(x, y, fix.candidates_xy, fix.candidate_weights, pf.RADIO_KERNEL_M)
+        if kind == "knn" or self.radio_map is None:
+            return knn
+        if kind == "fix":
+            sigma = fix.sigma_m * pf.FIX_SIGMA_SCALE
+            return pf.radio_likelihood(x, y, np.array([[fix.x, fix.y]]), np.ones(1), sigma)
+        if kind == "kernel":
+            log_l = self.radio_map.log_likelihood(fingerprint, x, y)
+            return knn if log_l is None else pf.tempered(log_l)
+        log_l = self.radio_map.model_log_likelihood(fingerprint, x, y)
+        if log_l is None:
+            return knn
+        if kind == "model":
+            return pf.tempered(log_l)
+        return pf.tempered(RADIO_POWER * (np.log(knn) + np.log(pf.tempered(log_l))))
+
+    def _on_beacon(self, reading: BeaconReading) -> None:
+        if self.beacon_map is None or reading.beacon_id not in self.beacon_map:
+            return
+        if self._cloud is None:
+            bx, by, tx = self.beacon_map.beacons[reading.beacon_id]
+            r = self.beacon_map.model.range_m(tx, reading.rssi_dbm)
+            centre = np.array([[bx, by]])
+            n = self.settings.particles
+            xy = pf.sample_around(centre, np.ones(1), n, max(2.0, r), self.grid, self._rng)
+            self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+            self._ekf.reset(bx, by, max(2.0, r))
+            return
+        log_l = self.beacon_map.log_likelihood(
+            reading.beacon_id, reading.rssi_dbm, self._cloud.x, self._cloud.y
+        )
+        pf.reweight(
+            self._cloud,
+            np.exp(log_l - log_l.max()) * (1 - pf.RADIO_OUTLIER_FLOOR) + pf.RADIO_OUTLIER_FLOOR,
+        )
+        pf.resample(self._cloud, self.grid, self._rng)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _start_at(self, xy: tuple[float, float]) -> None:
+        n = self.settings.particles
+        x = xy[0] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
+        y = xy[1] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
+        self._cloud = pf.new_cloud((x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+        self._ekf.reset(xy[0], xy[1], KNOWN_START_SIGMA_M)
+
+    def _start_from_prior(self, t_ms: int) -> bool:
+        """Without a fix for PRIOR_START_MS: every surveyed place is a hypothesis."""
+        if (
+            not self.settings.use_radio
+            or self.radio_map is None
+            or len(self.radio_map) == 0
+            or self._first_ms is None
+            or t_ms - self._first_ms < PRIOR_START_MS
+        ):
+            return False
+        places = self.radio_map.positions
+        weights = np.full(len(places), 1.0 / len(places))
+        n = self.settings.particles
+        xy = pf.sample_around(places, weights, n, pf.INIT_POSITION_SIGMA_M, self.grid, self._rng)
+        self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+        self._from_prior = True
+        x, y, spread = pf.cluster_estimate(self._cloud)
+        self._ekf.reset(x, y, spread)
+        return True
+
+    def _record_lag(self, t_ms: int, dx: float, dy: float) -> None:
+        last = self._lag_xy[-1] if self._lag_xy else (0.0, 0.0)
+        self._lag_t.append(t_ms)
+        self._lag_xy.append((last[0] + dx, last[1] + dy))
+        if len(self._lag_t) > LAG_HISTORY_STEPS:
+            del self._lag_t[0], self._lag_xy[0]
+
+    def _lag_since(self, t_ms: int) -> tuple[float, float]:
+        """Mean displacement walked since ``t_ms`` (0 if no step since)."""
+        if not self._lag_t:
+            return 0.0, 0.0
+        i = bisect.bisect_right(self._lag_t, t_ms)
+        now = self._lag_xy[-1]
+        if i > 0:
+            then = self._lag_xy[i - 1]
+        elif len(self._lag_t) < LAG_HISTORY_STEPS:
+            then = (0.0, 0.0)  # before the first step
+        else:
+            then = self._lag_xy[0]  # older than the history: the oldest we kept
+        return now[0] - then[0], now[1] - then[1]
+
+    def _estimate(self) -> Estimate:
+        assert self._cloud is not None
+        assert self._now_ms is not None
+        x, y, spread = pf.cluster_estimate(self._cloud)
+        if self.grid is not None:
+            x, y = pf.onto_floor(self._cloud, x, y, self.grid)
+        # Facing is the phone's own heading (held in front); the particles' offset δ is the
+        # walking direction's, which is what moves them but not where the shopper looks.
+        heading_deg = math.degrees(self._heading.heading_rad or 0.0) % 360.0
+        if self.settings.output == "ekf" and self._ekf.ready:
+            x, y, spread = self._ekf.x, self._ekf.y, self._ekf.sigma_m
+        return Estimate(self._now_ms, x, y, heading_deg, math.hypot(spread, ACCURACY_FLOOR_M))
+
+
+def _is_finite(reading: Reading) -> bool:
+    if isinstance(reading, WifiReading | BeaconReading):
+        return math.isfinite(reading.rssi_dbm)
+    if isinstance(reading, AccelReading | GyroReading | MagReading | RotationVectorReading):
+        return math.isfinite(reading.x) and math.isfinite(reading.y) and math.isfinite(reading.z)
+    return False
