@@ -168,13 +168,14 @@ def test_simulated_readings_become_positions_near_the_truth_and_an_offer(
             sent += 1
             time.sleep(0.06)  # under the socket's 20 frames/s
         acks = 0
-        while acks < sent:  # every batch is answered; its positions and offers come first
+        while acks < sent:  # every batch is acknowledged, then its positions and offers follow
             frame = phone.recv()
             acks += frame["type"] == "readings_ack"
-            if frame["type"] == "position":
-                positions.append(frame)
-            elif frame["type"] == "offer":
-                offers.append(frame)
+            positions += [frame] if frame["type"] == "position" else []
+            offers += [frame] if frame["type"] == "offer" else []
+        late = phone.nothing_more({"position", "offer"}, 1.0)  # those of the last batch
+        positions += [f for f in late if f["type"] == "position"]
+        offers += [f for f in late if f["type"] == "offer"]
     t_ms = np.array([p["t_ms"] for p in positions], dtype=float)
     true_x, true_y, _ = visit.trajectory.pose_at(t_ms)
     errors = np.hypot(np.array([p["x"] for p in positions]) - true_x,
