@@ -245,18 +245,23 @@ def test_without_personalised_offers_consent_no_personal_offer(
     assert (offer["campaign_id"], offer["content"]) == (everyone, {"title": "Welcome"})
 
 
+@pytest.mark.parametrize(
+    "context",
+    [{"event": "near_screen"},  # approaching: entering the screen's zone
+     {"event": "facing", "zone_kinds": ["screen"]}],  # facing it for facing_min_ms
+)  # fmt: skip
 def test_a_matching_shopper_at_a_screen_brings_content_without_personal_data(
-    real: LiveServer, staff: Staff, store: Store
+    real: LiveServer, staff: Staff, store: Store, context: dict[str, Any]
 ) -> None:
     for_women = add_campaign(staff, store, {
-        "context": {"event": "near_screen"}, "channel": "signage",
+        "context": context, "channel": "signage",
         "audience": {"gender": ["female"]}, "content": {"title": "Espresso week"},
     })  # fmt: skip
     with real_socket(real, "/ws/screen") as screen, Phone.connect(real.ws_url) as phone:
         screen.send(json.dumps({"type": "register", "token": store.screen_token}))
         frame_of(screen, "state")
         phone.hello(store)
-        Walk(phone).stand(25, 5, 2.0, heading_deg=90.0)  # into the screen's zone, facing it
+        Walk(phone).stand(25, 5, 3.5, heading_deg=90.0)  # into the screen's zone, facing it
         content = frame_of(screen, "content")
         assert phone.nothing_more({"offer"}) == []  # signage goes to the screen only
     assert content["content"] == {"title": "Espresso week"}
