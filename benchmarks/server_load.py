@@ -2,10 +2,12 @@
 
 Variants side by side, at each connection count:
 - ``echo``: a bare FastAPI websocket that answers every frame with a tiny ack (the ceiling);
-- ``readings``: the real ``/ws/shopper``, each phone sending a batch of 50 accelerometer and 50
-  gyroscope samples (50 Hz) and 8 beacon readings a second, answered by ``readings_ack`` (batch
-  validated and stored; positioning not wired yet, so this is the server's own share of
-  batch → position);
+- ``readings``: the real ``/ws/shopper`` in a store with beacons, each phone sending a batch of 50
+  accelerometer and 50 gyroscope samples (50 Hz) and 8 beacon readings a second, run through the
+  shopper's own positioning tracker and answered by ``readings_ack`` once the tracker has run (its
+  ``position`` frames follow at once), so the latency is batch → position;
+- ``stored``: the same batches in a store without beacons (no tracker: validated and stored
+  only), the server's own share of the readings path;
 - ``fixes``: the real ``/ws/shopper`` with ready fixes, answered by ``position``.
 
 Reports latency p50/p99 (send → answer), frames lost (no answer within 5 s), server CPU (cores used)
@@ -31,13 +33,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-import numpy as np
-import uvicorn
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-from websockets.asyncio.client import ClientConnection, connect
+# Run as ``python benchmarks/server_load.py``, this folder leads sys.path and its triggers.py and
+# zones.py would hide the packages the server imports: drop the folder first.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from aislecast.bench import format_table
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+import uvicorn  # noqa: E402
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+from aislecast.bench import format_table  # noqa: E402
 
 # A phone answered later than this counts as lost (the app would have moved on).
 ANSWER_TIMEOUT_S = 5.0
@@ -68,6 +75,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def beacon_positions() -> list[dict[str, float | str]]:
+    """The beacons the phones hear, spread over the 40 m × 20 m bench floor."""
+    return [{"id": f"B_1_{b}_AA", "x": 5.0 + 10.0 * (b % 4), "y": 5.0 + 10.0 * (b // 4),
+             "tx_power_dbm": -59.0} for b in range(BEACONS_HEARD)]  # fmt: skip
+
+
 def readings_frame(t0_ms: int, rng: np.random.Generator) -> str:
     """One second of sensing: 50 Hz accelerometer and gyroscope, a few beacons (column series)."""
     t_ms = [t0_ms + i * 1000 // IMU_HZ for i in range(IMU_HZ)]
@@ -93,12 +106,16 @@ def fix_frame(t_ms: int, rng: np.random.Generator) -> str:
                        "accuracy_m": 1.5})  # fmt: skip
 
 
-def seed_shoppers(database_url: str, n: int) -> tuple[int, list[str]]:
-    """A store with N customers, straight into the database; their app tokens."""
+def seed_shoppers(database_url: str, n: int) -> tuple[dict[str, int], list[str]]:
+    """Two stores (with and without beacons) and N customers, straight into the database; the
+    store id per variant and the customers' app tokens."""
     from server.clock import now_ms
     from server.database import Database, upgrade_to_head
     from server.seed import seed_store
 
+    database = Database.connect(database_url)
+    upgrade_to_head(database.engine)
+    stores: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         store = {"name": "Bench", "width_m": 40, "height_m": 20, "zones": [], "beacons": [],
@@ -106,11 +123,14 @@ def seed_shoppers(database_url: str, n: int) -> tuple[int, list[str]]:
         (root / "store.json").write_text(json.dumps(store))
         rows = "".join(f"b{i},male,30,,location_analytics\n" for i in range(n))
         (root / "customers.csv").write_text("customer_id,gender,age,tier,consents\n" + rows)
-        database = Database.connect(database_url)
-        upgrade_to_head(database.engine)
         report = seed_store(database, root, now_ms())
-        database.dispose()
-    return report.store_id, [report.app_tokens[f"b{i}"] for i in range(n)]
+        stores["stored"] = report.store_id
+        (root / "customers.csv").unlink()
+        with_beacons = {**store, "name": "Bench with beacons", "beacons": beacon_positions()}
+        (root / "store.json").write_text(json.dumps(with_beacons))
+        stores["readings"] = stores["fixes"] = seed_store(database, root, now_ms()).store_id
+    database.dispose()
+    return stores, [report.app_tokens[f"b{i}"] for i in range(n)]
 
 
 @contextlib.contextmanager
@@ -156,23 +176,32 @@ async def open_phone(url: str, hello: str | None) -> ClientConnection:
     return ws
 
 
-async def phone_loop(ws: ClientConnection, frame: str, phase_s: float, seconds: float,
+async def answer(ws: ClientConnection, kind: str) -> None:
+    """Read frames until the answer of this kind (skipping the positions of the last batch)."""
+    while json.loads(await ws.recv())["type"] != kind:
+        pass
+
+
+async def phone_loop(ws: ClientConnection, frames: list[str], answer_kind: str, phase_s: float,
                      latencies: list[float]) -> int:  # fmt: skip
     """Send one frame a second at this phone's phase; return how many answers never came."""
     lost = 0
     start = time.monotonic() + phase_s
-    for tick in range(int(seconds)):
+    for tick, frame in enumerate(frames):
         await asyncio.sleep(max(0.0, start + tick - time.monotonic()))
         sent = time.perf_counter()
         await ws.send(frame)
         try:
-            await asyncio.wait_for(ws.recv(), ANSWER_TIMEOUT_S)
+            await asyncio.wait_for(answer(ws, answer_kind), ANSWER_TIMEOUT_S)
         except TimeoutError:
             lost += 1
             continue
         if tick >= WARMUP_TICKS:
             latencies.append((time.perf_counter() - sent) * 1000.0)
     return lost
+
+
+ANSWERS = {"echo": "ack", "readings": "readings_ack", "stored": "readings_ack", "fixes": "position"}
 
 
 async def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id: int,
@@ -192,11 +221,14 @@ async def run_level(url: str, pid: int, variant: str, n: int, seconds: float, st
             *(open_phone(url, h) for h in hellos[wave : wave + CONNECT_WAVE])
         )
     make = fix_frame if variant == "fixes" else readings_frame
-    frames = [make(now, rng) for _ in range(n)]
+    # Each phone's batches follow on in time (a tracker drops samples that go back in time).
+    ticks = int(seconds)
+    frames = [[make(now + 1000 * tick, rng) for tick in range(ticks)] for _ in range(n)]
     latencies: list[float] = []
     cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
     lost = await asyncio.gather(*(
-        phone_loop(ws, frames[i], i / n, seconds, latencies) for i, ws in enumerate(phones)
+        phone_loop(ws, frames[i], ANSWERS[variant], i / n, latencies)
+        for i, ws in enumerate(phones)
     ))  # fmt: skip
     cores = (cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
     rss_loaded = rss_kb(pid)
@@ -247,12 +279,13 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as folder:
         database_url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        store_id, tokens = seed_shoppers(database_url, max(args.conns))
+        stores, tokens = seed_shoppers(database_url, max(args.conns))
         env = {"DATABASE_URL": database_url, "AISLECAST_MIGRATE_ON_STARTUP": "0"}
         results: list[LevelResult] = []
-        for variant in ("echo", "readings", "fixes"):
+        for variant in ("echo", "stored", "readings", "fixes"):
             with server_process("echo" if variant == "echo" else "app", env) as (url, pid):
                 for n in args.conns:
+                    store_id = stores.get(variant, 0)
                     level = run_level(url, pid, variant, n, args.seconds, store_id, tokens)
                     results.append(asyncio.run(level))
     print(format_table(

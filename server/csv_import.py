@@ -1,33 +1,46 @@
-"""Parse the catalogue and customer CSVs of CONTRACTS.md into rows, with row-level errors.
+"""The catalogue and customer CSVs of CONTRACTS.md into table rows, through triggers' importer.
 
-A stand-in until triggers' importer lands (the lead switches the routes to it): the same formats,
-``products.csv`` ``sku,name,category,price``, ``customers.csv``
-``customer_id,gender,age,tier,consents``, ``purchases.csv``
-``basket_id,customer_id,t_ms,sku,quantity,price``. A bad row is reported with its line and reason
-and skipped; the good rows still import.
+``triggers.csv_import`` owns the formats and the row checks (``products.csv``
+``sku,name,category,price``, ``customers.csv`` ``customer_id,gender,age,tier,consents``,
+``purchases.csv`` ``basket_id,customer_id,t_ms,sku,quantity,price``); this module adds what only
+the server knows: the upload's bytes (UTF-8, a spreadsheet's byte-order mark accepted) and the
+column widths of the tables. A bad row is reported with its file line and reason and skipped; the
+good rows still import.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-GENDERS = frozenset({"female", "male", "other", "unknown"})
-CONSENT_PURPOSES = frozenset({"location_analytics", "personalised_offers", "signage"})
-# Ages a loyalty scheme may hold (children under 13 cannot sign up under GDPR-K/COPPA rules).
-MIN_AGE, MAX_AGE = 13, 120
+from triggers import CsvFormatError as TriggersCsvFormatError
+from triggers import (
+    ImportResult,
+    Product,
+    Purchase,
+    ShopperProfile,
+    read_customers,
+    read_products,
+    read_purchases,
+)
 
-PRODUCT_COLUMNS = ("sku", "name", "category", "price")
-CUSTOMER_COLUMNS = ("customer_id", "gender", "age", "tier", "consents")
-PURCHASE_COLUMNS = ("basket_id", "customer_id", "t_ms", "sku", "quantity", "price")
+T = TypeVar("T")
+
+# The widths of the text columns in server/tables/commerce.py: a longer value cannot be stored.
+COLUMN_WIDTHS = {
+    "sku": 64,
+    "name": 300,
+    "category": 120,
+    "customer_id": 64,
+    "tier": 32,
+    "basket_id": 64,
+}
 
 
 class CsvFormatError(ValueError):
-    """The file as a whole cannot be read (encoding, header)."""
+    """The file as a whole cannot be read (encoding, header, CSV syntax)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,110 +50,82 @@ class ParsedRows:
     errors: list[tuple[int, str]]  # (line, reason)
 
 
-def _text(row: dict[str, str], name: str, max_len: int = 200) -> str:
-    value = (row.get(name) or "").strip()
-    if not value:
-        raise ValueError(f"{name} is empty")
-    if len(value) > max_len:
-        raise ValueError(f"{name} is longer than {max_len} characters")
-    return value
-
-
-def _number(row: dict[str, str], name: str, minimum: float = 0.0) -> float:
-    raw = (row.get(name) or "").strip()
+def _text(content: bytes) -> str:
     try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} {raw!r} is not a number") from None
-    if not math.isfinite(value) or value < minimum:
-        raise ValueError(f"{name} {raw!r} must be a finite number ≥ {minimum:g}")
-    return value
-
-
-def _product(row: dict[str, str]) -> dict[str, Any]:
-    return {
-        "sku": _text(row, "sku", 64),
-        "name": _text(row, "name", 300),
-        "category": _text(row, "category", 120),
-        "price": _number(row, "price"),
-    }
-
-
-def _customer(row: dict[str, str]) -> dict[str, Any]:
-    gender = (row.get("gender") or "unknown").strip().lower() or "unknown"
-    if gender not in GENDERS:
-        raise ValueError(f"gender {gender!r} is not one of {sorted(GENDERS)}")
-    age_raw = (row.get("age") or "").strip()
-    age = None
-    if age_raw:
-        if not age_raw.isdigit() or not MIN_AGE <= int(age_raw) <= MAX_AGE:
-            raise ValueError(f"age {age_raw!r} is not a whole number in [{MIN_AGE}, {MAX_AGE}]")
-        age = int(age_raw)
-    consents = sorted({c.strip() for c in (row.get("consents") or "").split(";") if c.strip()})
-    unknown = set(consents) - CONSENT_PURPOSES
-    if unknown:
-        raise ValueError(f"unknown consent purposes {sorted(unknown)}")
-    return {
-        "id": _text(row, "customer_id", 64),
-        "gender": gender,
-        "age": age,
-        "tier": (row.get("tier") or "").strip()[:32],
-        "consents": ";".join(consents),
-    }
-
-
-def _purchase(row: dict[str, str]) -> dict[str, Any]:
-    t_raw = (row.get("t_ms") or "").strip()
-    if not t_raw.isdigit():
-        raise ValueError(f"t_ms {t_raw!r} is not Unix milliseconds")
-    return {
-        "basket_id": _text(row, "basket_id", 64),
-        "customer_id": _text(row, "customer_id", 64),
-        "t_ms": int(t_raw),
-        "sku": _text(row, "sku", 64),
-        "quantity": _number(row, "quantity"),
-        "price": _number(row, "price"),
-    }
-
-
-def _records(content: bytes, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        text = content.decode("utf-8-sig")
+        return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise CsvFormatError(f"not UTF-8 text: {error}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise CsvFormatError(f"header lacks columns {missing}; expected {','.join(columns)}")
-    reader.fieldnames = header
-    for row in reader:
-        yield reader.line_num, row
 
 
-def _parse(content: bytes, columns: tuple[str, ...], parse_row: Callable[..., Any]) -> ParsedRows:
-    rows: list[dict[str, Any]] = []
-    lines: list[int] = []
-    errors: list[tuple[int, str]] = []
+def _too_wide(row: dict[str, Any]) -> str | None:
+    for column, width in COLUMN_WIDTHS.items():
+        value = row.get("id" if column == "customer_id" and "id" in row else column)
+        if isinstance(value, str) and len(value) > width:
+            return f"{column} is longer than {width} characters"
+    return None
+
+
+def _parse(
+    content: bytes, read: Callable[[str], ImportResult[T]], to_row: Callable[[T], dict[str, Any]]
+) -> ParsedRows:
     try:
-        for line, raw in _records(content, columns):
-            try:
-                rows.append(parse_row(raw))
-                lines.append(line)
-            except ValueError as error:
-                errors.append((line, str(error)))
+        result = read(_text(content))
+    except TriggersCsvFormatError as error:
+        raise CsvFormatError(str(error)) from None
     except csv.Error as error:
         raise CsvFormatError(f"malformed CSV: {error}") from None
-    return ParsedRows(rows, lines, errors)
+    errors = [(e.row, f"{e.column} {e.reason}") for e in result.errors]
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for record, line in zip(result.records, result.record_rows, strict=True):
+        row = to_row(record)
+        problem = _too_wide(row)
+        if problem is not None:
+            errors.append((line, problem))
+            continue
+        rows.append(row)
+        lines.append(line)
+    return ParsedRows(rows, lines, sorted(errors))
+
+
+def _product_row(product: Product) -> dict[str, Any]:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "category": product.category,
+        "price": product.price,
+    }
+
+
+def _customer_row(customer: ShopperProfile) -> dict[str, Any]:
+    return {
+        "id": customer.shopper_id,
+        "gender": customer.gender,
+        "age": customer.age,
+        "tier": customer.tier,
+        "consents": ";".join(sorted(customer.consents)),
+    }
+
+
+def _purchase_row(purchase: Purchase) -> dict[str, Any]:
+    return {
+        "basket_id": purchase.basket_id,
+        "customer_id": purchase.customer_id,
+        "t_ms": purchase.t_ms,
+        "sku": purchase.sku,
+        "quantity": purchase.quantity,
+        "price": purchase.price,
+    }
 
 
 def parse_products(content: bytes) -> ParsedRows:
-    return _parse(content, PRODUCT_COLUMNS, _product)
+    return _parse(content, read_products, _product_row)
 
 
 def parse_customers(content: bytes) -> ParsedRows:
-    return _parse(content, CUSTOMER_COLUMNS, _customer)
+    return _parse(content, read_customers, _customer_row)
 
 
 def parse_purchases(content: bytes) -> ParsedRows:
-    return _parse(content, PURCHASE_COLUMNS, _purchase)
+    """Customers are checked against the database afterwards (``keep_known_customers``)."""
+    return _parse(content, read_purchases, _purchase_row)

@@ -32,11 +32,10 @@ from server.visit_log import (
     record_app_event,
     record_zone_events,
 )
+from triggers.occasion import Occasion, OccasionKind, occasion_from_zone_event
 from zones import ZoneEvent
 
 log = logging.getLogger(__name__)
-
-OccasionKind = Literal["enter", "dwell", "facing", "near_screen", "app_open", "visit_end"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +46,6 @@ class Shopper:
     store_id: int
     visit_id: str
     consents: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Occasion:
-    """Field for field ``triggers.occasion.Occasion``; the adapter to triggers copies it across."""
-
-    kind: OccasionKind
-    shopper_id: str
-    store_id: str
-    t_ms: int
-    zone_id: str | None = None
-    zone_kind: str | None = None
-    categories: tuple[str, ...] = ()
-    dwell_s: float = 0.0
-    screen_id: str | None = None
-    visit_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,23 +341,14 @@ class ShopperPipeline:
         )
 
     def _occasion_for(self, event: ZoneEvent, snapshot: StoreSnapshot) -> Occasion | None:
-        """Zone events onto occasions: facing a screen's zone is ``near_screen``; exits are none."""
-        if event.kind == "exit":
-            return None
-        if event.kind == "visit_end":
-            return self._occasion("visit_end", event.t_ms)
+        """Zone events onto occasions (triggers' mapping: entering a screen's zone is
+        ``near_screen``, exits are none), with the zone's kind, categories and screen."""
         zone = snapshot.zones.get(event.zone_id or "")
-        zone_kind = None if zone is None else zone.kind
-        screen_id = None if zone is None else zone.screen_id
-        kind: OccasionKind = event.kind
-        if zone_kind == "screen" and event.kind in ("enter", "facing") and screen_id is not None:
-            kind = "near_screen"
-        return self._occasion(
-            kind,
-            event.t_ms,
-            zone_id=event.zone_id,
-            zone_kind=zone_kind,
+        return occasion_from_zone_event(
+            event,
+            str(self.shopper.store_id),
+            zone_kind=None if zone is None else zone.kind,
             categories=() if zone is None else zone.categories,
-            dwell_s=event.dwell_s,
-            screen_id=screen_id,
+            screen_id=None if zone is None else zone.screen_id,
+            visit_id=self.shopper.visit_id,
         )

@@ -43,7 +43,7 @@ from server.tables import (
     Zone,
     ZoneVersion,
 )
-from server.zone_shapes import zone_shape_problem
+from server.zone_shapes import zone_model_problem, zone_shape_problem
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -107,7 +107,9 @@ def _add_layout(
     for i, item in enumerate(_list_of_objects(definition, "zones")):
         zone_id = str(item.get("id") or f"z{i + 1}")
         shape = _validated(ZoneShape, item, f"store.json zones[{i}] ({zone_id})")
-        problem = zone_shape_problem(shape.polygon, floor.width_m, floor.height_m)
+        problem = zone_shape_problem(
+            shape.polygon, floor.width_m, floor.height_m
+        ) or zone_model_problem(zone_id, shape.model_dump())
         if problem is not None:
             raise StoreDefinitionError(f"store.json zones[{i}] ({zone_id}): {problem}")
         document = shape.model_dump()

@@ -74,7 +74,8 @@ def load_snapshot(database: Database, store_id: int, now_ms: int) -> StoreSnapsh
                 for z in zones
             },
             campaigns=tuple(
-                {"id": c.id, "name": c.name, "document": c.document} for c in campaigns
+                {"id": c.id, "name": c.name, "version": c.version, "document": c.document}
+                for c in campaigns
             ),
             floor_ids=tuple(floor_ids),
             timezone="UTC" if store is None else store.timezone,

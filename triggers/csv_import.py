@@ -47,6 +47,8 @@ class ImportResult(Generic[T]):
 
     records: list[T] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # The file row of each record (header = row 1), for callers that report on records later.
+    record_rows: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -134,6 +136,7 @@ def _read_rows(
                 continue
             seen.add(key)
         result.records.append(record)
+        result.record_rows.append(row_number)
     return result
 
 

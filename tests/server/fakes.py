@@ -1,15 +1,18 @@
 """Fakes injected through ``PipelineWiring`` (not patches): stand-ins for zones and triggers.
 
-They are deliberately trivial and test-only; the real detector and decision live in ``zones`` and
-``triggers``. A campaign document for ``decide_from_documents`` says ``{"on": occasion kind,
-"zone_id": optional, "channel": "app"|"signage", "content": {...}, "cap": n, "raise": optional,
-"held_out": optional}`` ("raise" makes the decision fail, to test that a failure is contained;
-"held_out" puts every shopper in the control group).
+They are deliberately trivial and test-only, for tests of the server's mechanics (sequencing,
+replay, Redis); the real detector and decision live in ``zones`` and ``triggers`` and are tested
+end to end in ``test_real_cores.py``. Campaign documents are triggers documents (the server
+validates them with triggers), of which ``decide_from_documents`` reads only: ``context.event``,
+``context.zone_ids``, ``channel``, ``content`` and ``per_shopper_per_day`` (counted per shopper
+for ever, not per day). Two fake-only conventions: ``holdout_share > 0`` holds out every shopper,
+and a campaign whose name starts with "fail" makes the decision raise (to test containment).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from positioning import Estimate
 from server.pipeline import DecisionRequest, DecisionResult, OfferDraft, PipelineWiring
@@ -19,20 +22,43 @@ from zones import ZoneEvent
 # Both fakes are used from the pipeline's worker threads; they hold per-shopper state only.
 
 
+def campaign_document(
+    event: str,
+    title: str,
+    *,
+    zone_id: str | None = None,
+    channel: Literal["app", "signage"] = "app",
+    cap: int = 1,
+    holdout: bool = False,
+) -> dict[str, Any]:
+    """A triggers campaign document with the parts the fake decision reads."""
+    context: dict[str, Any] = {"event": event}
+    if zone_id is not None:
+        context["zone_ids"] = [zone_id]
+    return {
+        "context": context,
+        "channel": channel,
+        "content": {"title": title},
+        "per_shopper_per_day": cap,
+        "holdout_share": 0.5 if holdout else 0.0,
+    }
+
+
 def decide_from_documents(request: DecisionRequest) -> DecisionResult:
     """Offer every matching campaign up to its per-shopper cap, counted in the cap ledger."""
     counts = dict(request.cap_ledger.get("counts", {}))
     drafts = []
     for campaign in request.campaigns:
         doc = campaign["document"]
-        if doc.get("on") != request.occasion.kind:
+        context = doc["context"]
+        if context["event"] != request.occasion.kind:
             continue
-        if doc.get("zone_id") not in (None, request.occasion.zone_id):
+        if context.get("zone_ids") and request.occasion.zone_id not in context["zone_ids"]:
             continue
-        if doc.get("raise"):
+        if str(campaign["name"]).startswith("fail"):
             raise RuntimeError("this fake decision fails on purpose")
         key = str(campaign["id"])
-        if counts.get(key, 0) >= int(doc.get("cap", 1)):
+        if counts.get(key, 0) >= int(doc.get("per_shopper_per_day", 1)):
             continue
         counts[key] = counts.get(key, 0) + 1
         drafts.append(
@@ -41,7 +67,7 @@ def decide_from_documents(request: DecisionRequest) -> DecisionResult:
                 content=doc["content"],
                 campaign_id=campaign["id"],
                 explanation=f"fake: {request.occasion.kind} matched campaign {key}",
-                held_out=bool(doc.get("held_out", False)),
+                held_out=float(doc.get("holdout_share", 0.0)) > 0.0,
             )
         )
     return DecisionResult(tuple(drafts), {"counts": counts})

@@ -152,7 +152,7 @@ def seed_store(
             json={
                 "id": zone_id, "floor_id": floor["id"], "name": zone_id, "kind": kind,
                 "polygon": [[x0, 0], [x0 + 10, 0], [x0 + 10, 10], [x0, 10]],
-                "categories": ["coffee"], "facing_deg": 90,
+                "categories": ["coffee"], "facing_deg": 90, "view_distance_m": 3,
             },
         )  # fmt: skip
     staff.ok(
@@ -181,10 +181,13 @@ def seed_store(
     )  # fmt: skip
 
 
-def add_campaign(staff: Staff, store: Store, document: dict[str, Any]) -> int:
+def add_campaign(
+    staff: Staff, store: Store, document: dict[str, Any], name: str | None = None
+) -> int:
     campaign = staff.ok(
         "POST", f"/api/stores/{store.id}/campaigns",
-        json={"name": f"campaign {uuid.uuid4().hex[:6]}", "status": "active", "document": document},
+        json={"name": name or f"campaign {uuid.uuid4().hex[:6]}", "status": "active",
+              "document": document},
     )  # fmt: skip
     return int(campaign["id"])
 

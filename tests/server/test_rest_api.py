@@ -89,6 +89,7 @@ def test_zones_keep_versions_and_a_version_can_be_restored(admin: Staff, store: 
         ({"facing_deg": 360}, "less than 360"),
         ({"kind": "wall"}, "'area'"),
         ({"name": None}, "name"),
+        ({"view_distance_m": None}, "needs view_distance_m"),  # the zones core's own check
     ],
 )
 def test_bad_zone_edits_are_refused_with_a_reason(
@@ -232,3 +233,37 @@ def test_repeated_failed_logins_are_throttled(live: LiveServer, admin: Staff) ->
     assert codes == [401] * 10
     assert blocked.status_code == 429
     assert "try again in" in blocked.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ({"content": {"title": "x"}}, "'context' must be an object"),
+        ({"context": {"event": "teleport"}, "content": {"title": "x"}}, "event 'teleport'"),
+        ({"context": {"event": "enter"}, "content": {"title": "x"},
+          "audience": {"age": {"min": 40, "max": 20}}}, "min 40 is above max 20"),
+        ({"context": {"event": "enter"}, "content": {"title": "x"}, "holdout_share": 1.5},
+         "holdout_share"),
+        ({"context": {"event": "enter"}, "content": {"title": "x", "colour": "red"}},
+         "unknown keys ['colour']"),
+    ],
+)  # fmt: skip
+def test_a_campaign_triggers_cannot_read_is_refused_with_its_reason(
+    admin: Staff, document: dict[str, object], reason: str
+) -> None:
+    store = seed_store(admin)
+    response = admin.http.post(
+        f"/api/stores/{store.id}/campaigns",
+        json={"name": "bad", "status": "active", "document": document},
+    )
+    assert response.status_code == 422, response.text
+    assert reason in response.json()["detail"]
+    good = {"context": {"event": "enter"}, "content": {"title": "x"}}
+    created = admin.ok(
+        "POST", f"/api/stores/{store.id}/campaigns",
+        json={"name": "good", "status": "active", "document": good},
+    )  # fmt: skip
+    patched = admin.http.patch(
+        f"/api/stores/{store.id}/campaigns/{created['id']}", json={"document": document}
+    )
+    assert patched.status_code == 422, patched.text

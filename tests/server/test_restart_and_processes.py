@@ -18,7 +18,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.server.fakes import fake_wiring
+from tests.server.fakes import campaign_document, fake_wiring
 from tests.server.harness import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -46,7 +46,7 @@ def test_a_restart_keeps_offers_sequence_numbers_and_caps(database_url: str) -> 
     with LiveServer(settings, fake_wiring()) as live:
         staff = Staff(live.http_url)
         store = seed_store(staff)
-        add_campaign(staff, store, {"on": "app_open", "cap": 1, "content": {"once": True}})
+        add_campaign(staff, store, campaign_document("app_open", "once"))
         with Phone.connect(live.ws_url) as phone:
             phone.hello(store)
             phone.send(app_open())
@@ -59,14 +59,14 @@ def test_a_restart_keeps_offers_sequence_numbers_and_caps(database_url: str) -> 
             phone.send(app_open())
             assert phone.nothing_more({"offer"}) == []  # the cap of 1 survived the restart
         staff = Staff(live.http_url)
-        add_campaign(staff, store, {"on": "app_open", "cap": 1, "content": {"next": True}})
+        add_campaign(staff, store, campaign_document("app_open", "next"))
         with Phone.connect(live.ws_url) as phone:
             phone.hello(store, last_seen_seq=first["seq"])
             phone.send(app_open())
             second = phone.recv_type("offer")
         staff.http.close()
     assert second["seq"] == first["seq"] + 1
-    assert second["content"] == {"next": True}
+    assert second["content"] == {"title": "next"}
 
 
 @contextlib.contextmanager
@@ -113,8 +113,7 @@ def test_a_screen_on_one_process_gets_content_for_a_shopper_on_another(
     url_a, url_b = two_processes
     staff = Staff(url_a)
     store = seed_store(staff)
-    add_campaign(staff, store, {"on": "near_screen", "channel": "signage",
-                                "content": {"title": "Cross-process"}})  # fmt: skip
+    add_campaign(staff, store, campaign_document("near_screen", "Cross-process", channel="signage"))
     with connect(url_a.replace("http", "ws") + "/ws/screen", open_timeout=10) as screen:
         screen.send(json.dumps({"type": "register", "token": store.screen_token}))
         assert json.loads(screen.recv(timeout=10))["type"] == "state"
@@ -133,7 +132,7 @@ def test_sequence_numbers_stay_unique_when_two_processes_issue_at_once(
 ) -> None:
     staff = Staff(two_processes[0])
     store = seed_store(staff)
-    add_campaign(staff, store, {"on": "app_open", "cap": 1000, "content": {"n": 1}})
+    add_campaign(staff, store, campaign_document("app_open", "n1", cap=1000))
     per_process = 15
     received: dict[str, list[int]] = {}
 

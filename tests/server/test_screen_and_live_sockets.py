@@ -14,6 +14,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from server.database import Database
 from server.tables import Offer, Play, Screen
+from tests.server.fakes import campaign_document
 from tests.server.harness import (
     RECV_TIMEOUT_S,
     LiveServer,
@@ -86,8 +87,9 @@ def test_a_screen_in_the_wrong_zone_or_with_a_bad_token_is_refused(
 def test_facing_a_screen_pushes_content_without_personal_data_and_play_is_recorded(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    campaign = add_campaign(admin, store, {"on": "near_screen", "channel": "signage",
-                                           "content": {"title": "Espresso week"}})  # fmt: skip
+    campaign = add_campaign(
+        admin, store, campaign_document("near_screen", "Espresso week", channel="signage")
+    )
     with socket_to(live, "/ws/screen") as screen, Phone.connect(live.ws_url) as phone:
         send(screen, {"type": "register", "token": store.screen_token})
         recv(screen, "state")
@@ -114,8 +116,7 @@ def test_facing_a_screen_pushes_content_without_personal_data_and_play_is_record
 def test_a_reconnecting_screen_gets_the_content_it_should_be_showing(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    add_campaign(admin, store, {"on": "near_screen", "channel": "signage",
-                                "content": {"title": "Still on"}})  # fmt: skip
+    add_campaign(admin, store, campaign_document("near_screen", "Still on", channel="signage"))
     with Phone.connect(live.ws_url) as phone:
         phone.hello(store)
         facing_the_screen(phone)
@@ -192,7 +193,7 @@ def test_the_live_feed_shows_anonymised_positions_and_events(
 def test_offers_reach_the_live_feed_without_the_shopper(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    campaign = add_campaign(admin, store, {"on": "app_open", "content": {"n": 1}})
+    campaign = add_campaign(admin, store, campaign_document("app_open", "n1"))
     with socket_to(live, "/ws/live") as feed, Phone.connect(live.ws_url) as phone:
         send(feed, {"type": "hello", "token": admin.token, "store_id": store.id})
         recv(feed, "welcome")

@@ -46,7 +46,15 @@ def store_folder(tmp_path: Path, **overrides: Any) -> Path:
         "basket_id,customer_id,t_ms,sku,quantity,price\nb1,c1,1,A,2,4\nb2,ghost,1,A,1,4\n"
     )
     (tmp_path / "campaigns.json").write_text(
-        json.dumps([{"name": "Coffee", "status": "active", "document": {"on": "enter"}}])
+        json.dumps(
+            [
+                {
+                    "name": "Coffee",
+                    "status": "active",
+                    "document": {"context": {"event": "enter"}, "content": {"title": "Coffee"}},
+                }
+            ]
+        )
     )
     return tmp_path
 

@@ -14,7 +14,7 @@ from server.database import Database
 from server.positions_codec import unpack_estimates
 from server.realtime.limits import FRAME_BURST, MAX_FRAME_BYTES
 from server.tables import Offer, PositionChunk, RawReadingBatch, Visit, ZoneEventRow
-from tests.server.fakes import fake_wiring_with_tracker
+from tests.server.fakes import campaign_document, fake_wiring_with_tracker
 from tests.server.harness import (
     LiveServer,
     Phone,
@@ -181,9 +181,10 @@ def test_a_readings_batch_is_stored_and_acknowledged_as_not_positioned_yet(
 def test_walking_into_a_zone_brings_the_right_offer_once(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    wanted = add_campaign(admin, store, {"on": "enter", "zone_id": "shelf-coffee", "cap": 5,
-                                         "content": {"title": "Coffee -20%"}})  # fmt: skip
-    add_campaign(admin, store, {"on": "enter", "zone_id": "elsewhere", "content": {"t": "no"}})
+    wanted = add_campaign(
+        admin, store, campaign_document("enter", "Coffee -20%", zone_id="shelf-coffee", cap=5)
+    )
+    add_campaign(admin, store, campaign_document("enter", "no", zone_id="elsewhere"))
     with Phone.connect(live.ws_url) as phone:
         phone.hello(store)
         phone.send(fix(35, 15))  # outside every zone
@@ -201,7 +202,7 @@ def test_walking_into_a_zone_brings_the_right_offer_once(
 def test_offers_are_in_the_database_before_the_app_sees_them_and_acks_are_recorded(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    add_campaign(admin, store, {"on": "app_open", "cap": 3, "content": {"n": 1}})
+    add_campaign(admin, store, campaign_document("app_open", "n1", cap=3))
     with Phone.connect(live.ws_url) as phone:
         phone.hello(store)
         phone.send(app_open())
@@ -218,7 +219,7 @@ def test_offers_are_in_the_database_before_the_app_sees_them_and_acks_are_record
 def test_opened_and_redeemed_move_the_offer_forward(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    add_campaign(admin, store, {"on": "app_open", "content": {"n": 1}})
+    add_campaign(admin, store, campaign_document("app_open", "n1"))
     with Phone.connect(live.ws_url) as phone:
         phone.hello(store)
         phone.send(app_open())
@@ -236,7 +237,7 @@ def test_opened_and_redeemed_move_the_offer_forward(
 def test_reconnect_replays_unacked_offers_once_and_never_what_the_app_saw(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    add_campaign(admin, store, {"on": "app_open", "cap": 10, "content": {"n": 1}})
+    add_campaign(admin, store, campaign_document("app_open", "n1", cap=10))
     with Phone.connect(live.ws_url) as phone:
         phone.hello(store)
         for _ in range(3):
@@ -267,7 +268,7 @@ def test_reconnect_replays_unacked_offers_once_and_never_what_the_app_saw(
 def test_a_last_seen_seq_beyond_what_was_issued_does_not_block_new_offers(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    add_campaign(admin, store, {"on": "app_open", "content": {"n": 1}})
+    add_campaign(admin, store, campaign_document("app_open", "n1"))
     with Phone.connect(live.ws_url) as phone:
         welcome = phone.hello(store, last_seen_seq=10**9)
         assert welcome["last_seq"] == 0
@@ -343,7 +344,7 @@ def test_positions_are_stored_packed_only_with_analytics_consent(
 def test_a_failing_decision_costs_its_offers_but_not_the_events_or_the_connection(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    add_campaign(admin, store, {"on": "enter", "raise": True, "content": {}})
+    add_campaign(admin, store, campaign_document("enter", "boom"), name="fails on purpose")
     with Phone.connect(live.ws_url) as phone:
         welcome = phone.hello(store)
         phone.send(fix(5, 5))
@@ -374,8 +375,8 @@ def test_a_fix_on_a_floor_of_another_store_is_refused(live: LiveServer, store: S
 def test_a_held_out_offer_is_recorded_but_never_sent(
     live: LiveServer, store: Store, admin: Staff
 ) -> None:
-    held = add_campaign(admin, store, {"on": "app_open", "held_out": True, "content": {"n": 0}})
-    sent = add_campaign(admin, store, {"on": "app_open", "content": {"n": 1}})
+    held = add_campaign(admin, store, campaign_document("app_open", "n0", holdout=True))
+    sent = add_campaign(admin, store, campaign_document("app_open", "n1"))
     with Phone.connect(live.ws_url) as phone:
         phone.hello(store)
         phone.send(app_open())
@@ -397,8 +398,7 @@ def test_with_a_tracker_wired_readings_become_positions_zones_and_offers(
     with LiveServer(settings_for(database_url), fake_wiring_with_tracker(beacons)) as server:
         staff = Staff(server.http_url)
         store = seed_store(staff)
-        add_campaign(staff, store, {"on": "enter", "zone_id": "shelf-coffee",
-                                    "content": {"title": "Beans"}})  # fmt: skip
+        add_campaign(staff, store, campaign_document("enter", "Beans", zone_id="shelf-coffee"))
         t = now_ms()
         with Phone.connect(server.ws_url) as phone:
             assert phone.hello(store)["positioning"] == "server"

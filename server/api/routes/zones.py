@@ -15,15 +15,18 @@ from server.api.routes.floors import floor_of_store
 from server.clock import now_ms
 from server.schemas.stores import ZoneCreate, ZonePublic, ZoneShape, ZoneUpdate, ZoneVersionPublic
 from server.tables import Floor, User, Zone, ZoneVersion
-from server.zone_shapes import zone_shape_problem
+from server.zone_shapes import zone_model_problem, zone_shape_problem
 
 router = APIRouter(prefix="/stores/{store_id}/zones", tags=["zones"])
 
 
-def _check_shape(shape: ZoneShape, floor: Floor) -> None:
+def _check_shape(shape: ZoneShape, floor: Floor, zone_id: str) -> None:
     problem = zone_shape_problem(shape.polygon, floor.width_m, floor.height_m)
     if problem is not None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"floor {floor.id}: {problem}")
+    problem = zone_model_problem(zone_id, shape.model_dump())
+    if problem is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
 
 
 def _public(zone: Zone) -> ZonePublic:
@@ -66,8 +69,8 @@ def create_zone(
     store: StoreDep, body: ZoneCreate, user: CurrentUser, session: SessionDep
 ) -> ZonePublic:
     floor = floor_of_store(session, store.id, body.floor_id)
-    _check_shape(body, floor)
     zone_id = body.id or f"z-{uuid.uuid4().hex[:10]}"
+    _check_shape(body, floor, zone_id)
     if session.get(Zone, (store.id, zone_id)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"zone {zone_id!r} exists in this store")
     document = ZoneShape.model_validate(body.model_dump(exclude={"id", "floor_id"})).model_dump()
@@ -93,7 +96,7 @@ def update_zone(
     floor_id = changes.pop("floor_id", None) or zone.floor_id
     merged: dict[str, Any] = {**zone.document, **changes}
     shape = ZoneShape.model_validate(merged)
-    _check_shape(shape, floor_of_store(session, store.id, floor_id))
+    _check_shape(shape, floor_of_store(session, store.id, floor_id), zone.id)
     zone.floor_id = floor_id
     zone.document = shape.model_dump()
     zone.version += 1
