@@ -68,6 +68,8 @@ def test_demo_live_runs_a_bounded_demo_and_stops_its_server(tmp_path: Path) -> N
     assert fields["phones"] == "2"
     assert int(fields["batches"]) > 10
     assert fields["errors"] == "0"
+    # `aislecast serve` runs the wired tracker: the phones' readings come back as positions.
+    assert int(fields["positions"]) > 0
     # The server is gone: nothing listens on the port any more.
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
