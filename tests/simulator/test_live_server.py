@@ -229,3 +229,26 @@ def test_load_mode_shares_visits_between_phones_with_their_own_customers(
         assert phone.samples_accepted == phone.samples_sent
         assert len(phone.offers) == 1
     assert len(offers_in_db(database)) == 5
+
+
+def test_production_wiring_positions_the_phone_and_sends_the_triggers_offer(
+    store_folder: Path, tmp_path: Path
+) -> None:
+    """The server as `aislecast serve` wires it (real tracker, zones, triggers): positions come
+    back near the truth and the app_open campaign (everyone, no hold-out) reaches the phone once."""
+    url = f"sqlite:///{tmp_path / 'wired.sqlite3'}"
+    database = Database.connect(url)
+    upgrade_to_head(database.engine)
+    report = seed_store(database, store_folder, now_ms())
+    cast = load_cast(str(store_folder), 1, SEED, max_stops=2)
+    with LiveServer(settings_for(url)) as server:
+        tokens = {"store_id": report.store_id, "app": report.app_tokens}
+        [phone] = run(server, cast, tokens, LiveSettings(speed=10, max_visit_s=30)).phones
+    database.dispose()
+    assert phone.finished
+    assert phone.errors == []
+    assert len(phone.position_error_m) >= 10
+    assert float(np.median(phone.position_error_m)) < REAL_TRACKER_P50_M
+    [offer] = phone.offers
+    assert offer.content["title"] == COUPON["title"]
+    assert phone.duplicate_offers == 0
