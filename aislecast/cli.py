@@ -13,11 +13,12 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from aislecast.commands import db, demo, replay, seed, serve, simulate
+    from aislecast.commands import db, demo, demo_live, replay, seed, serve, simulate
 
     app.command("replay", context_settings={"allow_extra_args": True})(replay.replay)
     app.command("demo")(demo.demo)
     simulate.register(app)
+    demo_live.register(app)
     app.command("serve")(serve.serve)
     app.command("seed")(seed.seed)
     app.add_typer(db.app, name="db")

@@ -190,3 +190,38 @@ def write_customer_base(base: CustomerBase, out_dir: Path | str) -> list[Path]:
             writer.writerows(rows)
         paths.append(path)
     return paths
+
+
+def read_customer_base(folder: Path | str) -> CustomerBase:
+    """Read back what ``write_customer_base`` wrote (a ``simulate --out`` folder)."""
+    folder = Path(folder)
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    products = tuple(
+        Product(r["sku"], r["name"], r["category"], float(r["price"])) for r in rows("products.csv")
+    )
+    customers = tuple(
+        Customer(
+            r["customer_id"],
+            r["gender"],
+            int(r["age"]),
+            r["tier"],
+            tuple(c for c in r["consents"].split(";") if c),
+        )
+        for r in rows("customers.csv")
+    )
+    purchases = tuple(
+        PurchaseLine(
+            r["basket_id"],
+            r["customer_id"],
+            int(r["t_ms"]),
+            r["sku"],
+            int(r["quantity"]),
+            float(r["price"]),
+        )
+        for r in rows("purchases.csv")
+    )
+    return CustomerBase(products, customers, purchases)

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from aislecast.commands.live_run import MAX_LIVE_SPEED, print_live_report, run_live_shoppers
 from aislecast.paths import ilc_root
 from positioning.floorplan import FloorPlanError
+from simulator.live import LiveSettings
 from simulator.routes import RouteError
 from simulator.run import SimulationSettings, resolve_store, simulate_to_folder
 from simulator.scanners import BLE_MODES, ScannerSettings
@@ -18,8 +20,39 @@ from simulator.store import StoreError
 
 def simulate(
     out: Annotated[
-        Path, typer.Option(help="Folder to write the floor folder, store.json and CSVs into.")
-    ],
+        Path | None,
+        typer.Option(help="Folder to write the floor folder, store.json and CSVs into (offline)."),
+    ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(help="Live mode: connect the phones to this server (http://host:port)."),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            max=MAX_LIVE_SPEED,
+            help="Live: simulated seconds per wall second (the server allows ~20 frames/s).",
+        ),
+    ] = 1.0,
+    tokens: Annotated[
+        Path | None,
+        typer.Option(help="Live: the app tokens file of `aislecast seed --tokens-out`."),
+    ] = None,
+    max_visit_s: Annotated[
+        float | None, typer.Option(min=1.0, help="Live: cut each visit after this many seconds.")
+    ] = None,
+    stagger_s: Annotated[
+        float, typer.Option(min=0.0, help="Live: wall seconds between shoppers walking in.")
+    ] = 0.0,
+    distinct_visits: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Live load mode: sense only this many visits and let the shoppers share them "
+            "(each keeps its own customer and token); for hundreds of phones or more.",
+        ),
+    ] = None,
     store: Annotated[
         str,
         typer.Option(
@@ -52,7 +85,19 @@ def simulate(
         int, typer.Option(min=1, help="Most shelf/screen stops per visit.")
     ] = LIST_MAX,
 ) -> None:
-    """Simulate shoppers offline and write their walks in the recordings' floor layout."""
+    """Simulate shoppers: offline into --out (the recordings' floor layout), or live against
+    --server (phones over websockets; --store may be the seeded `simulate --out` folder)."""
+    if server is not None:
+        if tokens is None:
+            raise typer.BadParameter("live mode needs the seeded tokens", param_hint="--tokens")
+        settings_live = LiveSettings(speed=speed, max_visit_s=max_visit_s, stagger_s=stagger_s,
+                                     max_stops=max_stops)  # fmt: skip
+        stats = run_live_shoppers(server, store, shoppers, seed, tokens, settings_live,
+                                  distinct_visits=distinct_visits)  # fmt: skip
+        print_live_report(stats)
+        return
+    if out is None:
+        raise typer.BadParameter("give --out (offline) or --server (live)", param_hint="--out")
     if ble_mode not in BLE_MODES:
         raise typer.BadParameter(f"must be one of {', '.join(BLE_MODES)}", param_hint="--ble-mode")
     try:

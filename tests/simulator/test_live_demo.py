@@ -1,0 +1,117 @@
+"""``aislecast demo-live`` end to end (a real server subprocess), and its demo campaigns."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from aislecast.cli import app
+from aislecast.commands.demo_live import ADMIN_EMAIL, prepare_store, related_products
+from simulator.customers import DAY_MS, read_customer_base
+from triggers.campaigns import Campaign
+
+NOW_MS = 1_795_485_141_000
+WALKING_S = 3.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_demo_store_gets_recent_histories_and_valid_campaigns(tmp_path: Path) -> None:
+    folder = tmp_path / "demo-store"
+    prepare_store(folder, 2, NOW_MS)
+    customers = read_customer_base(folder)
+    newest = max(p.t_ms for p in customers.purchases)
+    assert newest == NOW_MS - DAY_MS  # histories end yesterday: "last 30 days" rules see them
+    campaigns = json.loads((folder / "campaigns.json").read_text(encoding="utf-8"))
+    parsed = [Campaign.from_dict({"id": str(i), **c["document"]}) for i, c in enumerate(campaigns)]
+    coupon, signage = parsed
+    product_a, product_b = related_products(customers, NOW_MS)
+    assert product_a != product_b
+    assert coupon.context.event == "app_open"
+    assert coupon.content.promoted_sku == product_b
+    assert f"'{product_a}'" in repr(coupon.audience) or product_a in json.dumps(
+        coupon.audience.to_dict() if coupon.audience else {}
+    )
+    assert signage.uses_signage
+    assert signage.context.event == "facing"
+    # B is bought together with A: at least one basket holds both.
+    baskets: dict[str, set[str]] = {}
+    for line in customers.purchases:
+        baskets.setdefault(line.basket_id, set()).add(line.sku)
+    assert any({product_a, product_b} <= skus for skus in baskets.values())
+
+
+def test_demo_live_runs_a_bounded_demo_and_stops_its_server(tmp_path: Path) -> None:
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "aislecast", "demo-live", "--port", str(port), "--shoppers", "2",
+         "--speed", "10", "--duration", "4", "--build-dir", str(tmp_path / "build")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"http://127.0.0.1:{port}/admin" in result.stdout
+    assert ADMIN_EMAIL in result.stdout
+    assert f"http://127.0.0.1:{port}/docs" in result.stdout
+    summary = next(line for line in result.stdout.splitlines() if line.startswith("live: "))
+    fields = dict(part.split("=", 1) for part in summary.removeprefix("live: ").split())
+    assert fields["phones"] == "2"
+    assert int(fields["batches"]) > 10
+    assert fields["errors"] == "0"
+    # `aislecast serve` runs the wired tracker: the phones' readings come back as positions.
+    assert int(fields["positions"]) > 0
+    # The server is gone: nothing listens on the port any more.
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_simulate_live_mode_refuses_bad_setup_with_a_reason(tmp_path: Path) -> None:
+    runner = CliRunner()
+    no_tokens = runner.invoke(app, ["simulate", "--server", "http://127.0.0.1:9"])
+    assert no_tokens.exit_code == 2
+    assert "--tokens" in no_tokens.output
+    bad = tmp_path / "tokens.json"
+    bad.write_text('{"store_id": 1}', encoding="utf-8")
+    missing_app = runner.invoke(
+        app, ["simulate", "--server", "http://127.0.0.1:9", "--tokens", str(bad)]
+    )
+    assert missing_app.exit_code == 2
+    assert "tokens file" in missing_app.output
+    too_fast = runner.invoke(
+        app, ["simulate", "--server", "x", "--tokens", str(bad), "--speed", "50"]
+    )
+    assert too_fast.exit_code == 2
+    neither = runner.invoke(app, ["simulate"])
+    assert neither.exit_code == 2
+    assert "--out" in neither.output
+
+
+def test_demo_live_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "aislecast", "demo-live", "--port", str(port), "--shoppers", "1",
+         "--speed", "10", "--build-dir", str(tmp_path / "build")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert demo.stdout is not None
+    for line in demo.stdout:  # wait until the demo says it is running
+        if line.startswith("Walking"):
+            break
+    time.sleep(WALKING_S)  # let the phone plan its visit and send a few batches
+    demo.send_signal(signal.SIGINT)
+    output, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, output
+    assert "server stopped" in output
+    assert "live: phones=1" in output  # the interrupted wave is still reported
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
