@@ -32,7 +32,7 @@ unit: install admin chromium
 test: lint typecheck layers unit
 
 demo: install admin
-	$(BIN)/aislecast demo
+	$(BIN)/aislecast demo-live $(DEMO_ARGS)
 
 bench: install admin chromium
 	$(BIN)/python benchmarks/positioning_ilc.py
