@@ -104,9 +104,13 @@ def simulate(
         chosen = resolve_store(store, seed, ilc_root())
     except (StoreError, FloorPlanError, FileNotFoundError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from exc
-    settings = SimulationSettings(
-        ScannerSettings(ble_mode=ble_mode, wifi=wifi), max_stops=max_stops
+    scanners = ScannerSettings(
+        ble_mode=ble_mode,
+        ble_receive_ratio=ble_receive_ratio,
+        wifi=wifi,
+        wifi_scan_interval_ms=round(wifi_scan_interval_s * 1000),
     )
+    settings = SimulationSettings(scanners, max_stops=max_stops)
     with typer.progressbar(
         length=shoppers, label=f"simulating {shoppers} shoppers in {chosen.name}"
     ) as bar:

@@ -221,3 +221,26 @@ def test_a_store_without_an_entrance_is_refused_with_the_reason(tmp_path: Path) 
     )
     assert result.exit_code == 2
     assert "no entrance" in result.output
+
+
+def _row_counts(folder: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for walk in folder.rglob("path_data_files/*.txt"):
+        for line in walk.read_text(encoding="utf-8").splitlines():
+            kind = line.split("\t")[1] if "\t" in line and not line.startswith("#") else ""
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def test_scanner_options_reach_the_phones(run_dir: Path, tmp_path: Path) -> None:
+    args = ["simulate", "--store", "demo", "--shoppers", "2", "--seed", "7", "--max-stops", "3"]
+    sparse = [*args, "--out", str(tmp_path), "--ble-receive-ratio", "0.02"]
+    result = runner.invoke(app, [*sparse, "--wifi-scan-interval-s", "30"])
+    assert result.exit_code == 0, result.output
+
+    default, throttled = _row_counts(run_dir), _row_counts(tmp_path)
+    # Same walks (same seed); a phone reporting 2 % of packets hears far fewer beacon rows, and
+    # one scanning Wi-Fi every 30 s instead of every 2 s lists far fewer access points.
+    assert throttled["TYPE_WAYPOINT"] == default["TYPE_WAYPOINT"]
+    assert throttled["TYPE_BEACON"] < default["TYPE_BEACON"] / 10
+    assert throttled["TYPE_WIFI"] < default["TYPE_WIFI"] / 5
