@@ -1,6 +1,7 @@
 """Load a store folder (the simulator's ``--out DIR``) into the database: a demo store in one step.
 
-The folder holds ``store.json`` (CONTRACTS.md: name, width_m, height_m, zones, beacons, screens),
+The folder holds ``store.json`` (CONTRACTS.md: name, width_m, height_m, zones, beacons, screens;
+its ``obstacles`` — shelf units, counters — become zones of kind ``obstacle``, cut to the floor),
 optionally ``floor_image.png``, ``products.csv``, ``customers.csv``, ``purchases.csv`` (CSV formats
 of CONTRACTS.md) and ``campaigns.json`` (a list of ``{"name", "status", "document"}``). Everything
 is validated with the same schemas and checks as the REST API and written in one transaction: a bad
@@ -10,11 +11,14 @@ definition changes nothing. Bad CSV rows are reported by line and skipped, as in
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import shapely
 from pydantic import BaseModel, ValidationError
+from shapely.geometry import Polygon
 from sqlalchemy.orm import Session
 
 from server.campaign_documents import CampaignDocumentError, validate_campaign_document
@@ -43,7 +47,8 @@ from server.tables import (
     Zone,
     ZoneVersion,
 )
-from server.zone_shapes import zone_model_problem, zone_shape_problem
+from server.zone_shapes import MIN_ZONE_AREA_M2, zone_model_problem, zone_shape_problem
+from zones.events import OBSTACLE
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -60,6 +65,7 @@ class SeedReport:
     beacons: int
     screens: int
     campaigns: int
+    obstacles: int = 0  # obstacle zones (counted apart from ``zones``)
     imported: dict[str, int] = field(default_factory=dict)  # CSV file → rows imported
     row_errors: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     app_tokens: dict[str, str] = field(default_factory=dict)  # customer_id → token
@@ -104,21 +110,32 @@ def _add_layout(
         if not content.startswith(PNG_SIGNATURE):
             raise StoreDefinitionError("floor_image.png is not a PNG image")
         floor.image, floor.image_type = content, "image/png"
-    for i, item in enumerate(_list_of_objects(definition, "zones")):
-        zone_id = str(item.get("id") or f"z{i + 1}")
-        shape = _validated(ZoneShape, item, f"store.json zones[{i}] ({zone_id})")
+    zone_items = [
+        (f"zones[{i}]", str(item.get("id") or f"z{i + 1}"), item)
+        for i, item in enumerate(_list_of_objects(definition, "zones"))
+    ]
+    obstacle_items = list(_obstacle_zone_items(definition, floor.width_m, floor.height_m))
+    seen: set[str] = set()
+    for where, zone_id, item in zone_items + obstacle_items:
+        if zone_id in seen:
+            raise StoreDefinitionError(f"store.json {where}: the id {zone_id!r} is used twice")
+        seen.add(zone_id)
+        shape = _validated(ZoneShape, item, f"store.json {where} ({zone_id})")
         problem = zone_shape_problem(
             shape.polygon, floor.width_m, floor.height_m
         ) or zone_model_problem(zone_id, shape.model_dump())
         if problem is not None:
-            raise StoreDefinitionError(f"store.json zones[{i}] ({zone_id}): {problem}")
+            raise StoreDefinitionError(f"store.json {where} ({zone_id}): {problem}")
         document = shape.model_dump()
         session.add(Zone(store_id=report.store_id, id=zone_id, floor_id=floor.id, version=1,
                          document=document))  # fmt: skip
         session.add(ZoneVersion(store_id=report.store_id, zone_id=zone_id, version=1,
                                 action="create", author_user_id=None, created_ms=now_ms,
                                 floor_id=floor.id, document=document))  # fmt: skip
-        report.zones += 1
+        if shape.kind == OBSTACLE:
+            report.obstacles += 1
+        else:
+            report.zones += 1
     for i, item in enumerate(_list_of_objects(definition, "beacons")):
         beacon = _validated(BeaconCreate, {**item, "floor_id": floor.id}, f"beacons[{i}]")
         session.add(Beacon(store_id=report.store_id, **beacon.model_dump()))
@@ -134,6 +151,32 @@ def _add_layout(
         session.add(Screen(store_id=report.store_id, online=False, current=None, last_played=None,
                            **screen.model_dump()))  # fmt: skip
         report.screens += 1
+
+
+def _obstacle_zone_items(
+    definition: dict[str, Any], width_m: float, height_m: float
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``store.json``'s obstacles as obstacle zone items ``(where, id, item)``, each cut to the
+    floor rectangle (the recorded malls' shops overhang their outline); a piece smaller than a
+    zone may be is dropped, and of one cut in several pieces the largest is kept."""
+    floor = shapely.box(0.0, 0.0, width_m, height_m)
+    for i, item in enumerate(_list_of_objects(definition, "obstacles")):
+        where = f"obstacles[{i}]"
+        obstacle_id = item.get("id")
+        if not isinstance(obstacle_id, str) or not obstacle_id:
+            raise StoreDefinitionError(f"store.json {where}: id must be a non-empty string")
+        try:
+            footprint = Polygon(item.get("polygon") or []).buffer(0).intersection(floor)
+        except (TypeError, ValueError, shapely.errors.ShapelyError) as error:
+            raise StoreDefinitionError(f"store.json {where} ({obstacle_id}): {error}") from None
+        pieces = [g for g in getattr(footprint, "geoms", [footprint]) if isinstance(g, Polygon)]
+        largest = max(pieces, key=lambda g: g.area, default=None)
+        if largest is None or largest.area < MIN_ZONE_AREA_M2:
+            continue
+        ring = [[round(x, 4), round(y, 4)] for x, y in largest.exterior.coords[:-1]]
+        zone = {"name": item.get("name") or obstacle_id, "kind": OBSTACLE, "polygon": ring,
+                "categories": item.get("categories") or []}  # fmt: skip
+        yield where, obstacle_id, zone
 
 
 def _import_csvs(session: Session, folder: Path, report: SeedReport) -> list[str]:

@@ -17,13 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from positioning import Estimate
+from positioning.floorplan import Obstacle
 from server.clock import now_ms
 from server.database import Database
 from server.store_snapshot import SNAPSHOT_TTL_MS
 from server.tables import Zone as ZoneRow
 from zones import ZoneEvent
 from zones.detector import ZoneEventDetector
-from zones.model import Zone, ZoneError
+from zones.events import OBSTACLE
+from zones.model import Zone, ZoneError, zone_obstacles
 from zones.records import zone_from_dict
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,38 @@ def load_store_zones(database: Database, store_id: int) -> list[Zone]:
         except ZoneError as error:
             log.warning("store %s: zone %s skipped: %s", store_id, document.get("id"), error)
     return zones
+
+
+def floor_obstacle_documents(
+    database: Database, store_id: int, floor_id: int
+) -> tuple[ZoneSignature, list[dict[str, Any]]]:
+    """The floor's live obstacle zones: their (id, version) signature — what a cache of anything
+    built from them keys on — and their documents (``id`` added)."""
+    with database.session() as session:
+        rows = session.scalars(
+            select(ZoneRow)
+            .where(
+                ZoneRow.store_id == store_id,
+                ZoneRow.floor_id == floor_id,
+                ZoneRow.deleted.is_(False),
+            )
+            .order_by(ZoneRow.id)
+        ).all()
+        # The kind lives in the JSON document; a store has tens of zones, so filter here.
+        kept = [row for row in rows if row.document.get("kind") == OBSTACLE]
+        signature = tuple((str(row.id), int(row.version)) for row in kept)
+        return signature, [{"id": row.id, **row.document} for row in kept]
+
+
+def obstacles_of(store_id: int, documents: list[dict[str, Any]]) -> tuple[Obstacle, ...]:
+    """Obstacle documents as positioning's ``Obstacle``s; one the core rejects is skipped."""
+    zones = []
+    for document in documents:
+        try:
+            zones.append(zone_from_dict(document))
+        except ZoneError as error:
+            log.warning("store %s: obstacle %s skipped: %s", store_id, document.get("id"), error)
+    return zone_obstacles(zones)
 
 
 class StoreZoneDetector:

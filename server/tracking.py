@@ -8,8 +8,8 @@ shopper's own ``Tracker``.
 
 Each store's tracker inputs — its beacons (``BeaconMap``) and its floor as a walkable raster
 (``WalkableGrid``) — are built once and shared by its shoppers' trackers, rebuilt when the beacons
-or the floor change. The server stores no obstacles (store.json has none: zones are where shoppers
-stand, not what blocks them), so the walkable area is the floor's rectangle. A store without
+or the floor change. The walkable area is the floor's rectangle minus the floor's obstacle zones
+(kind ``obstacle``: shelf units, walls); editing one rebuilds the raster. A store without
 beacons gets no tracker: the app is told ``positioning: not_wired`` and sends fixes.
 """
 
@@ -42,6 +42,7 @@ from positioning import (
 from positioning.beacons import DEFAULT_TX_POWER_DBM
 from server.database import Database
 from server.realtime.frames import BeaconSeries, ReadingsBatch, VectorSeries, WifiSeries
+from server.store_zones import floor_obstacle_documents, obstacles_of
 from server.tables import Beacon, Floor
 
 
@@ -156,6 +157,10 @@ class StoreTrackers:
         key, beacons, floors = _store_radio(self.database, store_id)
         if not beacons or not floors:
             return None
+        obstacles_signature, obstacle_documents = floor_obstacle_documents(
+            self.database, store_id, floors[0][0]
+        )
+        key = (*key, obstacles_signature)
         with self._lock:
             radio = self._radios.get(store_id)
             if radio is not None and radio.key == key:
@@ -168,7 +173,8 @@ class StoreTrackers:
                 for beacon_id, (x, y, tx_power) in beacons.items()
             }
         )
-        grid = WalkableGrid.from_plan(FloorPlan.rectangle(name, width_m, height_m))
+        obstacles = obstacles_of(store_id, obstacle_documents)
+        grid = WalkableGrid.from_plan(FloorPlan.rectangle(name, width_m, height_m, obstacles))
         radio = StoreRadio(key, beacon_map, grid)
         with self._lock:
             self._radios[store_id] = radio

@@ -35,7 +35,7 @@ from positioning.estimate import Estimate
 from zones.batch import detect_batch
 from zones.events import ZoneEvent
 from zones.facing import bearings_to_nearest_deg, heading_gap_deg
-from zones.model import Floor, Zone, ZoneError
+from zones.model import Floor, Zone, ZoneError, standing_zones
 from zones.prepared import PreparedZones
 from zones.settings import ZoneSettings
 from zones.state import Look, Presence, ShopperState
@@ -73,9 +73,11 @@ class ZoneEventDetector:
         settings: ZoneSettings | None = None,
         outline: Polygon | MultiPolygon | None = None,
     ) -> None:
-        """``outline``: the store's floor outline; given, leaving it ends the visit by itself."""
+        """``outline``: the store's floor outline; given, leaving it ends the visit by itself.
+
+        Obstacle zones are left out: nobody stands in a shelf unit, so they never have events."""
         self.settings = settings or ZoneSettings()
-        self.prepared = PreparedZones(zones, self.settings)
+        self.prepared = PreparedZones(standing_zones(zones), self.settings)
         self.outline = outline
         if outline is not None:
             shapely.prepare(outline)

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 ZoneEventKind = Literal["enter", "exit", "dwell", "facing", "visit_end"]
-ZoneKind = Literal["area", "shelf", "screen", "entrance", "checkout"]
+# "obstacle": a place shoppers cannot stand (shelf units, walls, shops' back rooms). It shapes the
+# walkable floor for positioning and routes; the detector never emits events for it.
+ZoneKind = Literal["area", "shelf", "screen", "entrance", "checkout", "obstacle"]
+OBSTACLE: ZoneKind = "obstacle"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from positioning.floorplan import FloorPlan
-from zones.events import ZoneKind
+from positioning.floorplan import FloorPlan, Obstacle
+from zones.events import OBSTACLE, ZoneKind
 
 ZONE_KINDS: tuple[str, ...] = get_args(ZoneKind)
 
@@ -151,9 +151,28 @@ class Zone:
         circle = shapely.maximum_inscribed_circle(self.polygon)
         return 2.0 * float(circle.length)
 
+    @property
+    def is_obstacle(self) -> bool:
+        """Whether shoppers cannot stand here (it blocks walking and never has events)."""
+        return self.kind == OBSTACLE
+
     def moved(self, **changes: Any) -> Zone:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
+
+
+def standing_zones(zones: Iterable[Zone]) -> list[Zone]:
+    """The zones shoppers can be in: every zone but the obstacles."""
+    return [zone for zone in zones if not zone.is_obstacle]
+
+
+def zone_obstacles(zones: Iterable[Zone]) -> tuple[Obstacle, ...]:
+    """The obstacle zones as positioning's ``Obstacle``s (what a ``FloorPlan`` subtracts)."""
+    return tuple(
+        Obstacle(z.id, z.name, z.polygon, {"kind": z.kind, "categories": list(z.categories)})
+        for z in zones
+        if z.is_obstacle
+    )
 
 
 def edge_inward_normal_deg(polygon: Polygon, edge: int) -> float:

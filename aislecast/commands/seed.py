@@ -32,7 +32,8 @@ def seed(
         database.dispose()
     typer.echo(
         f"store {report.store_id}: floor {report.floor_id}, {report.zones} zones, "
-        f"{report.beacons} beacons, {report.screens} screens, {report.campaigns} campaigns"
+        f"{report.beacons} beacons, {report.screens} screens, {report.campaigns} campaigns, "
+        f"{report.obstacles} obstacles"
     )
     for name, count in report.imported.items():
         typer.echo(f"{name}: {count} rows imported, {len(report.row_errors[name])} refused")

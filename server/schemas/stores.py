@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from server.schemas.common import MAX_FLOOR_SIDE_M, ApiModel, HeadingDeg, Key, Metres, Name
 
-ZoneKindName = Literal["area", "shelf", "screen", "entrance", "checkout"]
+ZoneKindName = Literal["area", "shelf", "screen", "entrance", "checkout", "obstacle"]
 Side = Annotated[float, Field(gt=0.0, le=MAX_FLOOR_SIDE_M, allow_inf_nan=False)]
 Point = tuple[Metres, Metres]
 # A zone drawn by hand has a handful of vertices; thousands means an import gone wrong.

@@ -126,7 +126,7 @@ def zone_table(
     k: int = DEFAULT_K_ANONYMITY,
     consented_only: bool = False,
 ) -> ZoneTable:
-    """One row per zone, in the given zone order."""
+    """One row per zone, in the given zone order; obstacles (nobody stands there) get none."""
     n_zones = len(zones)
     visits.check_visit_numbers(events.visit, "zone events")
     if purchases is not None:
@@ -155,6 +155,8 @@ def zone_table(
     first_cuts = np.searchsorted(first_zone, np.arange(n_zones + 1))
     rows = []
     for i, zone in enumerate(zones):
+        if zone.is_obstacle:
+            continue
         if 0 < visitors[i] < k:
             rows.append(ZoneRow(zone.id, zone.name, None, None, None, None, None, None, True))
             continue
