@@ -1,6 +1,15 @@
 """Read and write recorded walks in the format of ``../shared/data/ilc`` (tab-separated text).
 
-A row is ``unix_ms  TYPE  values...``; header rows start with ``#``. Readings keep the file's
+A row is ``unix_ms  TYPE  values...``; header rows start with ``#``::
+
+    TYPE_ACCELEROMETER / _GYROSCOPE / _MAGNETIC_FIELD / _ROTATION_VECTOR   x y z accuracy
+    TYPE_BEACON     uuid major minor tx_power rssi distance mac ms
+    TYPE_WIFI       ssid bssid rssi frequency last_seen_ms
+    TYPE_WAYPOINT   x y
+
+One writer, ``write_walk``, for readings (the tracker's dataclasses, written so they read back
+exactly) and for raw ``WalkRow``s (the simulator's rows with every column the recordings print,
+floats like Java's: up to 8 significant digits). Readings keep the file's
 order (arrival order: Wi-Fi and beacon rows carry the system clock and can step back in time
 against sensor rows). Ground-truth ``TYPE_WAYPOINT`` rows go to ``Walk.waypoints`` only — for
 scoring, never for a tracker. Rows that cannot be used are skipped and counted by reason, so a
@@ -9,11 +18,13 @@ caller can see what was lost; a file with nothing usable raises ``WalkFormatErro
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from positioning.readings import (
     AccelReading,
@@ -25,6 +36,14 @@ from positioning.readings import (
     WifiReading,
     beacon_id_of,
 )
+
+ACCELEROMETER = "TYPE_ACCELEROMETER"
+GYROSCOPE = "TYPE_GYROSCOPE"
+MAGNETIC_FIELD = "TYPE_MAGNETIC_FIELD"
+ROTATION_VECTOR = "TYPE_ROTATION_VECTOR"
+BEACON = "TYPE_BEACON"
+WIFI = "TYPE_WIFI"
+WAYPOINT = "TYPE_WAYPOINT"
 
 _MOTION_TYPES: dict[str, type[AccelReading | GyroReading | MagReading | RotationVectorReading]] = {
     "TYPE_ACCELEROMETER": AccelReading,
@@ -60,6 +79,54 @@ class Waypoint:
     t_ms: int
     x: float
     y: float
+
+
+Value = str | int | float
+
+
+@dataclass(frozen=True, slots=True)
+class WalkRow:
+    """One line of a walk as written: a timestamp, the recordings' type name, its values."""
+
+    t_ms: int
+    kind: str
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class WalkHeader:
+    """The recordings' header: site, floor and phone lines, the sensor list, and an ``endTime``
+    footer (what the simulator writes, so its files look like the recordings)."""
+
+    site_id: str
+    site_name: str
+    floor_id: str
+    floor_name: str
+    brand: str
+    model: str
+    android_version: str = "simulated"
+    api_level: int = 29
+
+    def lines(self, start_ms: int) -> list[str]:
+        sensors = [
+            (1, "Simulated Accelerometer", 0.0023956299, 39.22661),
+            (4, "Simulated Gyroscope", 0.0010681152, 34.906586),
+            (2, "Simulated Magnetometer", 0.5996704, 4911.9995),
+            (11, "Simulated Rotation Vector", 5.9604645e-08, 1.0),
+        ]
+        return [
+            f"#\tstartTime:{start_ms}",
+            f"#\tSiteID:{self.site_id}\tSiteName:{self.site_name}\tFloorId:{self.floor_id}"
+            f"\tFloorName:{self.floor_name}",
+            f"#\tBrand:{self.brand}\tModel:{self.model}\tAndroidName:{self.android_version}"
+            f"\tAPILevel:{self.api_level}\t",
+            *[
+                f"#\ttype:{t}\tname:{name}\tversion:1\tvendor:Aislecast\tresolution:{res}"
+                f"\tpower:0.1\tmaximumRange:{rng}"
+                for t, name, res, rng in sensors
+            ],
+            "#\tVersionName:aislecast-simulator\tVersionCode:1\t",
+        ]
 
 
 @dataclass(frozen=True)
@@ -160,51 +227,109 @@ def read_walk(path: Path | str) -> Walk:
     return Walk(path.stem, tuple(readings), tuple(waypoints), header, dict(skipped))
 
 
-def _row(reading: Reading) -> str:
+def format_value(value: Value) -> str:
+    """Java-like float text: up to 8 significant digits, no exponent for ordinary magnitudes."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int):
+        return str(int(value))
+    return f"{value:.8g}"
+
+
+def format_row(row: WalkRow) -> str:
+    return "\t".join([str(row.t_ms), row.kind, *map(format_value, row.values)])
+
+
+def reading_row(reading: Reading) -> WalkRow:
+    """A reading as the row ``parse_row`` turns back into the same reading (floats by ``repr``,
+    which round-trips exactly; the columns a reading does not carry left empty)."""
     if isinstance(reading, WifiReading):
-        return (
-            f"{reading.t_ms}\tTYPE_WIFI\t{reading.ssid}\t{reading.bssid}\t{reading.rssi_dbm:g}"
-            f"\t{reading.frequency_mhz}\t{reading.last_seen_ms}"
-        )
+        return WalkRow(
+            reading.t_ms,
+            WIFI,
+            (reading.ssid, reading.bssid, f"{reading.rssi_dbm:g}", reading.frequency_mhz,
+             reading.last_seen_ms),
+        )  # fmt: skip
     if isinstance(reading, BeaconReading):
         parts = reading.beacon_id.split("_")
         uuid, major, minor, mac = parts if len(parts) == 4 else (reading.beacon_id, "", "", "")
         tx = "" if reading.tx_power_dbm is None else f"{reading.tx_power_dbm:g}"
-        return (
-            f"{reading.t_ms}\tTYPE_BEACON\t{uuid}\t{major}\t{minor}\t{tx}"
-            f"\t{reading.rssi_dbm:g}\t\t{mac}\t{reading.t_ms}"
+        return WalkRow(
+            reading.t_ms,
+            BEACON,
+            (uuid, major, minor, tx, f"{reading.rssi_dbm:g}", "", mac, reading.t_ms),
         )
-    kind = _TYPE_OF_MOTION[type(reading)]
     # Accuracy column: 3 = SENSOR_STATUS_ACCURACY_HIGH.
-    return f"{reading.t_ms}\t{kind}\t{reading.x!r}\t{reading.y!r}\t{reading.z!r}\t3"
+    values = (repr(reading.x), repr(reading.y), repr(reading.z), 3)
+    return WalkRow(reading.t_ms, _TYPE_OF_MOTION[type(reading)], values)
+
+
+def waypoint_row(waypoint: Waypoint) -> WalkRow:
+    return WalkRow(waypoint.t_ms, WAYPOINT, (repr(waypoint.x), repr(waypoint.y)))
+
+
+def _checked_row(item: Reading | WalkRow) -> WalkRow:
+    if isinstance(item, WalkRow):
+        values = [v for v in item.values if isinstance(v, float)]
+    elif isinstance(item, WifiReading | BeaconReading):
+        values = [item.rssi_dbm]
+    else:
+        values = [item.x, item.y, item.z]
+    if not _finite(*values):
+        raise WalkFormatError(f"non-finite value in {item!r}")
+    return item if isinstance(item, WalkRow) else reading_row(item)
+
+
+def _with_waypoints(rows: Iterator[WalkRow], waypoints: Iterable[Waypoint]) -> Iterator[WalkRow]:
+    pending = sorted(waypoints, key=lambda w: w.t_ms)
+    for row in rows:
+        while pending and pending[0].t_ms <= row.t_ms:
+            yield waypoint_row(pending.pop(0))
+        yield row
+    for waypoint in pending:
+        yield waypoint_row(waypoint)
+
+
+def write_walk_to(
+    handle: TextIO,
+    rows: Iterable[Reading | WalkRow],
+    waypoints: Iterable[Waypoint] = (),
+    header: Mapping[str, str] | WalkHeader | None = None,
+) -> int:
+    """Write a walk to an open text file; returns the number of lines after the header.
+
+    ``rows`` (readings or raw rows, mixed) are written in the order given (arrival order); each
+    waypoint is placed before the first row later than it. A ``Mapping`` header is written one
+    ``#\tkey:value`` line per item; a ``WalkHeader`` as the recordings' header, its
+    ``startTime`` the first row's time, and an ``endTime`` footer with the last row's. A
+    non-finite value raises ``WalkFormatError``.
+    """
+    checked = map(_checked_row, rows)
+    first = next(checked, None)
+    rows_in_order = checked if first is None else itertools.chain([first], checked)
+    if isinstance(header, WalkHeader):
+        handle.write("\n".join(header.lines(first.t_ms if first else 0)) + "\n")
+    else:
+        handle.writelines(f"#\t{key}:{value}\n" for key, value in (header or {}).items())
+    count, last_ms = 0, 0
+    for row in _with_waypoints(rows_in_order, waypoints):
+        handle.write(format_row(row) + "\n")
+        count += 1
+        last_ms = row.t_ms
+    if isinstance(header, WalkHeader):
+        handle.write(f"#\tendTime:{last_ms}\n")
+    return count
 
 
 def write_walk(
     path: Path | str,
-    readings: Iterable[Reading],
+    rows: Iterable[Reading | WalkRow],
     waypoints: Iterable[Waypoint] = (),
-    header: dict[str, str] | None = None,
+    header: Mapping[str, str] | WalkHeader | None = None,
 ) -> Path:
-    """Write a walk file that ``read_walk`` (and the recordings' tools) can read back.
-
-    Readings are written in the order given (arrival order); each waypoint is placed before the
-    first reading later than it. Non-finite values raise ``WalkFormatError``.
-    """
+    """Write a walk file (UTF-8, ``\\n`` line ends) that ``read_walk`` and the recordings' tools
+    read back; see ``write_walk_to``."""
     path = Path(path)
-    lines = [f"#\t{key}:{value}" for key, value in (header or {}).items()]
-    pending = sorted(waypoints, key=lambda w: w.t_ms)
-    for reading in readings:
-        values = (
-            (reading.rssi_dbm,)
-            if isinstance(reading, WifiReading | BeaconReading)
-            else (reading.x, reading.y, reading.z)
-        )
-        if not _finite(*values):
-            raise WalkFormatError(f"non-finite value in {reading!r}")
-        while pending and pending[0].t_ms <= reading.t_ms:
-            w = pending.pop(0)
-            lines.append(f"{w.t_ms}\tTYPE_WAYPOINT\t{w.x!r}\t{w.y!r}")
-        lines.append(_row(reading))
-    lines += [f"{w.t_ms}\tTYPE_WAYPOINT\t{w.x!r}\t{w.y!r}" for w in pending]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        write_walk_to(handle, rows, waypoints, header)
     return path

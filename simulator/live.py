@@ -34,6 +34,7 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from positioning.walkfile import WalkRow
 from simulator.customers import CustomerBase, make_customer_base, read_customer_base
 from simulator.phone import walk_windows
 from simulator.purchases import (
@@ -53,7 +54,6 @@ from simulator.run import (
     with_catalogue_skus,
 )
 from simulator.store import Store
-from simulator.walkfile import WalkRow
 from simulator.walking import Trajectory
 from simulator.wire import (
     Frame,

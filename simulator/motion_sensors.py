@@ -21,8 +21,8 @@ import numpy as np
 from scipy.signal import lfilter
 from scipy.spatial.transform import Rotation
 
+from positioning.walkfile import ACCELEROMETER, GYROSCOPE, MAGNETIC_FIELD, ROTATION_VECTOR, WalkRow
 from simulator.fields import RandomFields
-from simulator.walkfile import ACCELEROMETER, GYROSCOPE, MAGNETIC_FIELD, ROTATION_VECTOR, WalkRow
 from simulator.walking import SAMPLE_HZ, Trajectory
 
 GRAVITY_MPS2 = 9.80665

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from positioning.walkfile import WAYPOINT, WalkRow
 from simulator.motion_sensors import ImuErrors, MotionSensors, make_imu_errors
 from simulator.radio import RadioEnvironment
 from simulator.scanners import BleScanner, ScannerSettings, WifiScanner
 from simulator.store import Store
-from simulator.walkfile import WAYPOINT, WalkRow
 from simulator.walking import Trajectory
 
 # One sensing step: long enough to vectorise, short enough for a live stream to feel live.

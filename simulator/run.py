@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from positioning.floorplan import WALKS_DIR
+from positioning.walkfile import WalkHeader, write_walk
 from simulator.customers import CustomerBase, make_customer_base, write_customer_base
 from simulator.demo_store import demo_store
 from simulator.floor_output import write_floor_folder, write_zones_geojson
@@ -30,7 +31,6 @@ from simulator.routes import RouteGrid
 from simulator.scanners import ScannerSettings
 from simulator.shopper import LIST_MAX, plan_visit
 from simulator.store import Store, load_store, write_store
-from simulator.walkfile import WalkHeader, write_walk_file
 from simulator.walking import Trajectory
 
 # Simulated visits start on this day (2026-03-02 09:00 UTC) and every ~7 minutes after;
@@ -159,8 +159,8 @@ def simulate_to_folder(
             model=phone.profile.model,
         )
         rows = list(walk_rows(trajectory, phone, settings.waypoint_interval_ms))
-        path = write_walk_file(
-            floor_dir / WALKS_DIR / f"sim{seed}_{index:04d}_{shopper_id}.txt", header, rows
+        path = write_walk(
+            floor_dir / WALKS_DIR / f"sim{seed}_{index:04d}_{shopper_id}.txt", rows, header=header
         )
         walk = WalkSummary(
             path,

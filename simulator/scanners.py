@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from positioning.walkfile import BEACON, WIFI, WalkRow
 from simulator.radio import (
     ADV_DELAY_MAX_MS,
     ADVERTISING_INTERVAL_MS,
@@ -30,7 +31,6 @@ from simulator.radio import (
     detection_probability,
 )
 from simulator.store import Store
-from simulator.walkfile import BEACON, WIFI, WalkRow
 from simulator.walking import Trajectory
 
 BLE_MODES = ("android", "ios")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.walkfile import (
+from positioning.walkfile import (
     ACCELEROMETER,
     BEACON,
     GYROSCOPE,

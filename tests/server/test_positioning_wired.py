@@ -18,15 +18,7 @@ import pytest
 
 from positioning import AccelReading, BeaconReading, GyroReading, WifiReading
 from positioning.readings import beacon_id_of
-from server.realtime.frames import ReadingsBatch
-from server.tracking import batch_readings
-from simulator import SimulatedPhone, demo_store, walk_windows
-from simulator.phone import make_phone_profile
-from simulator.radio import RadioEnvironment
-from simulator.routes import RouteGrid
-from simulator.scanners import ScannerSettings
-from simulator.store import Store as SimStore
-from simulator.walkfile import (
+from positioning.walkfile import (
     ACCELEROMETER,
     BEACON,
     GYROSCOPE,
@@ -35,6 +27,14 @@ from simulator.walkfile import (
     WIFI,
     WalkRow,
 )
+from server.realtime.frames import ReadingsBatch
+from server.tracking import batch_readings
+from simulator import SimulatedPhone, demo_store, walk_windows
+from simulator.phone import make_phone_profile
+from simulator.radio import RadioEnvironment
+from simulator.routes import RouteGrid
+from simulator.scanners import ScannerSettings
+from simulator.store import Store as SimStore
 from simulator.walking import Stop, Trajectory, build_trajectory, make_gait
 from tests.server.harness import (
     LiveServer,

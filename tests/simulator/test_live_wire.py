@@ -7,15 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from server.realtime.frames import SHOPPER_FRAME, ReadingsBatch
-from simulator import demo_store
-from simulator.customers import make_customer_base
-from simulator.phone import walk_windows
-from simulator.purchases import offer_category, respond_to_offer
-from simulator.radio import RadioEnvironment
-from simulator.routes import RouteGrid
-from simulator.run import FIRST_VISIT_MS, SimulationSettings, simulate_visit
-from simulator.walkfile import (
+from positioning.walkfile import (
     ACCELEROMETER,
     BEACON,
     GYROSCOPE,
@@ -25,6 +17,14 @@ from simulator.walkfile import (
     WIFI,
     WalkRow,
 )
+from server.realtime.frames import SHOPPER_FRAME, ReadingsBatch
+from simulator import demo_store
+from simulator.customers import make_customer_base
+from simulator.phone import walk_windows
+from simulator.purchases import offer_category, respond_to_offer
+from simulator.radio import RadioEnvironment
+from simulator.routes import RouteGrid
+from simulator.run import FIRST_VISIT_MS, SimulationSettings, simulate_visit
 from simulator.wire import (
     MAX_SAMPLES_PER_FRAME,
     ack_frame,

@@ -7,6 +7,7 @@ import pytest
 import shapely
 from scipy.signal import find_peaks
 
+from positioning.walkfile import ACCELEROMETER, BEACON, GYROSCOPE, ROTATION_VECTOR, WalkRow
 from simulator.customers import make_customer_base
 from simulator.demo_store import demo_store
 from simulator.phone import SimulatedPhone, make_phone_profile, walk_rows
@@ -16,7 +17,6 @@ from simulator.routes import RouteGrid
 from simulator.run import FIRST_VISIT_MS, SimulationSettings, simulate_visit
 from simulator.scanners import ScannerSettings
 from simulator.store import Store
-from simulator.walkfile import ACCELEROMETER, BEACON, GYROSCOPE, ROTATION_VECTOR, WalkRow
 from simulator.walking import SAMPLE_HZ, Stop, Trajectory, build_trajectory, make_gait
 
 
