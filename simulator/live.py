@@ -204,6 +204,7 @@ def load_cast(
     first_index: int = 0,
     distinct_visits: int | None = None,
     max_visit_s: float | None = None,
+    layout: Store | None = None,
 ) -> LiveCast:
     """Plan ``shoppers`` visits (shoppers ``first_index`` on, numbered as offline).
 
@@ -213,13 +214,16 @@ def load_cast(
     Load mode (``distinct_visits`` = K): only K visits are planned and sensed, once, up front
     (``max_visit_s`` of each); shopper i (customer i, their own token and consents) walks visit
     i mod K. Sensing costs ~3 ms per phone-second, so thousands of phones cannot each have
-    their own; sharing leaves only the encoding per phone."""
+    their own; sharing leaves only the encoding per phone.
+
+    ``layout`` (a store read from the server): walk it instead of ``store_spec``'s store; the
+    customers still come from a ``simulate --out`` folder given as ``store_spec``."""
     folder = Path(store_spec)
     if folder.is_dir() and (folder / "store.json").is_file():
-        store = resolve_store(str(folder / "store.json"), seed)
+        store = layout or resolve_store(str(folder / "store.json"), seed)
         customers = read_customer_base(folder)
     else:
-        store = resolve_store(store_spec, seed, ilc_root)
+        store = layout or resolve_store(store_spec, seed, ilc_root)
         categories = sorted({c for z in store.zones for c in z.categories}) or ["general"]
         customers = make_customer_base(
             categories, max(MIN_CUSTOMERS, shoppers), FIRST_VISIT_MS, seed

@@ -17,6 +17,7 @@ looking along ``facing_deg`` (map heading, 0 = +x, counter-clockwise) sees the s
 at most ``view_distance_m`` away. A screen's ``facing_deg`` is the way its display points (toward
 the viewers); its zone's ``facing_deg`` is the opposite (from the viewer toward the screen).
 A beacon's ``id`` is ``f"{uuid}_{major}_{minor}_{mac}"``, as the recordings name iBeacons.
+A zone of kind ``obstacle`` (the server's way to draw a shelf unit) is read as an obstacle.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from positioning.floorplan import FloorPlan, Obstacle
 
 ZONE_KINDS = ("area", "shelf", "screen", "entrance", "checkout")
+OBSTACLE_KIND = "obstacle"  # a zone of this kind is an obstacle (zones.events.ZoneKind)
 # iBeacon measured power (RSSI at 1 m) outside this range is a typo, not a radio.
 TX_POWER_RANGE_DBM = (-100.0, 0.0)
 
@@ -319,6 +321,10 @@ def _obstacle(doc: Any, where: str, floor: Polygon | MultiPolygon) -> Obstacle:
     )
 
 
+def _is_obstacle_zone(doc: Any) -> bool:
+    return isinstance(doc, dict) and doc.get("kind") == OBSTACLE_KIND
+
+
 def _zone(doc: Any, where: str, floor: Polygon | MultiPolygon) -> StoreZone:
     kind = _get(doc, "kind", where)
     if kind not in ZONE_KINDS:
@@ -408,7 +414,11 @@ def store_from_dict(doc: Any) -> Store:
     obstacles = [
         _obstacle(o, f"obstacles[{i}]", outline) for i, o in enumerate(_items(doc, "obstacles"))
     ]
-    zones = [_zone(z, f"zones[{i}]", outline) for i, z in enumerate(_items(doc, "zones"))]
+    zone_items = list(enumerate(_items(doc, "zones")))
+    obstacles += [
+        _obstacle(z, f"zones[{i}]", outline) for i, z in zone_items if _is_obstacle_zone(z)
+    ]
+    zones = [_zone(z, f"zones[{i}]", outline) for i, z in zone_items if not _is_obstacle_zone(z)]
     _unique([z.id for z in zones], "zones")
     beacons = [_beacon(b, f"beacons[{i}]", outline) for i, b in enumerate(_items(doc, "beacons"))]
     _unique([b.id for b in beacons], "beacons")

@@ -22,7 +22,7 @@ from simulator.live import (
     simulate_live,
 )
 from simulator.routes import RouteError
-from simulator.store import StoreError
+from simulator.store import Store, StoreError
 
 # The server rate-limits a socket to 20 frames/s (docs/protocol.md); a phone sends one batch per
 # simulated second plus events and acks, so 15x leaves room for them.
@@ -40,12 +40,14 @@ def run_live_shoppers(
     stop_after_s: float | None = None,
     first_index: int = 0,
     distinct_visits: int | None = None,
+    layout: Store | None = None,
 ) -> LiveStats:
-    """Plan the visits, connect the phones, show progress; bad setup is a clear CLI error."""
+    """Plan the visits, connect the phones, show progress; bad setup is a clear CLI error.
+    ``layout``: the store to walk (read from the server) instead of ``store_spec``'s."""
     try:
         store_id, tokens = read_tokens(tokens_path)
         cast = load_cast(store_spec, shoppers, seed, settings.max_stops, ilc_root(), first_index,
-                         distinct_visits, settings.max_visit_s)  # fmt: skip
+                         distinct_visits, settings.max_visit_s, layout)  # fmt: skip
     except (LiveSetupError, StoreError, FloorPlanError, RouteError, FileNotFoundError) as error:
         raise typer.BadParameter(str(error)) from None
     console = console or Console(stderr=True)

@@ -14,8 +14,9 @@ from simulator.live import LiveSettings
 from simulator.routes import RouteError
 from simulator.run import SimulationSettings, resolve_store, simulate_to_folder
 from simulator.scanners import BLE_MODES, ScannerSettings
+from simulator.server_store import StaffAuth, load_server_store
 from simulator.shopper import LIST_MAX
-from simulator.store import StoreError
+from simulator.store import Store, StoreError
 
 
 def simulate(
@@ -59,6 +60,28 @@ def simulate(
             help="'demo', 'ilc:<site>/<floor>' (a recorded mall floor) or a store.json path."
         ),
     ] = "demo",
+    from_server: Annotated[
+        str | None,
+        typer.Option(help="Offline: walk the store --store-id defined in this server (http://…)."),
+    ] = None,
+    store_id: Annotated[
+        int | None,
+        typer.Option(
+            help="Walk this store as the server defines it (floor, zones, obstacles, beacons, "
+            "screens), read over the staff REST API of --from-server or --server."
+        ),
+    ] = None,
+    staff_token: Annotated[
+        str | None,
+        typer.Option(envvar="AISLECAST_STAFF_TOKEN", help="Staff bearer token for --store-id."),
+    ] = None,
+    staff_email: Annotated[
+        str | None, typer.Option(envvar="AISLECAST_STAFF_EMAIL", help="Staff login for --store-id.")
+    ] = None,
+    staff_password: Annotated[
+        str | None,
+        typer.Option(envvar="AISLECAST_STAFF_PASSWORD", help="Staff password for --store-id."),
+    ] = None,
     shoppers: Annotated[
         int, typer.Option(min=1, help="Number of shoppers (one walk file each).")
     ] = 5,
@@ -86,24 +109,32 @@ def simulate(
     ] = LIST_MAX,
 ) -> None:
     """Simulate shoppers: offline into --out (the recordings' floor layout), or live against
-    --server (phones over websockets; --store may be the seeded `simulate --out` folder)."""
+    --server (phones over websockets; --store may be the seeded `simulate --out` folder).
+    With --store-id the store's layout is read from the server (--from-server or --server)."""
+    auth = StaffAuth(staff_token, staff_email, staff_password)
     if server is not None:
         if tokens is None:
             raise typer.BadParameter("live mode needs the seeded tokens", param_hint="--tokens")
+        layout = None if store_id is None else _server_store(server, store_id, auth)
         settings_live = LiveSettings(speed=speed, max_visit_s=max_visit_s, stagger_s=stagger_s,
                                      max_stops=max_stops)  # fmt: skip
         stats = run_live_shoppers(server, store, shoppers, seed, tokens, settings_live,
-                                  distinct_visits=distinct_visits)  # fmt: skip
+                                  distinct_visits=distinct_visits, layout=layout)  # fmt: skip
         print_live_report(stats)
         return
     if out is None:
         raise typer.BadParameter("give --out (offline) or --server (live)", param_hint="--out")
     if ble_mode not in BLE_MODES:
         raise typer.BadParameter(f"must be one of {', '.join(BLE_MODES)}", param_hint="--ble-mode")
-    try:
-        chosen = resolve_store(store, seed, ilc_root())
-    except (StoreError, FloorPlanError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="--store") from exc
+    if from_server is not None:
+        if store_id is None:
+            raise typer.BadParameter("--from-server needs --store-id", param_hint="--store-id")
+        chosen = _server_store(from_server, store_id, auth)
+    else:
+        try:
+            chosen = resolve_store(store, seed, ilc_root())
+        except (StoreError, FloorPlanError, FileNotFoundError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--store") from exc
     scanners = ScannerSettings(
         ble_mode=ble_mode,
         ble_receive_ratio=ble_receive_ratio,
@@ -126,6 +157,14 @@ def simulate(
             f"{walk.steps} steps, {walk.rows} rows"
         )
     typer.echo(f"floor folder: {summary.floor_dir}\nstore: {summary.store_path}")
+
+
+def _server_store(url: str, store_id: int, auth: StaffAuth) -> Store:
+    """The store as the server defines it; a store that cannot be walked is a CLI error."""
+    try:
+        return load_server_store(url, store_id, auth)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--store-id") from exc
 
 
 def register(app: typer.Typer) -> None:
