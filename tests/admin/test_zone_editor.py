@@ -299,3 +299,21 @@ def test_escape_abandons_a_polygon_being_drawn(
     expect(page.locator("#zone-form")).to_be_hidden()
     expect(page.locator(".zone-label")).to_have_count(0)
     assert fake_store.sent("POST", "/api/stores/1/zones") == []
+
+
+def test_an_obstacle_is_saved_with_its_kind_and_drawn_hatched(
+    page: Page, site: str, plan: PlanView, fake_store: FakeStore
+) -> None:
+    log_in(page, site)
+    page.get_by_role("button", name="Draw rectangle").click()
+    plan.click(5.0, 4.0)
+    plan.click(17.0, 5.0)
+    page.locator("#zone-form").get_by_label("Name").fill("Gondola 1")
+    page.locator("#zone-form").get_by_label("Kind").select_option("obstacle")
+    expect(page.locator("#zone-form fieldset.facing")).to_be_hidden()
+    save_zone(page)
+    expect(page.locator("#zone-saved")).to_contain_text("Saved")
+    assert fake_store.sent("POST", "/api/stores/1/zones")[0]["kind"] == "obstacle"
+    hatched = page.locator("path[fill='url(#aislecast-obstacle-hatch)']")
+    expect(hatched).to_have_count(1)
+    expect(page.locator("pattern#aislecast-obstacle-hatch")).to_have_count(1)
