@@ -80,7 +80,7 @@ def _detail(response: httpx.Response) -> str:
         detail = response.json().get("detail")
     except (ValueError, AttributeError):
         detail = None
-    return f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
+    return f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
 
 
 def _get(client: httpx.Client, path: str, store_id: int) -> Any:

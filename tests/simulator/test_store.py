@@ -110,3 +110,13 @@ def test_unreadable_store_files_name_the_file(tmp_path: Path) -> None:
     path.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(StoreError, match="must be a JSON object"):
         load_store(path)
+
+
+def test_a_zone_of_kind_obstacle_is_read_as_an_obstacle(demo_doc: dict[str, Any]) -> None:
+    doc = copy.deepcopy(demo_doc)
+    unit = doc["obstacles"].pop(0)
+    doc["zones"].append({**unit, "kind": "obstacle"})
+    store = store_from_dict(doc)
+    assert unit["id"] in {o.id for o in store.obstacles}
+    assert unit["id"] not in {z.id for z in store.zones}
+    assert store.floor_plan().walkable.equals(store_from_dict(demo_doc).floor_plan().walkable)
