@@ -15,6 +15,7 @@ import argparse
 import tempfile
 import zlib
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,10 +47,10 @@ def main() -> None:
     beacons = BeaconMap({b.id: (b.x, b.y, b.tx_power_dbm) for b in store.beacons})
     rectangle = FloorPlan.rectangle(store.name, store.width_m, store.height_m)
     with_obstacles = FloorPlan.rectangle(store.name, store.width_m, store.height_m, store.obstacles)
-    grids = {}
+    grids: dict[str, WalkableGrid] = {}
     rows_build = []
     for name, plan in (("rectangle", rectangle), ("minus obstacles", with_obstacles)):
-        grids[name], seconds = cpu_timed(lambda plan=plan: WalkableGrid.from_plan(plan))
+        grids[name], seconds = cpu_timed(partial(WalkableGrid.from_plan, plan))
         rows_build.append([name, f"{grids[name].free.mean():.0%}", f"{seconds * 1000:.1f}"])
     shelves = shapely.union_all([o.polygon for o in store.obstacles])
     with tempfile.TemporaryDirectory() as folder:
@@ -61,7 +62,7 @@ def main() -> None:
             inside = total = 0
             cpu = 0.0
             for walk in walks:
-                estimates, seconds = cpu_timed(lambda w=walk, g=grid: replay(w, g, beacons))
+                estimates, seconds = cpu_timed(partial(replay, walk, grid, beacons))
                 cpu += seconds
                 errors += score_walk(estimates, walk.waypoints).position_m
                 xy = np.array([(e.x, e.y) for e in estimates])
