@@ -32,6 +32,7 @@ KIND_COLOURS = {
     "screen": "#e15759",
     "entrance": "#59a14f",
     "checkout": "#b07aa1",
+    "obstacle": "#555555",
 }
 EVENT_MARKERS = {
     "enter": ("^", "#2ca02c"),
