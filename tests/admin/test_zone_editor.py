@@ -317,3 +317,4 @@ def test_an_obstacle_is_saved_with_its_kind_and_drawn_hatched(
     hatched = page.locator("path[fill='url(#aislecast-obstacle-hatch)']")
     expect(hatched).to_have_count(1)
     expect(page.locator("pattern#aislecast-obstacle-hatch")).to_have_count(1)
+    screenshot(page, "zones-obstacle")
