@@ -63,7 +63,7 @@ def test_the_count_follows_the_audience_rule_and_the_consents_it_needs(
     def bought(days: int) -> dict[str, Any]:
         return {"bought": {"sku": f"{tag}-A", "within_days": days}}
 
-    assert preview(admin, store, document({"all": [bought(30)]}))["count"] == 1  # ann (cat: consent)
+    assert preview(admin, store, document({"all": [bought(30)]}))["count"] == 1  # ann (not cat)
     assert preview(admin, store, document({"all": [bought(90)]}))["count"] == 2  # ann, bob
     by_category = {"bought": {"category": f"{tag}-coffee", "within_days": 90}}
     young = {"all": [by_category, {"age": {"max": 30}}]}
