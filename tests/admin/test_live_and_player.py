@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -43,13 +42,6 @@ def position(shopper: str, x: float, y: float, heading_deg: float, accuracy_m: f
         "accuracy_m": accuracy_m,
         "zone_id": None,
     }
-
-
-@pytest.fixture
-def live_feed() -> Iterator[tuple[ScriptedSocketServer, str]]:
-    scripted = ScriptedSocketServer()
-    with running(scripted) as ws_base:
-        yield scripted, ws_base
 
 
 def test_live_shopper_is_drawn_where_the_feed_says(
