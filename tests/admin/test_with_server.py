@@ -228,3 +228,68 @@ def test_player_opened_from_its_link_registers_and_shows_online(
     expect(page.locator("#screen-rows tr").first).to_contain_text("online")
     player.goto("about:blank")
     page.goto("about:blank")
+
+
+DAY_MS = 86_400_000
+
+
+def seed_customers(running: RunningServer) -> None:
+    """Four customers: who bought cheese when, their ages, and their consents."""
+    now = int(time.time() * 1000)
+    running.call("POST", "/api/products/import", csv=b"sku,name,category,price\n"
+                 b"brie,Brie,cheese,4.0\nmilk,Milk,dairy,1.0\n")  # fmt: skip
+    running.call("POST", "/api/customers/import", csv=b"customer_id,gender,age,tier,consents\n"
+                 b"ann,female,25,gold,personalised_offers\n"
+                 b"bob,male,45,,personalised_offers\n"
+                 b"cat,female,35,,personalised_offers\n"
+                 b"dan,other,30,,\n")  # fmt: skip
+    lines = "".join(
+        f"b-{who},{who},{now - days * DAY_MS},{sku},1,2.0\n"
+        for who, days, sku in (("ann", 3, "brie"), ("bob", 40, "brie"), ("cat", 2, "milk"),
+                               ("dan", 1, "brie"))
+    )  # fmt: skip
+    header = "basket_id,customer_id,t_ms,sku,quantity,price\n"
+    running.call("POST", "/api/purchases/import", csv=(header + lines).encode())
+
+
+def test_editing_a_campaigns_audience_changes_the_preview_count_to_the_servers(
+    page: Page, real_server: RunningServer
+) -> None:
+    """The count on the page is the server's answer for the document the form sends: ann bought
+    cheese 3 days ago, bob 40 days ago, dan yesterday but without consent to personal offers."""
+    store = real_server.call("POST", "/api/stores", {"name": "Cheese shop"})
+    floor = {"name": "Ground floor", "width_m": FLOOR_W_M, "height_m": FLOOR_H_M}
+    real_server.call("POST", f"/api/stores/{store['id']}/floors", floor)
+    seed_customers(real_server)
+    sent: list[dict[str, Any]] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.post_data_json) if r.url.endswith("/campaigns/preview") else None,
+    )
+    log_in(page, real_server)
+    page.get_by_role("tab", name="Campaigns").click()
+    form = page.locator("#campaign-form")
+    form.get_by_label("Name").fill("Cheese lovers")
+    form.get_by_label("Title").fill("Brie: 20% off")
+    preview = page.locator("#campaign-preview")
+    expect(preview).to_have_text("4 customers (0 in the store now)")  # no audience: anyone
+
+    def server_count() -> int:
+        reply = real_server.call("POST", f"/api/stores/{store['id']}/campaigns/preview", sent[-1])
+        return int(reply["count"])
+
+    page.get_by_role("button", name="Add condition").click()
+    form.get_by_label("category").fill("cheese")
+    form.get_by_label("within days").fill("30")
+    expect(preview).to_have_text("1 customer (0 in the store now)")  # ann
+    assert sent[-1]["document"]["audience"] == {"bought": {"category": "cheese", "within_days": 30}}
+    assert server_count() == 1
+    form.get_by_label("within days").fill("60")
+    expect(preview).to_have_text("2 customers (0 in the store now)")  # ann and bob
+    assert server_count() == 2
+    page.get_by_role("button", name="Add condition").click()
+    form.get_by_label("Condition", exact=True).nth(1).select_option("age")
+    form.get_by_label("to age").fill("40")
+    expect(preview).to_have_text("1 customer (0 in the store now)")  # bob is 45
+    assert server_count() == 1
+    page.goto("about:blank")
