@@ -93,6 +93,7 @@ def test_screen_state_pushed_on_the_live_feed_shows_on_its_row_and_marker(
     expect(marker).to_have_attribute(
         "title", "screen Cheese screen: online, showing “Cheddar: 2 for 1”"
     )
+    screenshot(page, "screen-state")
     scripted.send_all({"type": "screen", "screen_id": "screen-1", "online": False,
                        "playing": None, "last_played": None, "t_ms": 2})  # fmt: skip
     expect(row.locator(".screen-state")).to_have_text("offline")

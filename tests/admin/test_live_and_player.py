@@ -98,6 +98,24 @@ def test_live_shopper_is_drawn_where_the_feed_says(
     page.goto("about:blank")
 
 
+def test_only_shoppers_on_the_floor_being_viewed_are_drawn(
+    page: Page, site: str, fake_store: FakeStore, live_feed: tuple[ScriptedSocketServer, str]
+) -> None:
+    scripted, ws_base = live_feed
+    viewed = fake_store.floor["id"]
+    log_in(page, site, f"?ws={ws_base}")
+    page.get_by_role("tab", name="Live").click()
+    scripted.next_frame("hello")
+    scripted.send_all({"type": "welcome", "store_id": 1})
+    upstairs = {**position("up", 12.0, 8.0, 0.0, 1.0), "floor_id": viewed + 1}
+    here = {**position("here", 20.0, 15.0, 0.0, 1.0), "floor_id": viewed}
+    scripted.send_all(upstairs)
+    scripted.send_all(here)
+    expect(page.locator(".shopper-dot")).to_have_count(1)
+    expect(page.locator("#live-status")).to_have_text("Live: 1 shopper on this floor.")
+    expect(page.locator('.shopper-dot[data-shopper="up"]')).to_have_count(0)
+
+
 def signage_script(playlist: list[Frame], current: list[Frame | None]) -> ScriptedSocketServer:
     """Answers a screen's register with its state, as the server does; ``current`` holds what the
     screen should be showing now, changed by the test between connections."""
