@@ -60,6 +60,7 @@ from simulator.wire import (
     ack_frame,
     bye_frame,
     event_frame,
+    fix_frame,
     hello_frame,
     readings_frames,
     samples_in,
@@ -74,6 +75,8 @@ FUTURE_MARGIN_MS = 20 * 1000
 DRAIN_S = 2.0
 # Reconnect: wait, doubling up to the cap, and give up after this many failed attempts in a row.
 RECONNECT_FIRST_S, RECONNECT_MAX_S, RECONNECT_ATTEMPTS = 0.2, 5.0, 8
+# The accuracy a self-positioning app claims for its fixes.
+FIX_ACCURACY_M = 1.0
 # Batch send times kept per phone to match positions to the batch that produced them.
 LATENCY_HISTORY = 120
 
@@ -98,6 +101,9 @@ class LiveSettings:
     # Fault injection for testing the server's replay: the phone's socket is aborted the moment
     # its first offer arrives, before the app has seen or acked it.
     drop_on_first_offer: bool = False
+    # An app that positions itself: one ``fix`` a second (its true pose, ``FIX_ACCURACY_M``)
+    # instead of the sensors' readings, so where the server places it is exact.
+    send_fixes: bool = False
 
 
 @dataclass(frozen=True)
@@ -354,7 +360,12 @@ class LivePhone:
         for t1, rows in self.windows:
             if t1 - 1000 >= self.end_sim_ms:
                 return
-            yield t1, readings_frames(rows, self.offset_ms)
+            if self.settings.send_fixes:
+                x, y, heading = self.trajectory.pose_at(np.array([float(t1 - 1)]))
+                pose = float(x[0]), float(y[0]), float(heading[0])
+                yield t1, [fix_frame(self.to_wire(t1 - 1), *pose, FIX_ACCURACY_M)]
+            else:
+                yield t1, readings_frames(rows, self.offset_ms)
 
     async def run(self) -> PhoneStats:
         self.start_wall_s = time.monotonic()
@@ -436,10 +447,13 @@ class LivePhone:
     async def _send_batch(self, ws: ClientConnection, frame: Frame) -> None:
         await self._send(ws, frame)
         sent = time.monotonic()
+        self.stats.batches += 1
+        if frame["type"] == "fix":  # answered by its position, not by a readings_ack
+            self.sent_batches.append((frame["t_ms"], sent))
+            return
         last_t = max(max(s["t_ms"]) for k, s in frame.items() if k != "type")
         self.sent_batches.append((last_t, sent))
         self.unacked_batches.append(sent)
-        self.stats.batches += 1
         self.stats.samples_sent += samples_in(frame)
 
     async def _send_due_actions(self, ws: ClientConnection, until_sim_ms: int | None) -> None:

@@ -125,3 +125,9 @@ def ack_frame(seq: int) -> Frame:
 
 def bye_frame(t_ms: int) -> Frame:
     return {"type": "bye", "t_ms": t_ms}
+
+
+def fix_frame(t_ms: int, x: float, y: float, heading_deg: float, accuracy_m: float) -> Frame:
+    """A position the app worked out itself (docs/protocol.md, "fix"); heading in [0, 360)."""
+    return {"type": "fix", "t_ms": t_ms, "x": x, "y": y, "heading_deg": heading_deg % 360.0,
+            "accuracy_m": accuracy_m}  # fmt: skip

@@ -18,11 +18,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.clock import now_ms
 from server.offer_ledger import advance_status
-from server.realtime.bus import Subscription, screen_channel
+from server.realtime.bus import Subscription, live_channel, screen_channel
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
 from server.realtime.frames import SCREEN_FRAME, Played, Register
 from server.realtime.limits import HELLO_TIMEOUT_S, timestamp_problem
-from server.realtime.signage import screen_state_frame
+from server.realtime.signage import screen_live_frame, screen_state_frame
 from server.runtime import Runtime
 from server.security import token_digest
 from server.tables import ApiToken, Offer, Play, Screen
@@ -90,13 +90,50 @@ def _record_play(runtime: Runtime, store_id: int, screen_id: str, frame: Played)
         )
 
 
-async def _forward(socket: FramedSocket, subscription: Subscription) -> None:
+class ScreenWatch:
+    """What staff are told about one connected screen (``screen`` frames on ``/ws/live``)."""
+
+    def __init__(self, runtime: Runtime, store_id: int, screen_id: str) -> None:
+        self.runtime = runtime
+        self.store_id = store_id
+        self.screen_id = screen_id
+        self.playing: dict[str, Any] | None = None  # pushed content on screen now, else None
+        self.last_played: dict[str, Any] | None = None
+
+    async def tell(self, online: bool = True) -> None:
+        frame = screen_live_frame(self.screen_id, online, self.playing, self.last_played, now_ms())
+        try:
+            await self.runtime.bus.publish(live_channel(self.store_id), frame)
+        except Exception:  # a notice to staff; the screens table is the record (polled by REST)
+            log.warning("could not tell the live feed about screen %s", self.screen_id)
+
+    async def sent(self, frame: dict[str, Any]) -> None:
+        """The screen was sent ``frame``: pushed content or a new state changes what it shows."""
+        if frame.get("type") == "content":
+            self.playing = {k: frame.get(k) for k in ("play_id", "content", "until_ms")}
+        elif frame.get("type") == "state":
+            self.playing = frame.get("current")
+        else:
+            return
+        await self.tell()
+
+    async def played(self, frame: Played) -> None:
+        """Proof of play arrives when an item leaves the screen: pushed content that left means
+        the screen is back on its playlist."""
+        self.last_played = frame.model_dump(exclude={"type"})
+        if self.playing is not None and frame.play_id == self.playing.get("play_id"):
+            self.playing = None
+        await self.tell()
+
+
+async def _forward(socket: FramedSocket, subscription: Subscription, watch: ScreenWatch) -> None:
     while True:
         frame = await subscription.get()
         try:
             await socket.send(frame)
         except (WebSocketDisconnect, RuntimeError):
             return
+        await watch.sent(frame)
 
 
 async def screen_socket(websocket: WebSocket) -> None:
@@ -116,9 +153,11 @@ async def screen_socket(websocket: WebSocket) -> None:
         await socket.close(CLOSE_POLICY, str(refusal))
         return
     subscription = await runtime.bus.subscribe(screen_channel(store_id, screen_id))
-    forwarder = asyncio.create_task(_forward(socket, subscription))
+    watch = ScreenWatch(runtime, store_id, screen_id)
+    forwarder = asyncio.create_task(_forward(socket, subscription, watch))
     try:
         await socket.send(state)
+        await watch.sent(state)
         while True:
             frame = await socket.receive_frame(SCREEN_FRAME)
             if isinstance(frame, Register):
@@ -134,12 +173,15 @@ async def screen_socket(websocket: WebSocket) -> None:
                 await socket.error("not_found", str(error), "played")
                 continue
             await socket.send({"type": "played_ack", "content_id": frame.content_id})
+            await watch.played(frame)
     except WebSocketDisconnect:
         pass
     finally:
         await cancel_and_wait(forwarder)
         await subscription.close()
         await to_thread.run_sync(_set_online, runtime, store_id, screen_id, False)
+        watch.playing = None
+        await watch.tell(online=False)
 
 
 async def _receive_register(

@@ -236,8 +236,13 @@ class ShopperConnection:
             await bus.publish(live_channel(store_id), _live_offer(offer))
         if not shows_live:
             return
+        floor_id = connected.pipeline.positions.floor_id  # staff watch one floor at a time
         for update in step.positions:
-            frame = {**_position_frame(update), "shopper": connected.live_name}
+            frame = {
+                **_position_frame(update),
+                "shopper": connected.live_name,
+                "floor_id": floor_id,
+            }
             await bus.publish(live_channel(store_id), frame)
         for event in step.zone_events:
             await bus.publish(
@@ -245,6 +250,7 @@ class ShopperConnection:
                 {
                     "type": "zone_event",
                     "shopper": connected.live_name,
+                    "floor_id": floor_id,
                     "kind": event.kind,
                     "zone_id": event.zone_id,
                     "t_ms": event.t_ms,

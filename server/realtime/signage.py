@@ -24,3 +24,25 @@ def screen_state_frame(screen: Screen, now_ms: int) -> dict[str, Any]:
 def content_frame(play_id: str, content: dict[str, Any], until_ms: int | None) -> dict[str, Any]:
     """The ``content`` frame: show this now, until ``until_ms``, then return to the playlist."""
     return {"type": "content", "play_id": play_id, "content": content, "until_ms": until_ms}
+
+
+def screen_live_frame(
+    screen_id: str,
+    online: bool,
+    playing: dict[str, Any] | None,
+    last_played: dict[str, Any] | None,
+    now_ms: int,
+) -> dict[str, Any]:
+    """The ``screen`` frame on the staff live feed: is the screen connected, and what it shows.
+
+    ``playing`` is pushed content in the ``current`` shape (``play_id``, ``content``, ``until_ms``)
+    or None while the screen loops its playlist; ``last_played`` is its latest proof of play.
+    """
+    return {
+        "type": "screen",
+        "screen_id": screen_id,
+        "online": online,
+        "playing": playing,
+        "last_played": last_played,
+        "t_ms": now_ms,
+    }

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
 
+from tests.admin.fake_sockets import ScriptedSocketServer, running
 from tests.admin.fake_store import STAFF_EMAIL, STAFF_PASSWORD, FakeStore, serve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,6 +106,15 @@ def screenshot(page: Page, name: str) -> None:
     """Keeps a screenshot for docs/admin.md when AISLECAST_SCREENSHOTS names a folder."""
     if SCREENSHOT_DIR:
         page.screenshot(path=str(Path(SCREENSHOT_DIR) / f"{name}.png"))
+
+
+@pytest.fixture
+def live_feed() -> Iterator[tuple[ScriptedSocketServer, str]]:
+    """A stand-in /ws/live (the page opens it on the Live and the Beacons & screens tabs): the
+    scripted server and its ws:// base for the page's ``?ws=``."""
+    scripted = ScriptedSocketServer()
+    with running(scripted) as ws_base:
+        yield scripted, ws_base
 
 
 def log_in(page: Page, base_url: str, query: str = "") -> None:

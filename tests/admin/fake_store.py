@@ -67,8 +67,9 @@ class FakeStore:
     screens: dict[str, dict[str, Any]] = field(default_factory=dict)
     zone_history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     campaigns: dict[int, dict[str, Any]] = field(default_factory=dict)
-    # Ages of the shoppers in the store now, for the campaign preview count.
+    # Ages of the customers, for the campaign preview count; those in the store now.
     shopper_ages: list[int] = field(default_factory=lambda: [25, 35, 45, 60])
+    in_store_ages: tuple[int, ...] = (35, 60)
     has_preview: bool = True
     # Seconds to hold back the answer to (method, path), as a slow network would.
     delays_s: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -202,7 +203,9 @@ class FakeStore:
         if (method, path) == ("GET", "/api/stores/1/campaigns"):
             return 200, list(self.campaigns.values())
         if (method, path) == ("POST", "/api/stores/1/campaigns/preview"):
-            return 200, {"count": self.preview_count(body["document"])}
+            selected = self.preview_ages(body["document"])
+            in_store = [age for age in selected if age in self.in_store_ages]
+            return 200, {"count": len(selected), "in_store": len(in_store)}
         if (method, path) == ("POST", "/api/stores/1/campaigns"):
             campaign_id = len(self.campaigns) + 1
             self.campaigns[campaign_id] = {
@@ -240,15 +243,16 @@ class FakeStore:
         preview = "/api/stores/{store_id}/campaigns/preview"
         return {"paths": {preview: {"post": {}}} if self.has_preview else {}}
 
-    def preview_count(self, document: dict[str, Any]) -> int:
-        """Shoppers in the store whose age fits the audience (the one rule the fake knows)."""
+    def preview_ages(self, document: dict[str, Any]) -> list[int]:
+        """Ages of the customers whose age fits the audience (the one rule the fake knows)."""
         audience = document.get("audience") or {}
         nodes = audience.get("all", [audience])
         ages = [n["age"] for n in nodes if "age" in n]
-        return sum(
-            all(a.get("min", 0) <= age <= a.get("max", 200) for a in ages)
+        return [
+            age
             for age in self.shopper_ages
-        )
+            if all(a.get("min", 0) <= age <= a.get("max", 200) for a in ages)
+        ]
 
     def user(self) -> dict[str, Any]:
         return {"id": 1, "email": STAFF_EMAIL, "role": "staff", "active": True, "store_ids": [1]}

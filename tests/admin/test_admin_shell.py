@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.admin.conftest import PlanView, log_in, screenshot
+from tests.admin.fake_sockets import ScriptedSocketServer
 from tests.admin.fake_store import STAFF_EMAIL, FakeStore, plan_png, serve
 
 
@@ -37,11 +39,15 @@ def test_session_survives_a_reload(page: Page, site: str) -> None:
 
 
 def test_dragging_a_beacon_saves_its_new_position_in_metres(
-    page: Page, site: str, plan: PlanView, fake_store: FakeStore
+    page: Page,
+    site: str,
+    plan: PlanView,
+    fake_store: FakeStore,
+    live_feed: tuple[ScriptedSocketServer, str],
 ) -> None:
     fake_store.add_beacon("beacon-a", 5.0, 5.0)
     fake_store.add_screen("screen-1", "Cheese screen", 30.0, 20.0, online=True)
-    log_in(page, site)
+    log_in(page, site, f"?ws={live_feed[1]}")
     page.get_by_role("tab", name="Beacons & screens").click()
     expect(page.locator("#screen-rows tr")).to_have_count(1)
     expect(page.locator("#screen-rows tr")).to_contain_text("online")
@@ -64,6 +70,37 @@ def test_dragging_a_beacon_saves_its_new_position_in_metres(
     screenshot(page, "devices")
 
 
+def test_screen_state_pushed_on_the_live_feed_shows_on_its_row_and_marker(
+    page: Page, site: str, fake_store: FakeStore, live_feed: tuple[ScriptedSocketServer, str]
+) -> None:
+    scripted, ws_base = live_feed
+    fake_store.add_screen("screen-1", "Cheese screen", 30.0, 20.0)
+    log_in(page, site, f"?ws={ws_base}")
+    page.get_by_role("tab", name="Beacons & screens").click()
+    assert scripted.next_frame("hello")["store_id"] == 1
+    row = page.locator("#screen-rows tr", has_text="Cheese screen")
+    marker = page.locator(".screen-marker")
+    expect(row.locator(".screen-state")).to_have_text("offline")
+    expect(marker).to_have_attribute("data-state", "offline")
+    scripted.send_all({"type": "welcome", "store_id": 1})
+    offer = {"play_id": "p1", "content": {"title": "Cheddar: 2 for 1"},
+             "until_ms": int(time.time() * 1000) + 60_000}  # fmt: skip
+    scripted.send_all({"type": "screen", "screen_id": "screen-1", "online": True,
+                       "playing": offer, "last_played": None, "t_ms": 1})  # fmt: skip
+    expect(row.locator(".screen-state")).to_have_text("online")
+    expect(row.locator(".screen-playing")).to_have_text("Cheddar: 2 for 1")
+    expect(marker).to_have_attribute("data-state", "online")
+    expect(marker).to_have_attribute(
+        "title", "screen Cheese screen: online, showing “Cheddar: 2 for 1”"
+    )
+    screenshot(page, "screen-state")
+    scripted.send_all({"type": "screen", "screen_id": "screen-1", "online": False,
+                       "playing": None, "last_played": None, "t_ms": 2})  # fmt: skip
+    expect(row.locator(".screen-state")).to_have_text("offline")
+    expect(row.locator(".screen-playing")).to_have_text("playlist")
+    expect(marker).to_have_attribute("data-state", "offline")
+
+
 def test_on_a_tablet_the_panel_sits_under_the_map(browser: Browser, dist: Path) -> None:
     fake_store = FakeStore()
     fake_store.add_zone("dairy", "Dairy", [[10, 10], [20, 10], [20, 20], [10, 20]])
@@ -84,10 +121,10 @@ def test_on_a_tablet_the_panel_sits_under_the_map(browser: Browser, dist: Path) 
 
 
 def test_player_link_carries_a_fresh_screen_token(
-    page: Page, site: str, fake_store: FakeStore
+    page: Page, site: str, fake_store: FakeStore, live_feed: tuple[ScriptedSocketServer, str]
 ) -> None:
     fake_store.add_screen("screen-1", "Cheese screen", 30.0, 20.0)
-    log_in(page, site)
+    log_in(page, site, f"?ws={live_feed[1]}")
     page.get_by_role("tab", name="Beacons & screens").click()
     page.get_by_role("button", name="Player link").click()
     address = page.get_by_label("Player address of Cheese screen")
@@ -104,12 +141,12 @@ def test_player_link_carries_a_fresh_screen_token(
 
 
 def test_screen_joins_a_zone_and_a_beacon_is_removed(
-    page: Page, site: str, fake_store: FakeStore
+    page: Page, site: str, fake_store: FakeStore, live_feed: tuple[ScriptedSocketServer, str]
 ) -> None:
     fake_store.add_zone("cheese-front", "Cheese front", [[10, 10], [20, 10], [20, 14], [10, 14]])
     fake_store.add_screen("screen-1", "Cheese screen", 15.0, 15.0)
     fake_store.add_beacon("beacon-a", 5.0, 5.0)
-    log_in(page, site)
+    log_in(page, site, f"?ws={live_feed[1]}")
     page.get_by_role("tab", name="Beacons & screens").click()
     with page.expect_response(lambda r: r.request.method == "PATCH"):
         page.get_by_label("Zone of Cheese screen").select_option("cheese-front")

@@ -30,11 +30,12 @@ def test_campaign_form_explains_counts_and_saves_the_triggers_document(
     expect(summary).to_contain_text("When a shopper who is aged 30–50 stays in Dairy for 20 s")
     expect(summary).to_contain_text("send it to their app: “Cheddar: 2 for 1”")
     expect(summary).to_contain_text("10% of matching shoppers are held out")
-    # Shoppers aged 25, 35, 45 and 60 are in the store: two fit 30–50, three fit 30 and over.
+    # Customers aged 25, 35, 45 and 60 (35 and 60 in the store): two fit 30–50, three fit 30 and
+    # over.
     preview = page.locator("#campaign-preview")
-    expect(preview).to_have_text("2 shoppers in the store")
+    expect(preview).to_have_text("2 customers (1 in the store now)")
     form.get_by_label("to age").fill("")
-    expect(preview).to_have_text("3 shoppers in the store")
+    expect(preview).to_have_text("3 customers (2 in the store now)")
     expect(summary).to_contain_text("is aged 30 or over")
     page.locator("#panel").evaluate("panel => panel.scrollTo(0, 0)")
     screenshot(page, "campaigns")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -43,13 +42,6 @@ def position(shopper: str, x: float, y: float, heading_deg: float, accuracy_m: f
         "accuracy_m": accuracy_m,
         "zone_id": None,
     }
-
-
-@pytest.fixture
-def live_feed() -> Iterator[tuple[ScriptedSocketServer, str]]:
-    scripted = ScriptedSocketServer()
-    with running(scripted) as ws_base:
-        yield scripted, ws_base
 
 
 def test_live_shopper_is_drawn_where_the_feed_says(
@@ -104,6 +96,24 @@ def test_live_shopper_is_drawn_where_the_feed_says(
     )
     screenshot(page, "live")
     page.goto("about:blank")
+
+
+def test_only_shoppers_on_the_floor_being_viewed_are_drawn(
+    page: Page, site: str, fake_store: FakeStore, live_feed: tuple[ScriptedSocketServer, str]
+) -> None:
+    scripted, ws_base = live_feed
+    viewed = fake_store.floor["id"]
+    log_in(page, site, f"?ws={ws_base}")
+    page.get_by_role("tab", name="Live").click()
+    scripted.next_frame("hello")
+    scripted.send_all({"type": "welcome", "store_id": 1})
+    upstairs = {**position("up", 12.0, 8.0, 0.0, 1.0), "floor_id": viewed + 1}
+    here = {**position("here", 20.0, 15.0, 0.0, 1.0), "floor_id": viewed}
+    scripted.send_all(upstairs)
+    scripted.send_all(here)
+    expect(page.locator(".shopper-dot")).to_have_count(1)
+    expect(page.locator("#live-status")).to_have_text("Live: 1 shopper on this floor.")
+    expect(page.locator('.shopper-dot[data-shopper="up"]')).to_have_count(0)
 
 
 def signage_script(playlist: list[Frame], current: list[Frame | None]) -> ScriptedSocketServer:

@@ -220,7 +220,7 @@ export class Api {
     return Boolean(spec.paths?.[`/api${pathTemplate}`]?.[method.toLowerCase()]);
   }
 
-  // Not on the server yet (issue 6): how many shoppers the campaign would reach now.
+  // How many customers the campaign would reach now ({count, in_store, ...}); nothing is stored.
   previewCampaign(storeId, campaign) {
     return this.request("POST", `/stores/${storeId}/campaigns/preview`, {
       json: campaign,

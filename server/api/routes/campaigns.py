@@ -10,7 +10,9 @@ from sqlalchemy import select
 from server.api.deps import RuntimeDep, SessionDep, StoreDep
 from server.api.helpers import get_or_404
 from server.campaign_documents import CampaignDocumentError, validate_campaign_document
+from server.campaign_preview import preview_count
 from server.clock import now_ms
+from server.schemas.campaign_preview import CampaignPreviewPublic, CampaignPreviewRequest
 from server.schemas.commerce import CampaignCreate, CampaignPublic, CampaignUpdate
 from server.tables import Campaign
 
@@ -55,6 +57,23 @@ def create_campaign(
     session.commit()
     runtime.snapshots.invalidate(store.id)
     return CampaignPublic.model_validate(campaign)
+
+
+@router.post("/preview")
+def preview_campaign(
+    store: StoreDep, body: CampaignPreviewRequest, session: SessionDep
+) -> CampaignPreviewPublic:
+    """How many customers the campaign would reach now (its audience and the consents it needs),
+    and how many of them are in the store; nothing is stored."""
+    now = now_ms()
+    counted = preview_count(session, store.id, _checked(body.document), now)
+    return CampaignPreviewPublic(
+        count=counted.count,
+        in_store=counted.in_store,
+        customers=counted.customers,
+        needs_consent=list(counted.needs_consent),
+        now_ms=now,
+    )
 
 
 @router.get("/{campaign_id}")

@@ -16,6 +16,11 @@ const ROW_HINTS = {
   segment: ["new, frequent or lapsed", ""],
 };
 
+// The server's preview ({count, in_store}) in words.
+export function previewText({ count, in_store }) {
+  return `${count} customer${count === 1 ? "" : "s"} (${in_store} in the store now)`;
+}
+
 export class CampaignsPanel {
   constructor(api, context) {
     this.api = api;
@@ -195,7 +200,8 @@ export class CampaignsPanel {
     }
     try {
       const reply = await api.previewCampaign(store.id, { name: doc.name, document: doc });
-      out.textContent = `${reply.count} shopper${reply.count === 1 ? "" : "s"} in the store`;
+      out.textContent = previewText(reply);
+      out.dataset.count = String(reply.count);
     } catch (error) {
       out.textContent = error.message;
     }

@@ -1,11 +1,13 @@
 // Beacons and screens on the plan: add at the map's centre, drag to move (saved on drop), remove;
-// each screen's zone, its state (online, what it plays) refreshed while the panel is open, and the
-// address its player opens.
+// each screen's zone, its state (online, what it plays: pushed on the live feed as it changes, and
+// looked up again while the panel is open) on its row and its marker, and the address its player
+// opens.
 import { randomId } from "../ids.js";
 import { toPoint } from "../map/frame.js";
 import { SiteMarkers } from "../map/site-markers.js";
+import { screenState } from "./live-panel.js";
 
-// Screens report online/offline and what they play through the server; look again this often.
+// The live feed pushes each change; the lookup catches what it missed while disconnected.
 export const SCREEN_STATE_REFRESH_MS = 10_000;
 
 function cell(...content) {
@@ -35,7 +37,7 @@ export class DevicesPanel {
     this.panel = document.querySelector('[data-panel="devices"]');
     document.getElementById("add-beacon").addEventListener("click", () => this.add("beacon"));
     document.getElementById("add-screen").addEventListener("click", () => this.add("screen"));
-    this.stateCells = new Map(); // screen id → [state cell, playing cell]
+    this.stateCells = new Map(); // screen id → [state cell, playing cell, screen name]
     setInterval(() => {
       if (!this.panel.hidden && this.context().floor) this.refreshScreenState().catch(() => {});
     }, SCREEN_STATE_REFRESH_MS);
@@ -64,11 +66,24 @@ export class DevicesPanel {
     ) {
       return this.load();
     }
-    for (const screen of screens) {
-      const [state, playing] = this.stateCells.get(screen.id);
-      state.textContent = screen.online ? "online" : "offline";
-      playing.textContent = screen.current?.content?.title ?? "playlist";
-    }
+    for (const screen of screens) this.showState(screen.id, screen.online, screen.current);
+  }
+
+  // A `screen` frame from the live feed (docs/protocol.md): the screen's state as it changes.
+  screenChanged({ screen_id, online, playing }) {
+    if (this.stateCells.has(screen_id)) this.showState(screen_id, online, playing);
+  }
+
+  // The row's state and playing cells and the marker's look; pushed content past its until_ms is
+  // over (the screen is back on its playlist), so it is not shown as playing.
+  showState(screenId, online, playing) {
+    const [state, playingCell, name] = this.stateCells.get(screenId);
+    const showing = online && playing && (playing.until_ms ?? Infinity) > Date.now();
+    state.textContent = online ? "online" : "offline";
+    playingCell.textContent = showing ? (playing.content?.title ?? "an offer") : "playlist";
+    const marker = this.screens.markers.get(screenId)?.getElement();
+    marker?.setAttribute("data-state", online ? "online" : "offline");
+    marker?.setAttribute("title", `screen ${name}: ${screenState({ online, playing })}`);
   }
 
   // Runs one API call; a refusal is shown above the tables and the markers go back to the server's.
@@ -121,9 +136,11 @@ export class DevicesPanel {
             api.updateScreen(store.id, screen.id, { zone_id: zoneSelect.value || null }),
           ),
         );
-        const state = cell(screen.online ? "online" : "offline");
-        const playing = cell(screen.current?.content?.title ?? "playlist");
-        this.stateCells.set(screen.id, [state, playing]);
+        const state = cell();
+        const playing = cell();
+        state.className = "screen-state";
+        playing.className = "screen-playing";
+        this.stateCells.set(screen.id, [state, playing, screen.name]);
         const row = document.createElement("tr");
         row.append(
           cell(screen.name),
@@ -143,6 +160,7 @@ export class DevicesPanel {
         return row;
       }),
     );
+    for (const screen of screens) this.showState(screen.id, screen.online, screen.current);
   }
 
   showBeacons(beacons) {

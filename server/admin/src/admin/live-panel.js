@@ -19,6 +19,9 @@ function describe(frame, zoneName) {
     const dwell = frame.kind === "dwell" ? ` after ${Math.round(frame.dwell_s)} s` : "";
     return `${time} shopper ${frame.shopper}: ${frame.kind} ${zone}${dwell}`;
   }
+  if (frame.type === "screen") {
+    return `${time} screen ${frame.screen_id} ${screenState(frame)}`;
+  }
   if (frame.type === "offer") {
     const where = frame.screen_id ? `screen ${frame.screen_id}` : "app";
     return `${time} offer of campaign ${frame.campaign_id} on ${where}${zone ? ` in ${zone}` : ""}`;
@@ -26,9 +29,19 @@ function describe(frame, zoneName) {
   return `${time} ${frame.type ?? "message"}`;
 }
 
+// A screen's state in words: "offline", "online, playing the playlist" or "online, showing “title”".
+export function screenState({ online, playing }, nowMs = Date.now()) {
+  if (!online) return "offline";
+  const showing = playing && (playing.until_ms ?? Infinity) > nowMs;
+  const title = playing?.content?.title ?? playing?.content?.content_id ?? "an offer";
+  return showing ? `online, showing “${title}”` : "online, playing the playlist";
+}
+
 export class LivePanel {
-  constructor(map, context, { wsBase = null, renderer = "svg" } = {}) {
+  // onScreen(frame) hears each screen's state as the server pushes it (the devices panel shows it).
+  constructor(map, context, { wsBase = null, renderer = "svg", onScreen = () => {} } = {}) {
     this.layer = new LiveLayer(map, { renderer });
+    this.onScreen = onScreen;
     this.context = context;
     this.wsBase = wsBase;
     this.socket = null;
@@ -93,6 +106,7 @@ export class LivePanel {
       }
       return;
     }
+    if (frame.type === "screen") this.onScreen(frame);
     const line = document.createElement("li");
     line.textContent = describe(frame, this.context().zoneName);
     this.feed.prepend(line);

@@ -33,6 +33,7 @@ export class Workspace {
     this.livePanel = new LivePanel(this.map, () => this.context(), {
       wsBase,
       renderer: liveRenderer,
+      onScreen: (frame) => this.devicesPanel.screenChanged(frame),
     });
     this.campaignsPanel = new CampaignsPanel(api, () => this.context());
     this.setupPanel = new SetupPanel(
@@ -107,7 +108,7 @@ export class Workspace {
     for (const panel of document.querySelectorAll("[data-panel]")) {
       panel.hidden = panel.dataset.panel !== name;
     }
-    if (name === "live") this.livePanel.start();
+    if (name === "live" || name === "devices") this.livePanel.start(); // screens' state is on it
     if (name === "campaigns") this.campaignsPanel.load();
   }
 
