@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from server.campaign_documents import CampaignDocumentError, validate_campaign_document
-from server.catalogue_store import insert_purchases, keep_known_customers, upsert_rows
+from server.catalogue_store import insert_purchases, keep_known_references, upsert_rows
 from server.csv_import import (
     CsvFormatError,
     ParsedRows,
@@ -149,7 +149,7 @@ def _import_csvs(session: Session, folder: Path, report: SeedReport) -> list[str
                 customer_ids = [row["id"] for row in parsed.rows]
     parsed = _parse_csv(folder / "purchases.csv", parse_purchases)
     if parsed is not None:
-        parsed = keep_known_customers(session, parsed)
+        parsed = keep_known_references(session, parsed)
         insert_purchases(session, parsed.rows)
         report.imported["purchases.csv"] = len(parsed.rows)
         report.row_errors["purchases.csv"] = parsed.errors
