@@ -64,6 +64,7 @@ class SeedReport:
     row_errors: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     app_tokens: dict[str, str] = field(default_factory=dict)  # customer_id → token
     screen_tokens: dict[str, str] = field(default_factory=dict)  # screen_id → token
+    pos_token: str = ""  # the store's point of sale (posts baskets)
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -202,6 +203,9 @@ def _issue_tokens(
                              store_id=report.store_id, screen_id=screen.id,
                              created_ms=now_ms))  # fmt: skip
         report.screen_tokens[screen.id] = token
+    report.pos_token = new_token()
+    session.add(ApiToken(token_hash=token_digest(report.pos_token), kind="pos", label="seeded",
+                         store_id=report.store_id, created_ms=now_ms))  # fmt: skip
 
 
 def seed_store(

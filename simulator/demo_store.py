@@ -34,7 +34,10 @@ WALL_SHELF_DEPTH_M = 0.8
 SHELF_ZONE_DEPTH_M = 1.0
 # A shopper in the strip sees the face from at most this far (strip depth plus arm's length).
 VIEW_DISTANCE_M = 1.5
-SCREEN_ZONE_SIZE_M = 2.0
+# The space in front of a screen from which shoppers see it. 4 m a side: a screen is read from a
+# few metres, and the zone must be wider than a beacon-only position's accuracy (~3 m) or the
+# zones core never lets anyone enter it (``ZoneSettings.enter_accuracy_ratio``).
+SCREEN_ZONE_SIZE_M = 4.0
 # One beacon per this many m²: vendors recommend one per 30–100 m² for room/zone-level BLE
 # positioning; 50 m² gives a ~7 m grid, the middle of that range.
 BEACON_AREA_M2 = 50.0
