@@ -3,14 +3,16 @@
 ``triggers.csv_import`` owns the formats and the row checks (``products.csv``
 ``sku,name,category,price``, ``customers.csv`` ``customer_id,gender,age,tier,consents``,
 ``purchases.csv`` ``basket_id,customer_id,t_ms,sku,quantity,price``); this module adds what only
-the server knows: the upload's bytes (UTF-8, a spreadsheet's byte-order mark accepted) and the
-column widths of the tables. A bad row is reported with its file line and reason and skipped; the
-good rows still import.
+the server knows: the upload's bytes (UTF-8, a spreadsheet's byte-order mark accepted), the
+column widths of the tables, and the purchases' optional ``store_id`` and ``visit_id`` columns
+(empty cells allowed: loyalty history usually has neither). A bad row is reported with its file
+line and reason and skipped; the good rows still import.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,7 +38,11 @@ COLUMN_WIDTHS = {
     "customer_id": 64,
     "tier": 32,
     "basket_id": 64,
+    "visit_id": 36,
 }
+# Optional purchase columns triggers' reader does not know; read here by file line.
+PURCHASE_EXTRA_COLUMNS = ("store_id", "visit_id")
+MAX_STORE_ID = 2**31 - 1
 
 
 class CsvFormatError(ValueError):
@@ -126,6 +132,54 @@ def parse_customers(content: bytes) -> ParsedRows:
     return _parse(content, read_customers, _customer_row)
 
 
+def _store_id(text: str) -> int | None:
+    """``store_id`` cell: empty → None, else a positive integer (ValueError says why not)."""
+    if not text.strip():
+        return None
+    value = int(text)
+    if not 1 <= value <= MAX_STORE_ID:
+        raise ValueError(f"{value} is not a store id")
+    return value
+
+
+def _purchase_extras(text: str) -> dict[int, dict[str, Any]]:
+    """File line → ``{"store_id": …, "visit_id": …}`` (or ``{"error": reason}``) for the optional
+    columns; empty when the header has neither."""
+    reader = csv.DictReader(io.StringIO(text), restkey="__extra__", restval="")
+    present = [c for c in PURCHASE_EXTRA_COLUMNS if c in (reader.fieldnames or [])]
+    if not present:
+        return {}
+    extras: dict[int, dict[str, Any]] = {}
+    for row in reader:
+        try:
+            store_id = _store_id(row.get("store_id") or "")
+        except ValueError:
+            cell = row.get("store_id")
+            extras[reader.line_num] = {"error": f"store_id {cell!r} is not a store id"}
+            continue
+        visit_id = (row.get("visit_id") or "").strip() or None
+        extras[reader.line_num] = {"store_id": store_id, "visit_id": visit_id}
+    return extras
+
+
 def parse_purchases(content: bytes) -> ParsedRows:
-    """Customers are checked against the database afterwards (``keep_known_customers``)."""
-    return _parse(content, read_purchases, _purchase_row)
+    """Customers, stores and visits are checked against the database afterwards
+    (``catalogue_store.keep_known_references``)."""
+    parsed = _parse(content, read_purchases, _purchase_row)
+    extras = _purchase_extras(_text(content))
+    if not extras:
+        return parsed
+    rows, lines, errors = [], [], list(parsed.errors)
+    for row, line in zip(parsed.rows, parsed.lines, strict=True):
+        extra = extras.get(line, {})
+        if "error" in extra:
+            errors.append((line, extra["error"]))
+            continue
+        row = {**row, **extra}
+        problem = _too_wide(row)
+        if problem is not None:
+            errors.append((line, problem))
+            continue
+        rows.append(row)
+        lines.append(line)
+    return ParsedRows(rows, lines, sorted(errors))

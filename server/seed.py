@@ -22,7 +22,7 @@ from shapely.geometry import Polygon
 from sqlalchemy.orm import Session
 
 from server.campaign_documents import CampaignDocumentError, validate_campaign_document
-from server.catalogue_store import insert_purchases, keep_known_customers, upsert_rows
+from server.catalogue_store import insert_purchases, keep_known_references, upsert_rows
 from server.csv_import import (
     CsvFormatError,
     ParsedRows,
@@ -70,6 +70,7 @@ class SeedReport:
     row_errors: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     app_tokens: dict[str, str] = field(default_factory=dict)  # customer_id → token
     screen_tokens: dict[str, str] = field(default_factory=dict)  # screen_id → token
+    pos_token: str = ""  # the store's point of sale (posts baskets)
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -192,7 +193,7 @@ def _import_csvs(session: Session, folder: Path, report: SeedReport) -> list[str
                 customer_ids = [row["id"] for row in parsed.rows]
     parsed = _parse_csv(folder / "purchases.csv", parse_purchases)
     if parsed is not None:
-        parsed = keep_known_customers(session, parsed)
+        parsed = keep_known_references(session, parsed)
         insert_purchases(session, parsed.rows)
         report.imported["purchases.csv"] = len(parsed.rows)
         report.row_errors["purchases.csv"] = parsed.errors
@@ -245,6 +246,9 @@ def _issue_tokens(
                              store_id=report.store_id, screen_id=screen.id,
                              created_ms=now_ms))  # fmt: skip
         report.screen_tokens[screen.id] = token
+    report.pos_token = new_token()
+    session.add(ApiToken(token_hash=token_digest(report.pos_token), kind="pos", label="seeded",
+                         store_id=report.store_id, created_ms=now_ms))  # fmt: skip
 
 
 def seed_store(

@@ -3,11 +3,10 @@
 What triggers needs is rebuilt only when its source changes, never per decision:
 
 - campaigns: parsed once per (campaign id, version) and indexed once per set of active campaigns;
-- the co-purchase recommender: built from the purchases and the catalogue, rebuilt when they
-  change (a CSV import, in any process), checked at most every ``RECOMMENDER_CHECK_MS``.
-
-Purchases carry no store (CONTRACTS.md: a retailer's loyalty data), so every store shares the one
-model built from all of them; ``recommender_for`` takes the store id so that changes in one place.
+- the co-purchase recommenders: one per store, built from the store's own baskets (or from every
+  store's while it has fewer than ``MIN_STORE_BASKETS``) and the catalogue, rebuilt when purchases
+  or products change (a CSV import or a till's basket, in any process), checked at most every
+  ``RECOMMENDER_CHECK_MS``.
 """
 
 from __future__ import annotations
@@ -44,6 +43,9 @@ log = logging.getLogger(__name__)
 
 # Purchases imported in another process reach this one's recommendations within this long.
 RECOMMENDER_CHECK_MS = SNAPSHOT_TTL_MS
+# Below this many baskets of its own a store's co-purchase counts are too thin (most product pairs
+# seen once or never): it uses every store's baskets instead.
+MIN_STORE_BASKETS = 200
 
 
 def campaign_from_row(campaign: Mapping[str, Any]) -> Campaign:
@@ -78,41 +80,69 @@ class CampaignCache:
 
 
 class RecommenderCache:
-    """The co-purchase model, rebuilt when purchases or products change."""
+    """Co-purchase models per store, all rebuilt when purchases or products change.
+
+    A store's model is built from its own baskets (``purchases.store_id``) once it has
+    ``MIN_STORE_BASKETS`` of them; until then (a new store, or loyalty history imported without
+    stores) it shares the model built from every basket of every store.
+    """
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self._lock = threading.Lock()
         self._checked_ms: int | None = None
         self._signature: tuple[int, int, int] | None = None
-        self._model: CoPurchaseModel | None = None
+        self._models: dict[int | None, CoPurchaseModel | None] = {}  # None: all stores
 
-    def recommender_for(self, _store_id: int) -> CoPurchaseModel | None:
+    def recommender_for(self, store_id: int) -> CoPurchaseModel | None:
         now = now_ms()
-        with self._lock:
-            if self._checked_ms is not None and now - self._checked_ms < RECOMMENDER_CHECK_MS:
-                return self._model
-            self._checked_ms = now
-            with self.database.session() as session:
-                n_lines, last_id = session.execute(
-                    select(func.count(), func.coalesce(func.max(PurchaseRow.id), 0))
-                ).one()
-                n_products = session.scalar(select(func.count()).select_from(ProductRow)) or 0
-                signature = (int(n_lines), int(last_id), int(n_products))
+        with self._lock, self.database.session() as session:
+            if self._checked_ms is None or now - self._checked_ms >= RECOMMENDER_CHECK_MS:
+                self._checked_ms = now
+                signature = self._current_signature(session)
                 if signature != self._signature:
-                    self._model = self._build(session) if n_lines else None
+                    self._models.clear()
                     self._signature = signature
-            return self._model
+            if store_id not in self._models:
+                self._models[store_id] = self._model_for(session, store_id)
+            return self._models[store_id]
 
     @staticmethod
-    def _build(session: Any) -> CoPurchaseModel:
-        lines = session.execute(select(PurchaseRow.basket_id, PurchaseRow.sku)).all()
+    def _current_signature(session: Any) -> tuple[int, int, int]:
+        n_lines, last_id = session.execute(
+            select(func.count(), func.coalesce(func.max(PurchaseRow.id), 0))
+        ).one()
+        n_products = session.scalar(select(func.count()).select_from(ProductRow)) or 0
+        return int(n_lines), int(last_id), int(n_products)
+
+    def _model_for(self, session: Any, store_id: int) -> CoPurchaseModel | None:
+        own_baskets = session.scalar(
+            select(func.count(func.distinct(PurchaseRow.basket_id))).where(
+                PurchaseRow.store_id == store_id
+            )
+        )
+        if own_baskets >= MIN_STORE_BASKETS:
+            return self._build(session, store_id)
+        if None not in self._models:
+            self._models[None] = self._build(session, None)
+        return self._models[None]
+
+    @staticmethod
+    def _build(session: Any, store_id: int | None) -> CoPurchaseModel | None:
+        """From one store's baskets, or (None) every basket, keyed by store so two stores' tills
+        reusing a basket number stay two baskets."""
+        query = select(PurchaseRow.store_id, PurchaseRow.basket_id, PurchaseRow.sku)
+        if store_id is not None:
+            query = query.where(PurchaseRow.store_id == store_id)
+        lines = session.execute(query).all()
+        if not lines:
+            return None
         catalogue = {
             p.sku: Product(p.sku, p.name, p.category, p.price)
             for p in session.scalars(select(ProductRow))
         }
-        baskets = np.array([b for b, _ in lines], dtype=str)
-        skus = np.array([s for _, s in lines], dtype=str)
+        baskets = np.array([f"{s or ''}:{b}" for s, b, _ in lines], dtype=str)
+        skus = np.array([sku for _, _, sku in lines], dtype=str)
         return CoPurchaseModel.from_columns(baskets, skus, catalogue)
 
 

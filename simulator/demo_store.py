@@ -34,7 +34,12 @@ WALL_SHELF_DEPTH_M = 0.8
 SHELF_ZONE_DEPTH_M = 1.0
 # A shopper in the strip sees the face from at most this far (strip depth plus arm's length).
 VIEW_DISTANCE_M = 1.5
+# The space in front of a screen from which shoppers see it: 2 m a side in an aisle; 4 m where
+# the floor is open (entrance, checkout queue), as a screen is read from a few metres and a zone
+# must be wider than a beacon-only position's accuracy (~3 m) for the zones core to let anyone
+# enter it (``ZoneSettings.enter_accuracy_ratio``).
 SCREEN_ZONE_SIZE_M = 2.0
+OPEN_SCREEN_ZONE_SIZE_M = 4.0
 # One beacon per this many m²: vendors recommend one per 30–100 m² for room/zone-level BLE
 # positioning; 50 m² gives a ~7 m grid, the middle of that range.
 BEACON_AREA_M2 = 50.0
@@ -198,12 +203,16 @@ def _screens(
 ) -> tuple[list[Screen], list[StoreZone]]:
     """Screens at the south ends of some gondolas (seen from the front cross-aisle), at the
     entrance, beside the checkout queue and above two shelves."""
-    size = SCREEN_ZONE_SIZE_M
     screens: list[Screen] = []
     zones: list[StoreZone] = []
 
     def add(
-        name: str, x: float, y: float, display_deg: float, categories_: tuple[str, ...]
+        name: str,
+        x: float,
+        y: float,
+        display_deg: float,
+        categories_: tuple[str, ...],
+        size: float = SCREEN_ZONE_SIZE_M,
     ) -> None:
         sid = f"screen-{len(screens) + 1}"
         # The viewers stand in front of the display, so the zone is offset along the display
@@ -222,8 +231,8 @@ def _screens(
         screens.append(Screen(sid, f"{name} screen", zone.id, x, y, display_deg))
         zones.append(zone)
 
-    add("entrance", 4.0, 6.0, 0.0, ())
-    add("checkout queue", 42.0, 9.0, 180.0, ())
+    add("entrance", 4.0, 6.0, 0.0, (), OPEN_SCREEN_ZONE_SIZE_M)
+    add("checkout queue", 42.0, 9.0, 180.0, (), OPEN_SCREEN_ZONE_SIZE_M)
     ends = sorted(rng.choice(GONDOLA_COUNT, size=3, replace=False).tolist())
     for g in ends:
         x = FIRST_GONDOLA_X + g * (GONDOLA_DEPTH_M + AISLE_WIDTH_M) + GONDOLA_DEPTH_M / 2

@@ -3,9 +3,13 @@
 Each phone walks its planned visit (the offline simulator's trajectory and sensors), streams one
 ``readings`` batch per simulated second, ``speed`` times faster than real time, sends ``app_open``
 on arrival, acks every offer, opens and redeems some (``simulator.purchases``), reconnects with its
-last seen ``seq`` when the connection drops, and says ``bye`` at the exit. It measures what a
-tester needs: batch → ack and batch → position latency, offers, errors, and how far each position
-the server returned is from the true one.
+last seen ``seq`` when the connection drops, and says ``bye`` at the exit. Then, given the store's
+point-of-sale token (``Till``), the store's till posts the shopper's basket over REST
+(``POST /api/stores/{id}/purchases``): their shopping list's products, and each promoted product
+the offer model puts in it (``simulator.purchases``: offered shoppers at P(buy | offered), the
+others, hold-outs included, at the baseline rate). It measures what a tester needs: batch → ack
+and batch → position latency, offers, baskets, errors, and how far each position the server
+returned is from the true one.
 
 Clock. The server refuses times more than 10 min old or 30 s ahead of its clock, but at speed K
 the simulated clock runs ahead of the wall clock. Each phone therefore maps simulated time to wire
@@ -23,13 +27,16 @@ import asyncio
 import bisect
 import json
 import time
+import uuid
+import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
@@ -38,10 +45,15 @@ from positioning.walkfile import WalkRow
 from simulator.customers import CustomerBase, make_customer_base, read_customer_base
 from simulator.phone import walk_windows
 from simulator.purchases import (
+    SKU_KEYS,
+    BasketItem,
+    baseline_draw,
+    baseline_rate,
     category_affinity,
     discount_fraction,
     offer_category,
     respond_to_offer,
+    shopping_list_items,
 )
 from simulator.radio import RadioEnvironment
 from simulator.routes import RouteGrid
@@ -53,6 +65,7 @@ from simulator.run import (
     simulate_visit,
     with_catalogue_skus,
 )
+from simulator.shopper import plan_visit
 from simulator.store import Store
 from simulator.walking import Trajectory
 from simulator.wire import (
@@ -73,12 +86,18 @@ MAX_BACKDATE_MS = 9 * 60 * 1000
 FUTURE_MARGIN_MS = 20 * 1000
 # After the last batch, wait this long for the last positions and the bye_ack.
 DRAIN_S = 2.0
+# Before checkout, wait up to this long for the answers to every batch sent (polled).
+CHECKOUT_DRAIN_S, DRAIN_POLL_S = 10.0, 0.02
 # Reconnect: wait, doubling up to the cap, and give up after this many failed attempts in a row.
 RECONNECT_FIRST_S, RECONNECT_MAX_S, RECONNECT_ATTEMPTS = 0.2, 5.0, 8
 # The accuracy a self-positioning app claims for its fixes.
 FIX_ACCURACY_M = 1.0
 # Batch send times kept per phone to match positions to the batch that produced them.
 LATENCY_HISTORY = 120
+# A till waits this long for the server to record a basket, and tries this many times (the
+# basket id makes a retry safe: the server records a basket once).
+TILL_TIMEOUT_S = 10.0
+TILL_ATTEMPTS = 3
 
 
 class LiveSetupError(ValueError):
@@ -126,6 +145,8 @@ class OfferSeen:
     redeemed: bool = False
     p_offered: float = 0.0  # the purchase model's P(buy | offered) and P(buy) without the offer
     p_baseline: float = 0.0
+    promoted_sku: str | None = None
+    buys: bool = False  # the model put the promoted product in this shopper's basket
 
 
 @dataclass
@@ -146,6 +167,8 @@ class PhoneStats:
     reconnects: int = 0
     positioning: str | None = None
     finished: bool = False
+    basket: list[BasketItem] = field(default_factory=list)  # what the till posted at checkout
+    basket_recorded: bool = False  # the server answered 201 (or 200: already recorded)
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -182,6 +205,7 @@ class LiveStats:
             "offers": len(offers),
             "opened": sum(o.opened for o in offers),
             "redeemed": sum(o.redeemed for o in offers),
+            "baskets": sum(p.basket_recorded for p in self.phones),
             # The purchase model's expected extra purchases caused by the offers received.
             "model_uplift": round(sum(o.p_offered - o.p_baseline for o in offers), 3),
             "duplicate_offers": sum(p.duplicate_offers for p in self.phones),
@@ -199,6 +223,52 @@ class LiveCast:
     # (customer id, true trajectory, the phone's windows of rows: ``walk_windows``' output, a
     # generator read once, or a list shared by several phones in load mode)
     visits: tuple[tuple[str, Trajectory, Iterable[tuple[int, list[WalkRow]]]], ...]
+    # Per visit, the categories on the shopper's list (empty in load mode: not replanned).
+    shopping_lists: tuple[tuple[str, ...], ...] = ()
+    # Products the store's campaigns promote (``campaigns.json`` of a store folder): whether each
+    # is in a basket is the offer model's call, with or without an offer.
+    promoted_skus: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Till:
+    """The store's point of sale: where and with which ``pos`` token baskets are posted."""
+
+    server_url: str
+    token: str
+
+
+def planned_shopping_list(
+    store: Store,
+    grid: RouteGrid,
+    customers: CustomerBase,
+    index: int,
+    seed: int,
+    max_stops: int,
+) -> tuple[str, ...]:
+    """Shopper ``index``'s list, as ``simulate_visit`` planned it: ``plan_visit`` is the first
+    to draw from ``default_rng([seed, index])``, so the same call gives the same visit."""
+    customer = customers.customers[index % len(customers.customers)]
+    rng = np.random.default_rng([seed, index])
+    bought = customers.category_counts(customer.customer_id)
+    visit = plan_visit(store, grid, customer.customer_id, bought, rng, max_stops=max_stops)
+    return visit.shopping_list
+
+
+def promoted_skus(folder: Path) -> tuple[str, ...]:
+    """The products named by the campaigns of a store folder's ``campaigns.json`` (if any)."""
+    path = folder / "campaigns.json"
+    if not path.is_file():
+        return ()
+    try:
+        campaigns = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise LiveSetupError(f"{path}: {error}") from None
+    skus = []
+    for campaign in campaigns if isinstance(campaigns, list) else []:
+        content = (campaign.get("document") or {}).get("content") or {}
+        skus += [content[k] for k in SKU_KEYS if isinstance(content.get(k), str)]
+    return tuple(sorted(set(skus)))
 
 
 def load_cast(
@@ -211,8 +281,10 @@ def load_cast(
     distinct_visits: int | None = None,
     max_visit_s: float | None = None,
     layout: Store | None = None,
+    shopper_indices: Sequence[int] | None = None,
 ) -> LiveCast:
-    """Plan ``shoppers`` visits (shoppers ``first_index`` on, numbered as offline).
+    """Plan ``shoppers`` visits (shoppers ``first_index`` on, numbered as offline; or the first
+    ``shoppers`` of ``shopper_indices`` when given: a demo choosing who walks).
 
     ``store_spec`` is ``demo``, ``ilc:…``, ``store.json``, or a ``simulate --out`` folder (its
     ``store.json`` and CSVs: the customers the server was seeded with).
@@ -225,9 +297,11 @@ def load_cast(
     ``layout`` (a store read from the server): walk it instead of ``store_spec``'s store; the
     customers still come from a ``simulate --out`` folder given as ``store_spec``."""
     folder = Path(store_spec)
+    promoted: tuple[str, ...] = ()
     if folder.is_dir() and (folder / "store.json").is_file():
         store = layout or resolve_store(str(folder / "store.json"), seed)
         customers = read_customer_base(folder)
+        promoted = promoted_skus(folder)
     else:
         store = layout or resolve_store(store_spec, seed, ilc_root)
         categories = sorted({c for z in store.zones for c in z.categories}) or ["general"]
@@ -241,14 +315,19 @@ def load_cast(
     environment = RadioEnvironment.for_store(store, seed)
     settings = SimulationSettings(max_stops=max_stops)
     planned = shoppers if distinct_visits is None else max(1, min(shoppers, distinct_visits))
+    indices = list(range(first_index, first_index + planned))
+    if shopper_indices is not None:
+        indices = list(shopper_indices[:planned])
     plans = [
-        simulate_visit(store, grid, environment, customers, i, seed, settings)
-        for i in range(first_index, first_index + planned)
+        simulate_visit(store, grid, environment, customers, i, seed, settings) for i in indices
     ]
     if distinct_visits is None:
+        lists = tuple(
+            planned_shopping_list(store, grid, customers, i, seed, max_stops) for i in indices
+        )
         return LiveCast(store, customers, tuple(
             (cid, trajectory, walk_windows(trajectory, phone)) for cid, trajectory, phone in plans
-        ))  # fmt: skip
+        ), lists, promoted)  # fmt: skip
     windows = None if max_visit_s is None else int(np.ceil(max_visit_s))
     shared = [
         (trajectory, list(islice(walk_windows(trajectory, phone), windows)))
@@ -259,7 +338,7 @@ def load_cast(
         (everyone[(first_index + i) % len(everyone)].customer_id, *shared[i % planned])
         for i in range(shoppers)
     )
-    return LiveCast(store, customers, visits)
+    return LiveCast(store, customers, visits, promoted_skus=promoted)
 
 
 def read_tokens(path: Path | str) -> tuple[int, dict[str, str]]:
@@ -269,6 +348,15 @@ def read_tokens(path: Path | str) -> tuple[int, dict[str, str]]:
         return int(document["store_id"]), {str(k): str(v) for k, v in document["app"].items()}
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise LiveSetupError(f"tokens file {path}: {error}") from None
+
+
+def read_pos_token(path: Path | str) -> str | None:
+    """The store's point-of-sale token from the same file (``"pos"``), if it has one."""
+    try:
+        token = json.loads(Path(path).read_text(encoding="utf-8")).get("pos")
+    except (OSError, ValueError, AttributeError) as error:
+        raise LiveSetupError(f"tokens file {path}: {error}") from None
+    return token if isinstance(token, str) and token else None
 
 
 def personas(cast: LiveCast, tokens: dict[str, str]) -> list[Persona]:
@@ -281,6 +369,15 @@ def personas(cast: LiveCast, tokens: dict[str, str]) -> list[Persona]:
         affinity = category_affinity(cast.customers, customer_id)
         out.append(Persona(customer_id, tokens[customer_id], customer.consents, affinity))
     return out
+
+
+def http_url(server_url: str) -> str:
+    """``ws://h:p/ws/shopper`` / ``http://h:p/`` → ``http://h:p``."""
+    url = server_url.rstrip("/").removesuffix("/ws/shopper")
+    for ws, http in (("wss://", "https://"), ("ws://", "http://")):
+        if url.startswith(ws):
+            url = http + url.removeprefix(ws)
+    return url
 
 
 def shopper_url(server_url: str) -> str:
@@ -311,10 +408,12 @@ class LivePhone:
         category_of_sku: dict[str, str],
         seed: int,
         on_batch: Callable[[PhoneStats], None] | None = None,
+        checkout: Checkout | None = None,
     ) -> None:
         self.persona, self.trajectory, self.windows = persona, trajectory, windows
         self.store_id, self.url, self.settings = store_id, url, settings
         self.category_of_sku, self.seed, self.on_batch = category_of_sku, seed, on_batch
+        self.checkout = checkout
         self.stats = PhoneStats(index, persona.customer_id)
         speed = max(settings.speed, 1.0)
         lead_per_sim_ms = 1.0 - 1.0 / speed  # simulated time gained on the wall clock
@@ -333,6 +432,7 @@ class LivePhone:
         self.seen_ids: set[str] = set()
         self.dropped_once = False
         self.arrived = False
+        self.left = False  # said bye: an offer arriving now finds the shopper gone
         # (sim time due, frame) actions the app will take: opening and redeeming offers.
         self.actions: list[tuple[int, Frame]] = []
         self.sent_batches: deque[tuple[int, float]] = deque(maxlen=LATENCY_HISTORY)
@@ -381,6 +481,8 @@ class LivePhone:
                     done = await self._session(ws, windows, pending)
                     if done:
                         self.stats.finished = True
+                        if self.checkout is not None:
+                            await self.checkout.pay(self)
                         return self.stats
             except HelloRefused as error:
                 self.stats.errors.append(str(error))
@@ -413,7 +515,10 @@ class LivePhone:
         receiver = asyncio.create_task(self._receive(ws))
         try:
             if not self.arrived:
-                await self._send(ws, event_frame("app_open", self.to_wire(self.sim_now_ms())))
+                # A slow connect must not date the app's opening after the visit's end (nor
+                # further ahead of the wall clock than the visit's last batch).
+                opened = min(self.sim_now_ms(), self.end_sim_ms)
+                await self._send(ws, event_frame("app_open", self.to_wire(opened)))
                 self.arrived = True
             while pending:  # the batch the last connection could not send
                 await self._send_batch(ws, pending[0])
@@ -429,8 +534,11 @@ class LivePhone:
                     pending.pop(0)
                 if self.on_batch is not None:
                     self.on_batch(self.stats)
-            # The visit is over: what is left to do happens at the till, then the shopper leaves.
+            # The visit is over: the server answers what the phone sent (offers come before
+            # the answers to later batches), then what is left to do happens at the till.
+            await self._drain()
             await self._send_due_actions(ws, None)
+            self.left = True
             await self._send(ws, bye_frame(self.to_wire(self.end_sim_ms)))
             try:
                 await asyncio.wait_for(self.bye_acked.wait(), timeout=DRAIN_S)
@@ -440,6 +548,13 @@ class LivePhone:
         finally:
             receiver.cancel()
             await asyncio.gather(receiver, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        """Wait (at most ``CHECKOUT_DRAIN_S``) until every batch sent has its ``readings_ack``:
+        a server slowed down by the speed-up must not deliver the offer after the shopper left."""
+        deadline = time.monotonic() + CHECKOUT_DRAIN_S
+        while self.unacked_batches and time.monotonic() < deadline:
+            await asyncio.sleep(DRAIN_POLL_S)
 
     async def _send(self, ws: ClientConnection, frame: Frame) -> None:
         await ws.send(json.dumps(frame, separators=(",", ":")))
@@ -518,8 +633,20 @@ class LivePhone:
         category = offer_category(content, self.category_of_sku)
         affinity = self.persona.affinity.get(category, 0.0) if category else 0.0
         rng = np.random.default_rng([self.seed, self.stats.index, seq])
-        response = respond_to_offer(affinity, discount_fraction(content), rng)
+        sku = next((content[k] for k in SKU_KEYS if isinstance(content.get(k), str)), None)
+        u_baseline = None
+        if sku is not None:
+            u_baseline = baseline_draw(self.seed, self.persona.customer_id, sku)
+        response = respond_to_offer(affinity, discount_fraction(content), rng, u_baseline)
+        offer.promoted_sku = sku
+        if self.left:
+            # Too late (the server was slow): the shopper is at the till or gone; the offer
+            # changes nothing, they buy the product at the baseline rate.
+            offer.p_offered = offer.p_baseline = response.p_baseline
+            offer.buys = u_baseline is not None and u_baseline < response.p_baseline
+            return
         offer.p_offered, offer.p_baseline = response.p_offered, response.p_baseline
+        offer.buys = response.buys
         if response.open_after_s is not None:
             offer.opened = True
             due = now_sim + int(response.open_after_s * 1000)
@@ -528,6 +655,66 @@ class LivePhone:
             offer.redeemed = True
             due = now_sim + int(response.redeem_after_s * 1000)
             self.actions.append((due, event_frame("offer_redeemed", 0, offer_id)))
+
+
+@dataclass
+class Checkout:
+    """One shopper's checkout: the till, their list, and the store's promoted products."""
+
+    till: Till
+    customers: CustomerBase
+    shopping_list: tuple[str, ...]
+    promoted_skus: tuple[str, ...]
+    client: httpx.AsyncClient
+
+    def basket(self, phone: LivePhone) -> list[BasketItem]:
+        """The shopping list's products, then each promoted product the offer model puts in."""
+        customer_id, seed = phone.persona.customer_id, phone.seed
+        offers = [o for o in phone.stats.offers if o.promoted_sku is not None]
+        decided = frozenset(self.promoted_skus) | {str(o.promoted_sku) for o in offers}
+        rng = np.random.default_rng([seed, zlib.crc32(customer_id.encode()), 0xBA5CE7])
+        items = shopping_list_items(self.customers, customer_id, self.shopping_list, decided, rng)
+        price_of = {p.sku: p.price for p in self.customers.products}
+        for sku in sorted(decided & price_of.keys()):
+            mine = [o for o in offers if o.promoted_sku == sku]
+            if mine:
+                if not any(o.buys for o in mine):
+                    continue
+                redeemed = next((o for o in mine if o.redeemed), None)
+                discount = discount_fraction(redeemed.content) if redeemed else 0.0
+                items.append(BasketItem(sku, 1, round(price_of[sku] * (1.0 - discount), 2)))
+                continue
+            affinity = phone.persona.affinity.get(phone.category_of_sku.get(sku, ""), 0.0)
+            if baseline_draw(seed, customer_id, sku) < baseline_rate(affinity):
+                items.append(BasketItem(sku, 1, price_of[sku]))
+        return items
+
+    async def pay(self, phone: LivePhone) -> None:
+        """Post the basket as the store's till would (wall-clock time); nothing bought, no post."""
+        items = self.basket(phone)
+        phone.stats.basket = items
+        if not items:
+            return
+        body = {
+            "basket_id": f"sim-{uuid.uuid4().hex}",
+            "customer_id": phone.persona.customer_id,
+            "t_ms": wall_ms(),
+            "lines": [{"sku": i.sku, "quantity": i.quantity, "price": i.price} for i in items],
+        }
+        url = f"{http_url(self.till.server_url)}/api/stores/{phone.store_id}/purchases"
+        headers = {"Authorization": f"Bearer {self.till.token}"}
+        for attempt in range(TILL_ATTEMPTS):
+            try:
+                response = await self.client.post(url, json=body, headers=headers)
+                break
+            except httpx.TransportError as error:
+                if attempt + 1 == TILL_ATTEMPTS:
+                    phone.stats.errors.append(f"basket not posted: {error!r}")
+                    return
+        if response.status_code in (200, 201):
+            phone.stats.basket_recorded = True
+        else:
+            phone.stats.errors.append(f"basket refused: {response.status_code} {response.text}")
 
 
 async def run_phones(
@@ -539,14 +726,40 @@ async def run_phones(
     seed: int = 0,
     on_batch: Callable[[PhoneStats], None] | None = None,
     stop_after_s: float | None = None,
+    till: Till | None = None,
 ) -> LiveStats:
     """Run every visit of ``cast`` as a phone against the server; the stats when all are done
-    (or after ``stop_after_s`` of wall time: phones still walking are stopped, unfinished)."""
+    (or after ``stop_after_s`` of wall time: phones still walking are stopped, unfinished).
+    With a ``till``, each shopper who finishes their visit pays: the till posts their basket."""
+    async with httpx.AsyncClient(timeout=TILL_TIMEOUT_S) as client:
+        return await _run_phones(server_url, cast, tokens, store_id, settings, seed, on_batch,
+                                 stop_after_s, till, client)  # fmt: skip
+
+
+async def _run_phones(
+    server_url: str,
+    cast: LiveCast,
+    tokens: dict[str, str],
+    store_id: int,
+    settings: LiveSettings,
+    seed: int,
+    on_batch: Callable[[PhoneStats], None] | None,
+    stop_after_s: float | None,
+    till: Till | None,
+    client: httpx.AsyncClient,
+) -> LiveStats:
     url = shopper_url(server_url)
     category_of_sku = {p.sku: p.category for p in cast.customers.products}
+
+    def checkout(i: int) -> Checkout | None:
+        if till is None:
+            return None
+        listed = cast.shopping_lists[i] if i < len(cast.shopping_lists) else ()
+        return Checkout(till, cast.customers, listed, cast.promoted_skus, client)
+
     phones = [
         LivePhone(i, persona, trajectory, windows, store_id, url, settings, category_of_sku,
-                  seed, on_batch)
+                  seed, on_batch, checkout(i))
         for i, (persona, (_cid, trajectory, windows)) in enumerate(
             zip(personas(cast, tokens), cast.visits, strict=True)
         )
@@ -580,11 +793,13 @@ def simulate_live(
     seed: int = 0,
     on_batch: Callable[[PhoneStats], None] | None = None,
     stop_after_s: float | None = None,
+    till: Till | None = None,
 ) -> LiveStats:
     """Blocking ``run_phones``: the load generator's entry point."""
-    return asyncio.run(
-        run_phones(server_url, cast, tokens, store_id, settings, seed, on_batch, stop_after_s)
+    phones = run_phones(
+        server_url, cast, tokens, store_id, settings, seed, on_batch, stop_after_s, till
     )
+    return asyncio.run(phones)
 
 
 def batches_planned(cast: LiveCast, settings: LiveSettings) -> int:

@@ -16,8 +16,10 @@ from simulator.live import (
     LiveSetupError,
     LiveStats,
     PhoneStats,
+    Till,
     batches_planned,
     load_cast,
+    read_pos_token,
     read_tokens,
     simulate_live,
 )
@@ -41,13 +43,18 @@ def run_live_shoppers(
     first_index: int = 0,
     distinct_visits: int | None = None,
     layout: Store | None = None,
+    shopper_indices: list[int] | None = None,
 ) -> LiveStats:
     """Plan the visits, connect the phones, show progress; bad setup is a clear CLI error.
-    ``layout``: the store to walk (read from the server) instead of ``store_spec``'s."""
+    ``layout``: the store to walk (read from the server) instead of ``store_spec``'s. When the
+    tokens file has the store's ``pos`` token, the shoppers' baskets are posted at checkout
+    (``simulator.live.Checkout``)."""
     try:
         store_id, tokens = read_tokens(tokens_path)
+        pos_token = read_pos_token(tokens_path)
         cast = load_cast(store_spec, shoppers, seed, settings.max_stops, ilc_root(), first_index,
-                         distinct_visits, settings.max_visit_s, layout)  # fmt: skip
+                         distinct_visits, settings.max_visit_s, layout,
+                         shopper_indices)  # fmt: skip
     except (LiveSetupError, StoreError, FloorPlanError, RouteError, FileNotFoundError) as error:
         raise typer.BadParameter(str(error)) from None
     console = console or Console(stderr=True)
@@ -77,8 +84,9 @@ def run_live_shoppers(
             )
 
         try:
+            till = None if pos_token is None else Till(server, pos_token)
             stats = simulate_live(
-                server, cast, tokens, store_id, settings, seed, on_batch, stop_after_s
+                server, cast, tokens, store_id, settings, seed, on_batch, stop_after_s, till
             )
         except LiveSetupError as error:
             raise typer.BadParameter(str(error)) from None
@@ -116,6 +124,7 @@ def print_live_report(stats: LiveStats, console: Console | None = None) -> None:
         f"positions={s['positions']} pos_p50={_fmt(s['position_p50_ms'])}ms "
         f"pos_p99={_fmt(s['position_p99_ms'])}ms err_p50={_fmt(s['error_p50_m'], 2)}m "
         f"err_p90={_fmt(s['error_p90_m'], 2)}m offers={s['offers']} opened={s['opened']} "
-        f"redeemed={s['redeemed']} duplicates={s['duplicate_offers']} errors={s['errors']} "
+        f"redeemed={s['redeemed']} baskets={s['baskets']} duplicates={s['duplicate_offers']} "
+        f"errors={s['errors']} "
         f"reconnects={s['reconnects']} wall={s['wall_s']}s"
     )

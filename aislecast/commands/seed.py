@@ -17,7 +17,7 @@ from server.settings import settings_from_env
 def seed(
     folder: Annotated[Path, typer.Argument(help="folder with store.json (e.g. simulate --out)")],
     tokens_out: Annotated[
-        Path | None, typer.Option(help="write the new app and screen tokens to this JSON file")
+        Path | None, typer.Option(help="write the new app, screen and pos tokens to this JSON file")
     ] = None,
 ) -> None:
     """Create a store from a folder; prints what it loaded and any bad CSV rows."""
@@ -41,6 +41,6 @@ def seed(
             typer.echo(f"  line {line}: {reason}")
     if tokens_out is not None:
         tokens = {"store_id": report.store_id, "app": report.app_tokens,
-                  "screen": report.screen_tokens}  # fmt: skip
+                  "screen": report.screen_tokens, "pos": report.pos_token}  # fmt: skip
         tokens_out.write_text(json.dumps(tokens, indent=2), encoding="utf-8")
         typer.echo(f"tokens written to {tokens_out}")

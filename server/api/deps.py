@@ -14,7 +14,7 @@ from server.clock import now_ms
 from server.runtime import Runtime
 from server.security import token_digest
 from server.settings import Settings, get_settings
-from server.tables import StaffSession, Store, User, UserStore
+from server.tables import ApiToken, StaffSession, Store, User, UserStore
 
 _bearer = HTTPBearer(auto_error=False, description="token from POST /api/auth/login")
 
@@ -104,3 +104,45 @@ def get_store(
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def get_till_store(
+    store_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Store:
+    """The store in the path, for its point of sale (a ``pos`` token of this store) or for staff
+    who may work on it."""
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "send 'Authorization: Bearer <pos token or staff token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    store = session.get(Store, store_id)
+    if store is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no store {store_id}")
+    till = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(credentials.credentials))
+    )
+    if till is not None:
+        if till.kind != "pos" or till.revoked_ms is not None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "not a valid point-of-sale token")
+        if till.store_id != store_id:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"this pos token is for store {till.store_id}"
+            )
+        return store
+    user = user_for_token(session, credentials.credentials, now_ms())
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "token unknown, expired or revoked",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not can_access_store(session, user, store_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"you have no access to store {store_id}")
+    return store
+
+
+TillStoreDep = Annotated[Store, Depends(get_till_store)]

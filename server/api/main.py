@@ -11,6 +11,7 @@ from server.api.routes import (
     campaigns,
     catalogue,
     floors,
+    purchases,
     screens,
     stores,
     tokens,
@@ -22,3 +23,4 @@ api_router = APIRouter(prefix="/api")
 for module in (auth, users, tokens, stores, floors, zones, beacons, screens, catalogue, campaigns):
     api_router.include_router(module.router)
 api_router.include_router(activity.router)
+api_router.include_router(purchases.router)

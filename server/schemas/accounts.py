@@ -51,9 +51,10 @@ class UserUpdate(ApiModel):
 
 
 class TokenCreate(ApiModel):
-    """An app token names its customer; a screen token names its store and screen."""
+    """An app token names its customer; a screen token names its store and screen; a ``pos``
+    token (a store's point of sale, posting baskets) names its store."""
 
-    kind: Literal["app", "screen"]
+    kind: Literal["app", "screen", "pos"]
     label: Annotated[str, StringConstraints(max_length=200)] = ""
     customer_id: Key | None = None
     store_id: int | None = None

@@ -36,8 +36,15 @@ class Customer(Base):
 
 
 class Purchase(Base):
+    """One line of a basket. ``store_id`` and ``visit_id`` are known for baskets a store's till
+    posted (``POST /api/stores/{id}/purchases``) and for CSV rows that name them; loyalty history
+    imported without them has neither."""
+
     __tablename__ = "purchases"
-    __table_args__ = (Index("ix_purchases_customer_t", "customer_id", "t_ms"),)
+    __table_args__ = (
+        Index("ix_purchases_customer_t", "customer_id", "t_ms"),
+        Index("ix_purchases_store_basket", "store_id", "basket_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     basket_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -46,6 +53,11 @@ class Purchase(Base):
     sku: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[float]
     price: Mapped[float]  # unit price paid
+    # Kept when the store or visit goes (purchases are the retailer's records, not the visit's).
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
+    visit_id: Mapped[str | None] = mapped_column(
+        ForeignKey("visits.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Campaign(Base):

@@ -13,7 +13,15 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from aislecast.cli import app
-from aislecast.commands.demo_live import ADMIN_EMAIL, prepare_store, related_products
+from aislecast.commands.demo_live import (
+    ADMIN_EMAIL,
+    DEMO_AUDIENCE,
+    prepare_store,
+    related_products,
+    rule_audience,
+    walk_order,
+    wave_indices,
+)
 from simulator.customers import DAY_MS, read_customer_base
 from triggers.campaigns import Campaign
 
@@ -44,12 +52,55 @@ def test_demo_store_gets_recent_histories_and_valid_campaigns(tmp_path: Path) ->
         coupon.audience.to_dict() if coupon.audience else {}
     )
     assert signage.uses_signage
-    assert signage.context.event == "facing"
+    assert signage.context.event == "near_screen"
     # B is bought together with A: at least one basket holds both.
     baskets: dict[str, set[str]] = {}
     for line in customers.purchases:
         baskets.setdefault(line.basket_id, set()).add(line.sku)
     assert any({product_a, product_b} <= skus for skus in baskets.values())
+
+
+def test_demo_cast_holds_the_rule_audience_and_walks_it_first(tmp_path: Path) -> None:
+    folder = tmp_path / "demo-store"
+    prepare_store(folder, 0, NOW_MS)  # seed 0, as `make demo`: one audience member before
+    customers = read_customer_base(folder)
+    audience = rule_audience(customers, NOW_MS)
+    assert len(audience) >= DEMO_AUDIENCE
+    by_id = {c.customer_id: c for c in customers.customers}
+    for customer_id in audience:
+        assert {"personalised_offers", "signage"} <= set(by_id[customer_id].consents)
+    # The campaign's rule names the A these customers bought.
+    campaigns = json.loads((folder / "campaigns.json").read_text(encoding="utf-8"))
+    product_a, _b = related_products(customers, NOW_MS)
+    assert product_a in json.dumps(campaigns[0]["document"]["audience"])
+    order = walk_order(customers, set(audience))
+    first_wave = [customers.customers[i].customer_id for i in wave_indices(order, 0, 5)]
+    assert len(set(first_wave) & set(audience)) >= 2
+    # Later waves go round the customers again with new visits (new shopper indices).
+    n = len(customers.customers)
+    laps = wave_indices(order, 0, 2 * n)
+    assert len(set(laps)) == 2 * n
+    assert {i % n for i in laps} == set(range(n))
+
+
+def test_short_demo_shows_app_offers_and_signage_and_measures_them(tmp_path: Path) -> None:
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "aislecast", "demo-live", "--port", str(port), "--shoppers", "4",
+         "--speed", "10", "--duration", "30", "--build-dir", str(tmp_path / "build")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("campaign: ")]
+    exposed = {}
+    for line in lines:
+        fields = dict(part.split("=", 1) for part in line.removeprefix("campaign: ").split()
+                      if "=" in part)  # fmt: skip
+        exposed[line.rsplit("(", 1)[1].rstrip(")")] = int(fields["exposed"])
+    app = [n for name, n in exposed.items() if name.startswith("Related product")]
+    assert app, result.stdout
+    assert app[0] > 0
+    assert exposed.get("Screen welcome", 0) > 0, result.stdout
 
 
 def test_demo_live_runs_a_bounded_demo_and_stops_its_server(tmp_path: Path) -> None:

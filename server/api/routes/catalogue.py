@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.api.deps import AdminUser, CurrentUser, SessionDep
 from server.api.helpers import get_or_404
-from server.catalogue_store import insert_purchases, keep_known_customers, upsert_rows
+from server.catalogue_store import insert_purchases, keep_known_references, upsert_rows
 from server.csv_import import (
     CsvFormatError,
     ParsedRows,
@@ -131,7 +131,7 @@ def import_purchases(
     file: CsvFile, _admin: AdminUser, session: SessionDep, dry_run: DryRun = False
 ) -> ImportReport:
     """Rows naming an unknown customer are row errors: import customers first."""
-    parsed = keep_known_customers(session, _parsed(file, parse_purchases))
+    parsed = keep_known_references(session, _parsed(file, parse_purchases))
     if not dry_run:
         insert_purchases(session, parsed.rows)
         session.commit()
