@@ -1,0 +1,84 @@
+"""A position fix from one batch of beacon readings, for many shoppers at once (grid likelihood).
+
+Each beacon reading is a log-distance range observation (``BeaconMap.model``): with RSSI noise σ,
+
+    log p(readings | phone at c) = −Σ_b Σ_k (r_bk − E_b(c))² / (2σ²)
+                                 = −(Σ_b n_b·E_b(c)² − 2·s_b·E_b(c)) / (2σ²) + const
+
+where n_b and s_b are the count and the sum of beacon b's readings and E_b(c) the model's RSSI at
+cell c. So the likelihood of every shopper at every walkable cell is two matrix products,
+``counts @ E²`` and ``sums @ E``. Readings within a second share body shadowing and multipath, so
+the log-likelihood is tempered by ``BEACON_POWER`` (each reading worth about half an independent
+one). The fix is the posterior mean over the walkable cells (uniform prior), its σ the posterior's
+RMS spread: honest, large where the beacons cannot tell places apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from positioning.beacons import BeaconMap
+from positioning.walkable import WalkableGrid
+
+Array = NDArray[np.float64]
+
+# Likelihood raster, m: finer changes the fix by centimetres for the cost of 4× the cells.
+BEACON_CELL_M = 1.0
+# Tempering of the within-batch readings (see the module docstring).
+BEACON_POWER = 0.5
+# A fix never claims better than this, m (the raster and the path-loss model's own limits).
+MIN_FIX_SIGMA_M = 1.0
+# Rows per matrix product, so memory stays at a few MB whatever the crowd.
+ROW_CHUNK = 512
+
+
+class BeaconFixer:
+    """The store's beacons against its walkable cells: ``fix`` turns readings into (x, y, σ)."""
+
+    def __init__(self, beacon_map: BeaconMap, grid: WalkableGrid) -> None:
+        self.ids = {beacon_id: i for i, beacon_id in enumerate(beacon_map.beacons)}
+        free = grid.free_cells_xy()
+        stride = max(1, round(BEACON_CELL_M / grid.cell_m))
+        rows, cols = np.nonzero(grid.free)
+        coarse = (rows % stride == stride // 2) & (cols % stride == stride // 2)
+        self.cells = free[coarse] if coarse.any() else free
+        model = beacon_map.model
+        expected = [
+            model.rssi_at(tx, np.hypot(self.cells[:, 0] - bx, self.cells[:, 1] - by))
+            for bx, by, tx in beacon_map.beacons.values()
+        ]
+        self.expected = np.array(expected).reshape(len(self.ids), len(self.cells))  # E (B, C)
+        self.expected2 = self.expected**2
+        self.scale = BEACON_POWER / (2.0 * model.sigma_db**2)
+
+    def fix(
+        self, beacon_ids: Sequence[Sequence[str]], rssi_dbm: Sequence[Array]
+    ) -> tuple[NDArray[np.bool_], Array, Array, Array]:
+        """Per row: (has a fix, x, y, σ) from that row's readings of known beacons."""
+        n = len(beacon_ids)
+        counts = np.zeros((n, len(self.ids)))
+        sums = np.zeros((n, len(self.ids)))
+        for row, (ids, rssi) in enumerate(zip(beacon_ids, rssi_dbm, strict=True)):
+            for beacon_id, value in zip(ids, rssi, strict=True):
+                b = self.ids.get(beacon_id)
+                if b is not None:
+                    counts[row, b] += 1.0
+                    sums[row, b] += value
+        has = counts.sum(axis=1) > 0
+        x, y, sigma = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        idx = np.flatnonzero(has)
+        for start in range(0, len(idx), ROW_CHUNK):
+            part = idx[start : start + ROW_CHUNK]
+            log_l = -self.scale * (counts[part] @ self.expected2 - 2.0 * sums[part] @ self.expected)
+            weight = np.exp(log_l - log_l.max(axis=1, keepdims=True))
+            weight /= weight.sum(axis=1, keepdims=True)
+            mean = weight @ self.cells
+            dx = self.cells[None, :, 0] - mean[:, 0:1]
+            dy = self.cells[None, :, 1] - mean[:, 1:2]
+            spread = np.sqrt(0.5 * np.sum(weight * (dx * dx + dy * dy), axis=1))
+            x[part], y[part] = mean[:, 0], mean[:, 1]
+            sigma[part] = np.maximum(spread, MIN_FIX_SIGMA_M)
+        return has, x, y, sigma
