@@ -1,16 +1,19 @@
 """A position fix from one batch of beacon readings, for many shoppers at once (grid likelihood).
 
-Each beacon reading is a log-distance range observation (``BeaconMap.model``): with RSSI noise σ,
+Each beacon heard in the batch gives one observation, the mean r̄_b of its readings (readings a
+second apart share body shadowing and multipath: averaging them is honest, multiplying their
+likelihoods is not). Against the log-distance model's RSSI E_b(c) at cell c, with an unknown
+offset o common to every beacon of the batch — the phone's own RSSI offset, the shopper's body,
+a store whose walls lose more than the model's exponent says — marginalised by its least-squares
+value ô(c) = mean_b(r̄_b − E_b(c)):
 
-    log p(readings | phone at c) = −Σ_b Σ_k (r_bk − E_b(c))² / (2σ²)
-                                 = −(Σ_b n_b·E_b(c)² − 2·s_b·E_b(c)) / (2σ²) + const
+    log p(r̄ | c) = −[Σ_b (r̄_b − E_b(c))² − (Σ_b (r̄_b − E_b(c)))² / m] / (2σ²)
 
-where n_b and s_b are the count and the sum of beacon b's readings and E_b(c) the model's RSSI at
-cell c. So the likelihood of every shopper at every walkable cell is two matrix products,
-``counts @ E²`` and ``sums @ E``. Readings within a second share body shadowing and multipath, so
-the log-likelihood is tempered by ``BEACON_POWER`` (each reading worth about half an independent
-one). The fix is the posterior mean over the walkable cells (uniform prior), its σ the posterior's
-RMS spread: honest, large where the beacons cannot tell places apart.
+over the m beacons heard. Expanded, that is four matrix products of the (shoppers × beacons)
+heard mask and means with E and E² (beacons × cells), for every shopper at every walkable cell at
+once. The fix is the posterior mean over the walkable cells (uniform prior), its σ the posterior's
+RMS spread: honest, large where the beacons cannot tell places apart. One beacon alone cannot
+place anyone without knowing the offset, so it is taken at face value (no offset).
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ Array = NDArray[np.float64]
 
 # Likelihood raster, m: finer changes the fix by centimetres for the cost of 4× the cells.
 BEACON_CELL_M = 1.0
-# Tempering of the within-batch readings (see the module docstring).
-BEACON_POWER = 0.5
 # A fix never claims better than this, m (the raster and the path-loss model's own limits).
 MIN_FIX_SIGMA_M = 1.0
 # Rows per matrix product, so memory stays at a few MB whatever the crowd.
@@ -52,7 +53,7 @@ class BeaconFixer:
         ]
         self.expected = np.array(expected).reshape(len(self.ids), len(self.cells))  # E (B, C)
         self.expected2 = self.expected**2
-        self.scale = BEACON_POWER / (2.0 * model.sigma_db**2)
+        self.scale = 1.0 / (2.0 * model.sigma_db**2)
 
     def fix(
         self, beacon_ids: Sequence[Sequence[str]], rssi_dbm: Sequence[Array]
@@ -67,12 +68,22 @@ class BeaconFixer:
                 if b is not None:
                     counts[row, b] += 1.0
                     sums[row, b] += value
-        has = counts.sum(axis=1) > 0
+        heard = (counts > 0).astype(float)
+        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        m = heard.sum(axis=1)
+        has = m > 0
         x, y, sigma = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
         idx = np.flatnonzero(has)
         for start in range(0, len(idx), ROW_CHUNK):
             part = idx[start : start + ROW_CHUNK]
-            log_l = -self.scale * (counts[part] @ self.expected2 - 2.0 * sums[part] @ self.expected)
+            h, r, k = heard[part], means[part], m[part][:, None]
+            # Σ(r − E)² = Σr² − 2·Σr·E + Σ E²;  Σ(r − E) = Σr − Σ E  (sums over beacons heard)
+            squares = (
+                (r * r).sum(axis=1, keepdims=True) - 2.0 * r @ self.expected + h @ self.expected2
+            )
+            residual = r.sum(axis=1, keepdims=True) - h @ self.expected
+            offset_part = np.where(k > 1, residual * residual / k, 0.0)
+            log_l = -self.scale * (squares - offset_part)
             weight = np.exp(log_l - log_l.max(axis=1, keepdims=True))
             weight /= weight.sum(axis=1, keepdims=True)
             mean = weight @ self.cells
