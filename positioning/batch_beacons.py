@@ -46,12 +46,17 @@ class BeaconFixer:
         rows, cols = np.nonzero(grid.free)
         coarse = (rows % stride == stride // 2) & (cols % stride == stride // 2)
         self.cells = free[coarse] if coarse.any() else free
+        self.cells32 = self.cells.astype(np.float32)
+        self.cells_norm2 = (self.cells32**2).sum(axis=1)
         model = beacon_map.model
         expected = [
             model.rssi_at(tx, np.hypot(self.cells[:, 0] - bx, self.cells[:, 1] - by))
             for bx, by, tx in beacon_map.beacons.values()
         ]
-        self.expected = np.array(expected).reshape(len(self.ids), len(self.cells))  # E (B, C)
+        # E (B, C) in float32: a log-likelihood needs no more digits, and the products over
+        # every shopper and cell run several times faster.
+        self.expected = np.array(expected).reshape(len(self.ids), len(self.cells))
+        self.expected = self.expected.astype(np.float32)
         self.expected2 = self.expected**2
         self.scale = 1.0 / (2.0 * model.sigma_db**2)
 
@@ -59,15 +64,15 @@ class BeaconFixer:
         self, beacon_ids: Sequence[Sequence[str]], rssi_dbm: Sequence[Array]
     ) -> tuple[NDArray[np.bool_], Array, Array, Array]:
         """Per row: (has a fix, x, y, σ) from that row's readings of known beacons."""
-        n = len(beacon_ids)
-        counts = np.zeros((n, len(self.ids)))
-        sums = np.zeros((n, len(self.ids)))
-        for row, (ids, rssi) in enumerate(zip(beacon_ids, rssi_dbm, strict=True)):
-            for beacon_id, value in zip(ids, rssi, strict=True):
-                b = self.ids.get(beacon_id)
-                if b is not None:
-                    counts[row, b] += 1.0
-                    sums[row, b] += value
+        n, b = len(beacon_ids), len(self.ids)
+        known = [self.ids.get(beacon_id, -1) for ids in beacon_ids for beacon_id in ids]
+        beacon = np.array(known, dtype=np.int64)
+        row = np.repeat(np.arange(n), [len(ids) for ids in beacon_ids])
+        rssi = np.concatenate([np.asarray(v, dtype=float) for v in rssi_dbm]) if n else np.zeros(0)
+        use = beacon >= 0
+        cell = row[use] * b + beacon[use]  # (row, beacon) flattened
+        counts = np.bincount(cell, minlength=n * b).reshape(n, b).astype(float)
+        sums = np.bincount(cell, weights=rssi[use], minlength=n * b).reshape(n, b).astype(float)
         heard = (counts > 0).astype(float)
         means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
         m = heard.sum(axis=1)
@@ -76,20 +81,21 @@ class BeaconFixer:
         idx = np.flatnonzero(has)
         for start in range(0, len(idx), ROW_CHUNK):
             part = idx[start : start + ROW_CHUNK]
-            h, r, k = heard[part], means[part], m[part][:, None]
+            h = heard[part].astype(np.float32)
+            r = means[part].astype(np.float32)
+            k = m[part][:, None].astype(np.float32)
             # Σ(r − E)² = Σr² − 2·Σr·E + Σ E²;  Σ(r − E) = Σr − Σ E  (sums over beacons heard)
-            squares = (
-                (r * r).sum(axis=1, keepdims=True) - 2.0 * r @ self.expected + h @ self.expected2
-            )
+            squares = (r * r).sum(axis=1, keepdims=True) - (2.0 * r) @ self.expected
+            squares += h @ self.expected2
             residual = r.sum(axis=1, keepdims=True) - h @ self.expected
             offset_part = np.where(k > 1, residual * residual / k, 0.0)
             log_l = -self.scale * (squares - offset_part)
             weight = np.exp(log_l - log_l.max(axis=1, keepdims=True))
             weight /= weight.sum(axis=1, keepdims=True)
-            mean = weight @ self.cells
-            dx = self.cells[None, :, 0] - mean[:, 0:1]
-            dy = self.cells[None, :, 1] - mean[:, 1:2]
-            spread = np.sqrt(0.5 * np.sum(weight * (dx * dx + dy * dy), axis=1))
+            mean = (weight @ self.cells32).astype(float)
+            # RMS spread about the mean: E|c|² − |E c|², halved per axis.
+            second = (weight @ self.cells_norm2).astype(float)
+            spread2 = np.maximum(0.0, second - (mean * mean).sum(axis=1))
             x[part], y[part] = mean[:, 0], mean[:, 1]
-            sigma[part] = np.maximum(spread, MIN_FIX_SIGMA_M)
+            sigma[part] = np.maximum(np.sqrt(0.5 * spread2), MIN_FIX_SIGMA_M)
         return has, x, y, sigma

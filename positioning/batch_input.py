@@ -50,24 +50,33 @@ class SensorBatch:
 
 
 def motion_columns(rows: IntArray, batches: Sequence[SensorBatch]) -> MotionColumns:
-    """Each batch's motion samples merged in time order, padded to the longest row."""
-    merged = []
-    for batch in batches:
-        series = (batch.accel, batch.gyro, batch.rotation)
-        t = np.concatenate([s.t_ms for s in series])
-        kind = np.concatenate(
-            [
-                np.full(len(s.t_ms), k, dtype=np.int8)
-                for s, k in zip(series, (ACCEL, GYRO, ROTATION), strict=True)
-            ]
-        )
-        xyz = np.concatenate([s.xyz for s in series])
-        order = np.argsort(t, kind="stable")  # stable: ties keep accel, gyro, rotation order
-        merged.append((kind[order], t[order], xyz[order]))
-    width = max((len(t) for _, t, _ in merged), default=0)
-    kinds = np.full((len(merged), width), PAD, dtype=np.int8)
-    times = np.zeros((len(merged), width), dtype=np.int64)
-    values = np.zeros((len(merged), width, 3))
-    for i, (kind, t, xyz) in enumerate(merged):
-        kinds[i, : len(t)], times[i, : len(t)], values[i, : len(t)] = kind, t, xyz
+    """Each batch's motion samples merged in time order, padded to the longest row.
+
+    One sort for all rows: by row, then time, then sensor (accelerometer, gyroscope, rotation
+    vector: the stable order ``heapq.merge`` gives at equal times), then the sensor's own order.
+    """
+    series = [s for b in batches for s in (b.accel, b.gyro, b.rotation)]
+    lengths = np.array([len(s.t_ms) for s in series], dtype=np.int64).reshape(-1, 3)
+    t = np.concatenate([s.t_ms for s in series]) if series else np.zeros(0, dtype=np.int64)
+    xyz = np.concatenate([s.xyz for s in series]) if series else np.zeros((0, 3))
+    kind_codes = np.tile(np.array([ACCEL, GYRO, ROTATION], dtype=np.int8), len(batches))
+    kind = np.repeat(kind_codes, lengths.ravel())
+    per_row = lengths.sum(axis=1)
+    row = np.repeat(np.arange(len(batches)), per_row)
+    # One int64 key (row, time since the push's first sample, sensor); a stable sort keeps each
+    # sensor's own order at equal keys. Each row is three sorted runs: timsort merges them fast.
+    # Batches span minutes at most (the server refuses older readings): 2³⁴ ms is 200 days.
+    since = t - (t.min() if len(t) else 0)
+    key = (row << 36) | (since << 2) | kind
+    order = np.argsort(key, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(per_row)[:-1]]) if len(batches) else per_row
+    sorted_row = row[order]
+    column = np.arange(len(order)) - starts[sorted_row]
+    width = int(per_row.max(initial=0))
+    kinds = np.full((len(batches), width), PAD, dtype=np.int8)
+    times = np.zeros((len(batches), width), dtype=np.int64)
+    values = np.zeros((len(batches), width, 3))
+    kinds[sorted_row, column] = kind[order]
+    times[sorted_row, column] = t[order]
+    values[sorted_row, column] = xyz[order]
     return MotionColumns(np.asarray(rows, dtype=np.int64), kinds, times, values)

@@ -65,8 +65,8 @@ class MotionSteps:
 
 
 def _wrap(angle: Array) -> Array:
-    """Angle in (−π, π] (``heading.wrap_rad``)."""
-    return np.asarray(np.arctan2(np.sin(angle), np.cos(angle)))
+    """Angle in [−π, π): ``heading.wrap_rad`` up to rounding and the ±π edge, without trig."""
+    return np.asarray(np.remainder(angle + np.pi, 2.0 * np.pi) - np.pi)
 
 
 class BatchMotion:
