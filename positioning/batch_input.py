@@ -31,7 +31,7 @@ class Series3:
     @classmethod
     def of(cls, t_ms: Sequence[int], x: Sequence[float], y: Sequence[float],
            z: Sequence[float]) -> Series3:  # fmt: skip
-        return cls(np.asarray(t_ms, dtype=np.int64), np.column_stack([x, y, z]).astype(float))
+        return cls(np.asarray(t_ms, dtype=np.int64), np.array((x, y, z), dtype=float).T)
 
 
 EMPTY3 = Series3(np.zeros(0, dtype=np.int64), np.zeros((0, 3)))
