@@ -98,3 +98,63 @@ def test_a_rows_state_does_not_leak_into_its_neighbours() -> None:
     assert steps_alone == steps_crowded > 10
     assert np.isnan(crowded.heading_rad(np.array([0, 2]))).all()
     assert crowded.heading_rad(np.array([1]))[0] == alone.heading_rad(np.array([0]))[0]
+
+
+def _frame_series(frame: dict, name: str) -> Series3:
+    s = frame.get(name)
+    return (
+        Series3.of([], [], [], []) if s is None else Series3.of(s["t_ms"], s["x"], s["y"], s["z"])
+    )
+
+
+def test_simulated_phones_give_the_same_steps_batched_as_one_by_one() -> None:
+    """The simulator's phones (gait, hand sway, sensor noise) through both, a batch a second."""
+    from simulator import demo_store, walk_windows
+    from simulator.customers import make_customer_base
+    from simulator.radio import RadioEnvironment
+    from simulator.routes import RouteGrid
+    from simulator.run import FIRST_VISIT_MS, SimulationSettings, simulate_visit
+    from simulator.wire import readings_frames
+
+    store = demo_store(0)
+    categories = sorted({c for z in store.zones for c in z.categories})
+    customers = make_customer_base(categories, 10, FIRST_VISIT_MS, 0)
+    routes, environment = (
+        RouteGrid.build(store.floor_plan().walkable),
+        RadioEnvironment.for_store(store, 0),
+    )
+    walks = []
+    for index in range(3):
+        _, trajectory, phone = simulate_visit(store, routes, environment, customers, index, 0,
+                                              SimulationSettings(max_stops=1))  # fmt: skip
+        walks.append(
+            [f for _, rows in walk_windows(trajectory, phone) for f in readings_frames(rows)]
+        )
+    motion = BatchMotion(len(walks))
+    found: list[list[tuple[int, float, float]]] = [[] for _ in walks]
+    for second in range(max(len(w) for w in walks)):
+        rows = np.array([i for i, w in enumerate(walks) if second < len(w)])
+        names = ("accel", "gyro", "rotation")
+        batches = [SensorBatch(0, *(_frame_series(walks[i][second], n) for n in names))
+                   for i in rows]  # fmt: skip
+        steps = motion.run(motion_columns(rows, batches))
+        for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
+                                          steps.heading_rad, strict=True):  # fmt: skip
+            found[rows[r]].append((int(t), float(feature), float(heading)))
+    for frames, batched in zip(walks, found, strict=True):
+        readings: list[Reading] = []
+        for frame in frames:
+            for name, kind in (("accel", AccelReading), ("gyro", GyroReading),
+                               ("rotation", RotationVectorReading)):  # fmt: skip
+                s = frame.get(name)
+                if s is not None:
+                    readings += [
+                        kind(*v) for v in zip(s["t_ms"], s["x"], s["y"], s["z"], strict=True)
+                    ]
+        reference = _reference(readings)
+        assert len(reference) >= 20
+        assert [t for t, *_ in batched] == [t for t, *_ in reference]
+        for (_, f, h), (_, f_ref, h_ref) in zip(batched, reference, strict=True):
+            assert math.isclose(f, f_ref, abs_tol=1e-12)
+            assert h_ref is not None
+            assert abs(math.remainder(h - h_ref, 2 * math.pi)) < 1e-9  # same angle
