@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
@@ -51,6 +52,7 @@ import numpy as np  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from aislecast.bench import format_table  # noqa: E402
 
@@ -194,7 +196,9 @@ def rss_kb(pid: int) -> int:
 
 
 async def open_phone(url: str, hello: str | None) -> ClientConnection:
-    ws = await connect(f"{url}/ws/shopper", open_timeout=30, max_size=2**20)
+    # No keepalive pings: they measure nothing here and a server that falls minutes behind would
+    # have them time out and close the phones mid-run.
+    ws = await connect(f"{url}/ws/shopper", open_timeout=60, max_size=2**20, ping_interval=None)
     if hello is not None:
         await ws.send(hello)
         await asyncio.wait_for(ws.recv(), ANSWER_TIMEOUT_S)
@@ -215,12 +219,14 @@ async def phone_loop(ws: ClientConnection, frames: list[str], answer_kind: str, 
     for tick, frame in enumerate(frames):
         await asyncio.sleep(max(0.0, start + tick - time.monotonic()))
         sent = time.perf_counter()
-        await ws.send(frame)
         try:
+            await ws.send(frame)
             await asyncio.wait_for(answer(ws, answer_kind), ANSWER_TIMEOUT_S)
         except TimeoutError:
             lost += 1
             continue
+        except ConnectionClosed:
+            return lost + len(frames) - tick  # the rest never had an answer
         if tick >= WARMUP_TICKS:
             latencies.append((time.perf_counter() - sent) * 1000.0)
     return lost
@@ -245,11 +251,16 @@ class ClientJob:
 
 async def client_level(job: ClientJob, barrier: object) -> tuple[list[float], int, float]:
     """Connect this client's phones, wait for every client, stream; latencies, lost, CPU s."""
-    phones: list[ClientConnection] = []
+    opened: list[ClientConnection | BaseException] = []
     for wave in range(0, len(job.hellos), CONNECT_WAVE):
-        phones += await asyncio.gather(
-            *(open_phone(job.url, h) for h in job.hellos[wave : wave + CONNECT_WAVE])
+        opened += await asyncio.gather(
+            *(open_phone(job.url, h) for h in job.hellos[wave : wave + CONNECT_WAVE]),
+            return_exceptions=True,
         )
+    # A phone that could not connect loses every frame it would have sent.
+    phones = [(i, ws) for i, ws in zip(job.phones, opened, strict=True)
+              if isinstance(ws, ClientConnection)]  # fmt: skip
+    unconnected = (len(job.phones) - len(phones)) * int(job.seconds)
     rng = np.random.default_rng(job.n)
     ticks = int(job.seconds)
     make = fix_frame if job.variant == "fixes" else readings_frame
@@ -261,11 +272,11 @@ async def client_level(job: ClientJob, barrier: object) -> tuple[list[float], in
     latencies: list[float] = []
     lost = await asyncio.gather(*(
         phone_loop(ws, frames[i % FRAME_VARIANTS], ANSWERS[job.variant], i / job.n, latencies)
-        for i, ws in zip(job.phones, phones, strict=True)
+        for i, ws in phones
     ))  # fmt: skip
     cpu = time.process_time() - cpu
-    await asyncio.gather(*(ws.close() for ws in phones))
-    return latencies, sum(lost), cpu
+    await asyncio.gather(*(ws.close() for _, ws in phones), return_exceptions=True)
+    return latencies, sum(lost) + unconnected, cpu
 
 
 def client_process(job: ClientJob, barrier: object, results: object) -> None:
@@ -293,14 +304,23 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
                  for job in jobs]  # fmt: skip
     for process in processes:
         process.start()
-    barrier.wait()  # every phone connected
+    barrier.wait(timeout=600)  # every phone connected
     cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
-    outcomes = [results.get() for _ in processes]
+    # A client that died (it prints why) counts all its phones' frames as lost.
+    deadline = time.monotonic() + seconds + 10 * ANSWER_TIMEOUT_S + 60
+    outcomes = []
+    for job in jobs:
+        try:
+            outcomes.append(results.get(timeout=max(1.0, deadline - time.monotonic())))
+        except queue.Empty:
+            outcomes.append(([], len(job.phones) * int(seconds), 0.0))
     wall = time.monotonic() - wall_before
     cores = (cpu_seconds(pid) - cpu_before) / wall
     rss_loaded = rss_kb(pid)
     for process in processes:
-        process.join()
+        process.join(timeout=30)
+        if process.is_alive():
+            process.kill()
     latencies = [ms for found, _, _ in outcomes for ms in found]
     ms = np.array(latencies) if latencies else np.array([float("nan")])
     return LevelResult(variant, n, int(seconds) * n, sum(lost for _, lost, _ in outcomes),
@@ -356,7 +376,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         database_url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         stores, tokens = seed_shoppers(database_url, max(args.conns))
-        env = {"DATABASE_URL": database_url, "AISLECAST_MIGRATE_ON_STARTUP": "0"}
+        env = {"DATABASE_URL": database_url, "AISLECAST_MIGRATE_ON_STARTUP": "0",
+               "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
         results: list[LevelResult] = []
         for variant in args.variants:
             tracker = "per_shopper" if variant == "per_shopper" else "batched"
