@@ -46,17 +46,16 @@ class BeaconFixer:
         rows, cols = np.nonzero(grid.free)
         coarse = (rows % stride == stride // 2) & (cols % stride == stride // 2)
         self.cells = free[coarse] if coarse.any() else free
-        self.cells32 = self.cells.astype(np.float32)
-        self.cells_norm2 = (self.cells32**2).sum(axis=1)
+        self.cells_norm2 = (self.cells**2).sum(axis=1)
         model = beacon_map.model
         expected = [
             model.rssi_at(tx, np.hypot(self.cells[:, 0] - bx, self.cells[:, 1] - by))
             for bx, by, tx in beacon_map.beacons.values()
         ]
-        # E (B, C) in float32: a log-likelihood needs no more digits, and the products over
-        # every shopper and cell run several times faster.
-        self.expected = np.array(expected).reshape(len(self.ids), len(self.cells))
-        self.expected = self.expected.astype(np.float32)
+        # E (B, C) in float64: float32 ran the products 5× faster but a row's fix then depended
+        # on which other rows shared its matrix product (1e-4 m), and a shopper's estimates must
+        # not depend on who else is in the store.
+        self.expected = np.array(expected, dtype=float).reshape(len(self.ids), len(self.cells))
         self.expected2 = self.expected**2
         self.scale = 1.0 / (2.0 * model.sigma_db**2)
 
@@ -81,9 +80,7 @@ class BeaconFixer:
         idx = np.flatnonzero(has)
         for start in range(0, len(idx), ROW_CHUNK):
             part = idx[start : start + ROW_CHUNK]
-            h = heard[part].astype(np.float32)
-            r = means[part].astype(np.float32)
-            k = m[part][:, None].astype(np.float32)
+            h, r, k = heard[part], means[part], m[part][:, None]
             # Σ(r − E)² = Σr² − 2·Σr·E + Σ E²;  Σ(r − E) = Σr − Σ E  (sums over beacons heard)
             squares = (r * r).sum(axis=1, keepdims=True) - (2.0 * r) @ self.expected
             squares += h @ self.expected2
@@ -92,9 +89,9 @@ class BeaconFixer:
             log_l = -self.scale * (squares - offset_part)
             weight = np.exp(log_l - log_l.max(axis=1, keepdims=True))
             weight /= weight.sum(axis=1, keepdims=True)
-            mean = (weight @ self.cells32).astype(float)
+            mean = weight @ self.cells
             # RMS spread about the mean: E|c|² − |E c|², halved per axis.
-            second = (weight @ self.cells_norm2).astype(float)
+            second = weight @ self.cells_norm2
             spread2 = np.maximum(0.0, second - (mean * mean).sum(axis=1))
             x[part], y[part] = mean[:, 0], mean[:, 1]
             sigma[part] = np.maximum(np.sqrt(0.5 * spread2), MIN_FIX_SIGMA_M)

@@ -93,9 +93,10 @@ class BatchSlot:
 
 @dataclass
 class BatchJob:
-    """One shopper's validated batch, waiting for the next runner call."""
+    """One shopper's validated batch, waiting for the next runner call (``slot`` None: a store
+    without beacons, where the batch is only stored and acknowledged)."""
 
-    slot: BatchSlot
+    slot: BatchSlot | None
     batch: ReadingsBatch
     pipeline: ShopperPipeline
     now_ms: int
@@ -105,26 +106,32 @@ class BatchJob:
 def _push_store(store: StoreBatch, jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
     """Every job of one store through its tracker: rounds of at most one batch per row."""
     results: list[list[Estimate] | Exception] = [[] for _ in jobs]
-    todo = [i for i, job in enumerate(jobs) if not job.slot.closed]
+    todo = [i for i, job in enumerate(jobs) if job.slot is not None and not job.slot.closed]
     with store.lock:
         while todo:  # a phone that sent two batches before its answer: one per round, in order
             rows: set[int] = set()
             now: list[int] = []
             later: list[int] = []
             for i in todo:
-                (later if jobs[i].slot.row in rows else now).append(i)
-                rows.add(jobs[i].slot.row)
+                row = _row(jobs[i])
+                (later if row in rows else now).append(i)
+                rows.add(row)
             for i, out in zip(now, _push_rows(store.tracker, [jobs[i] for i in now]), strict=True):
                 results[i] = out
             todo = later
     return results
 
 
+def _row(job: BatchJob) -> int:
+    assert job.slot is not None
+    return job.slot.row
+
+
 def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
     """One push for all; if it fails, one push each, so only the bad batch fails."""
     try:
         batches = [sensor_batch(job.batch) for job in jobs]
-        return list(tracker.push([job.slot.row for job in jobs], batches))
+        return list(tracker.push([_row(job) for job in jobs], batches))
     except Exception:
         if len(jobs) == 1:
             raise
@@ -132,7 +139,7 @@ def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Est
     out: list[list[Estimate] | Exception] = []
     for job in jobs:
         try:
-            out.append(tracker.push([job.slot.row], [sensor_batch(job.batch)])[0])
+            out.append(tracker.push([_row(job)], [sensor_batch(job.batch)])[0])
         except Exception as error:
             out.append(error)
     return out
@@ -141,11 +148,11 @@ def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Est
 def process_jobs(jobs: Sequence[BatchJob]) -> list[PipelineStep | Exception]:
     """A runner call: every store's push, every shopper's pipeline, one commit for the buffers."""
     estimates: list[list[Estimate] | Exception] = [[] for _ in jobs]
-    by_store: dict[int, list[int]] = {}
+    by_store: dict[int, tuple[StoreBatch, list[int]]] = {}
     for i, job in enumerate(jobs):
-        by_store.setdefault(id(job.slot.store), []).append(i)
-    for members in by_store.values():
-        store = jobs[members[0]].slot.store
+        if job.slot is not None:
+            by_store.setdefault(id(job.slot.store), (job.slot.store, []))[1].append(i)
+    for store, members in by_store.values():
         try:
             found = _push_store(store, [jobs[i] for i in members])
         except Exception as error:
@@ -215,6 +222,11 @@ class BatchRunner:
                     future.set_exception(result)
                 else:
                     future.set_result(result)
+
+
+def batch_runner(tracker_for: object) -> BatchRunner | None:
+    """The runner behind a wiring's ``tracker_for`` when it is the batched one."""
+    return tracker_for.runner if isinstance(tracker_for, StoreBatchTrackers) else None
 
 
 class StoreBatchTrackers(StoreTrackers):

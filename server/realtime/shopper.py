@@ -20,7 +20,7 @@ from sqlalchemy import select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from positioning import Estimate
-from server.batch_tracking import BatchJob, BatchSlot
+from server.batch_tracking import BatchJob, BatchSlot, batch_runner
 from server.clock import now_ms
 from server.offer_ledger import (
     IssuedOffer,
@@ -213,12 +213,14 @@ class ShopperConnection:
     async def _readings(
         self, pipeline: ShopperPipeline, batch: ReadingsBatch, now: int
     ) -> PipelineStep:
-        """Through the store's batched tracker when the shopper has a row in one (one worker
-        call for every pending batch of the process), else in a worker thread of its own."""
+        """Through the batched runner when the wiring is batched (one worker call and at most one
+        commit for every pending batch of the process, tracked or only stored), else in a
+        worker thread of its own (the per-shopper tracker)."""
         text = self.socket.last_text
-        if isinstance(pipeline.tracker, BatchSlot):
-            slot = pipeline.tracker
-            return await slot.runner.submit(BatchJob(slot, batch, pipeline, now, text))
+        runner = batch_runner(self.runtime.wiring.tracker_for)
+        slot = pipeline.tracker
+        if runner is not None and (slot is None or isinstance(slot, BatchSlot)):
+            return await runner.submit(BatchJob(slot, batch, pipeline, now, text))
         return await to_thread.run_sync(pipeline.on_readings, batch, now, text)
 
     async def _ack(self, connected: Connected, seq: int, now: int) -> None:
