@@ -3,18 +3,26 @@
 Variants side by side, at each connection count:
 - ``echo``: a bare FastAPI websocket that answers every frame with a tiny ack (the ceiling);
 - ``readings``: the real ``/ws/shopper`` in a store with beacons, each phone sending a batch of 50
-  accelerometer and 50 gyroscope samples (50 Hz) and 8 beacon readings a second, run through the
-  shopper's own positioning tracker and answered by ``readings_ack`` once the tracker has run (its
-  ``position`` frames follow at once), so the latency is batch → position;
+  accelerometer, 50 gyroscope and 50 rotation-vector samples (50 Hz) and 8 beacon readings a
+  second, run through the store's batched tracker (``server.batch_tracking``, the default) and
+  answered by ``readings_ack`` once it has run (the ``position`` frame follows at once), so the
+  latency is batch → position;
+- ``per_shopper``: the same with ``AISLECAST_TRACKER=per_shopper`` (a particle-filter ``Tracker``
+  per shopper), up to ``--per-shopper-max`` connections (beyond, it only piles up timeouts);
 - ``stored``: the same batches in a store without beacons (no tracker: validated and stored
   only), the server's own share of the readings path;
 - ``fixes``: the real ``/ws/shopper`` with ready fixes, answered by ``position``.
 
-Reports latency p50/p99 (send → answer), frames lost (no answer within 5 s), server CPU (cores used)
-and memory per connection. Closing line: ``server: conns=N p99=X.Xms lost=0 vs_echo=X.XX`` for the
-readings variant at the largest count (``vs_echo`` = its p99 over the echo's p99).
+The phones run in several client processes (``--clients``, asyncio + ``websockets`` each, frames
+built before the clock starts) so the load generator is not the bottleneck; their CPU is reported
+beside the server's. Reports latency p50/p99 (send → answer), frames lost (no answer within 5 s),
+server CPU (cores used), client CPU and memory per connection. Then the accuracy of the batched and
+the per-shopper tracker on simulated walks in the demo store (same frames through both, as the
+server converts them), with their CPU per batch. Closing line:
+``server: conns=N p99=X.Xms lost=0 vs_echo=X.XX`` for the readings (batched) variant at the
+largest count (``vs_echo`` = its p99 over the echo's p99).
 
-    python benchmarks/server_load.py [--conns 100 1000] [--seconds 10] [--database-url URL]
+    python benchmarks/server_load.py [--conns 100 1000 5000] [--seconds 10] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
@@ -43,6 +52,7 @@ import numpy as np  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from aislecast.bench import format_table  # noqa: E402
 
@@ -57,6 +67,12 @@ BEACONS_HEARD = 8
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+# Distinct readings frames per tick (phones share them: each has its own tracker row anyway).
+FRAME_VARIANTS = 8
+# Client processes: one per this many phones (at least one), so no client saturates a core.
+PHONES_PER_CLIENT = 1250
+
+
 @dataclass
 class LevelResult:
     variant: str
@@ -66,6 +82,7 @@ class LevelResult:
     p50_ms: float
     p99_ms: float
     server_cores: float
+    client_cores: float
     rss_per_conn_kb: float
 
 
@@ -82,14 +99,23 @@ def beacon_positions() -> list[dict[str, float | str]]:
 
 
 def readings_frame(t0_ms: int, rng: np.random.Generator) -> str:
-    """One second of sensing: 50 Hz accelerometer and gyroscope, a few beacons (column series)."""
+    """One second of sensing: 50 Hz accelerometer, gyroscope and rotation vector (a phone held
+    flat, walking: 1.9 Hz bounce), a few beacons (column series)."""
     t_ms = [t0_ms + i * 1000 // IMU_HZ for i in range(IMU_HZ)]
-    accel = rng.normal([0.0, 0.0, 9.81], 0.8, (IMU_HZ, 3))
+    t_s = np.arange(IMU_HZ) / IMU_HZ
+    accel = rng.normal([0.0, 0.0, 9.81], 0.3, (IMU_HZ, 3))
+    accel[:, 2] += 2.5 * np.sin(2 * np.pi * 1.9 * (t_s + rng.uniform()))
     gyro = rng.normal(0.0, 0.05, (IMU_HZ, 3))
+    rotation = np.zeros((IMU_HZ, 3))
+    rotation[:, 2] = np.sin(rng.uniform(-np.pi, np.pi) / 2)  # flat, facing one way
     frame = {
         "type": "readings",
         "accel": {"t_ms": t_ms, **{axis: accel[:, i].tolist() for i, axis in enumerate("xyz")}},
         "gyro": {"t_ms": t_ms, **{axis: gyro[:, i].tolist() for i, axis in enumerate("xyz")}},
+        "rotation": {
+            "t_ms": t_ms,
+            **{axis: rotation[:, i].tolist() for i, axis in enumerate("xyz")},
+        },
         "beacons": {
             "t_ms": [t0_ms + 500] * BEACONS_HEARD,
             "beacon_id": [f"B_1_{b}_AA" for b in range(BEACONS_HEARD)],
@@ -128,7 +154,8 @@ def seed_shoppers(database_url: str, n: int) -> tuple[dict[str, int], list[str]]
         (root / "customers.csv").unlink()
         with_beacons = {**store, "name": "Bench with beacons", "beacons": beacon_positions()}
         (root / "store.json").write_text(json.dumps(with_beacons))
-        stores["readings"] = stores["fixes"] = seed_store(database, root, now_ms()).store_id
+        beacon_store = seed_store(database, root, now_ms()).store_id
+        stores["readings"] = stores["per_shopper"] = stores["fixes"] = beacon_store
     database.dispose()
     return stores, [report.app_tokens[f"b{i}"] for i in range(n)]
 
@@ -169,7 +196,9 @@ def rss_kb(pid: int) -> int:
 
 
 async def open_phone(url: str, hello: str | None) -> ClientConnection:
-    ws = await connect(f"{url}/ws/shopper", open_timeout=30, max_size=2**20)
+    # No keepalive pings: they measure nothing here and a server that falls minutes behind would
+    # have them time out and close the phones mid-run.
+    ws = await connect(f"{url}/ws/shopper", open_timeout=60, max_size=2**20, ping_interval=None)
     if hello is not None:
         await ws.send(hello)
         await asyncio.wait_for(ws.recv(), ANSWER_TIMEOUT_S)
@@ -190,24 +219,74 @@ async def phone_loop(ws: ClientConnection, frames: list[str], answer_kind: str, 
     for tick, frame in enumerate(frames):
         await asyncio.sleep(max(0.0, start + tick - time.monotonic()))
         sent = time.perf_counter()
-        await ws.send(frame)
         try:
+            await ws.send(frame)
             await asyncio.wait_for(answer(ws, answer_kind), ANSWER_TIMEOUT_S)
         except TimeoutError:
             lost += 1
             continue
+        except ConnectionClosed:
+            return lost + len(frames) - tick  # the rest never had an answer
         if tick >= WARMUP_TICKS:
             latencies.append((time.perf_counter() - sent) * 1000.0)
     return lost
 
 
-ANSWERS = {"echo": "ack", "readings": "readings_ack", "stored": "readings_ack", "fixes": "position"}
+ANSWERS = {"echo": "ack", "readings": "readings_ack", "per_shopper": "readings_ack",
+           "stored": "readings_ack", "fixes": "position"}  # fmt: skip
 
 
-async def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id: int,
-                    tokens: list[str]) -> LevelResult:  # fmt: skip
-    rng = np.random.default_rng(n)
-    now = time.time_ns() // 1_000_000
+@dataclass(frozen=True)
+class ClientJob:
+    """One client process's share of the phones: phone ``i`` of the level is ``phones[k]``."""
+
+    url: str
+    variant: str
+    n: int
+    phones: tuple[int, ...]
+    hellos: tuple[str | None, ...]
+    seconds: float
+    now_ms: int
+
+
+async def client_level(job: ClientJob, barrier: object) -> tuple[list[float], int, float]:
+    """Connect this client's phones, wait for every client, stream; latencies, lost, CPU s."""
+    opened: list[ClientConnection | BaseException] = []
+    for wave in range(0, len(job.hellos), CONNECT_WAVE):
+        opened += await asyncio.gather(
+            *(open_phone(job.url, h) for h in job.hellos[wave : wave + CONNECT_WAVE]),
+            return_exceptions=True,
+        )
+    # A phone that could not connect loses every frame it would have sent.
+    phones = [(i, ws) for i, ws in zip(job.phones, opened, strict=True)
+              if isinstance(ws, ClientConnection)]  # fmt: skip
+    unconnected = (len(job.phones) - len(phones)) * int(job.seconds)
+    rng = np.random.default_rng(job.n)
+    ticks = int(job.seconds)
+    make = fix_frame if job.variant == "fixes" else readings_frame
+    # Built before the clock starts; each phone's batches follow on in time.
+    frames = [[make(job.now_ms + 1000 * tick, rng) for tick in range(ticks)]
+              for _ in range(FRAME_VARIANTS)]  # fmt: skip
+    await asyncio.to_thread(barrier.wait)  # type: ignore[attr-defined]
+    cpu = time.process_time()
+    latencies: list[float] = []
+    lost = await asyncio.gather(*(
+        phone_loop(ws, frames[i % FRAME_VARIANTS], ANSWERS[job.variant], i / job.n, latencies)
+        for i, ws in phones
+    ))  # fmt: skip
+    cpu = time.process_time() - cpu
+    await asyncio.gather(*(ws.close() for _, ws in phones), return_exceptions=True)
+    return latencies, sum(lost) + unconnected, cpu
+
+
+def client_process(job: ClientJob, barrier: object, results: object) -> None:
+    results.put(asyncio.run(client_level(job, barrier)))  # type: ignore[attr-defined]
+
+
+def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id: int,
+              tokens: list[str]) -> LevelResult:  # fmt: skip
+    import multiprocessing
+
     rss_idle = rss_kb(pid)
     hellos = [
         None if variant == "echo" else json.dumps({
@@ -215,27 +294,38 @@ async def run_level(url: str, pid: int, variant: str, n: int, seconds: float, st
             "consents": ["location_analytics"]})
         for i in range(n)
     ]  # fmt: skip
-    phones: list[ClientConnection] = []
-    for wave in range(0, n, CONNECT_WAVE):
-        phones += await asyncio.gather(
-            *(open_phone(url, h) for h in hellos[wave : wave + CONNECT_WAVE])
-        )
-    make = fix_frame if variant == "fixes" else readings_frame
-    # Each phone's batches follow on in time (a tracker drops samples that go back in time).
-    ticks = int(seconds)
-    frames = [[make(now + 1000 * tick, rng) for tick in range(ticks)] for _ in range(n)]
-    latencies: list[float] = []
+    clients = max(1, round(n / PHONES_PER_CLIENT))
+    now = time.time_ns() // 1_000_000
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(clients + 1), context.Queue()
+    jobs = [ClientJob(url, variant, n, tuple(range(k, n, clients)),
+                      tuple(hellos[k::clients]), seconds, now) for k in range(clients)]  # fmt: skip
+    processes = [context.Process(target=client_process, args=(job, barrier, results))
+                 for job in jobs]  # fmt: skip
+    for process in processes:
+        process.start()
+    barrier.wait(timeout=600)  # every phone connected
     cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
-    lost = await asyncio.gather(*(
-        phone_loop(ws, frames[i], ANSWERS[variant], i / n, latencies)
-        for i, ws in enumerate(phones)
-    ))  # fmt: skip
-    cores = (cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+    # A client that died (it prints why) counts all its phones' frames as lost.
+    deadline = time.monotonic() + seconds + 10 * ANSWER_TIMEOUT_S + 60
+    outcomes = []
+    for job in jobs:
+        try:
+            outcomes.append(results.get(timeout=max(1.0, deadline - time.monotonic())))
+        except queue.Empty:
+            outcomes.append(([], len(job.phones) * int(seconds), 0.0))
+    wall = time.monotonic() - wall_before
+    cores = (cpu_seconds(pid) - cpu_before) / wall
     rss_loaded = rss_kb(pid)
-    await asyncio.gather(*(ws.close() for ws in phones))
+    for process in processes:
+        process.join(timeout=30)
+        if process.is_alive():
+            process.kill()
+    latencies = [ms for found, _, _ in outcomes for ms in found]
     ms = np.array(latencies) if latencies else np.array([float("nan")])
-    return LevelResult(variant, n, int(seconds) * n, sum(lost),
+    return LevelResult(variant, n, int(seconds) * n, sum(lost for _, lost, _ in outcomes),
                        float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), cores,
+                       sum(cpu for *_, cpu in outcomes) / wall,
                        (rss_loaded - rss_idle) / n)  # fmt: skip
 
 
@@ -263,7 +353,9 @@ def serve(mode: str, port: int) -> None:
 
         app.add_api_websocket_route("/ws/shopper", echo_socket)
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=2**20)
+    # As ``aislecast serve`` runs it: no permessage-deflate (docs/server.md).
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=2**20,
+                ws_per_message_deflate=False)  # fmt: skip
 
 
 def main() -> None:
@@ -271,6 +363,10 @@ def main() -> None:
     parser.add_argument("--conns", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--per-shopper-max", type=int, default=1000,
+                        help="largest count for the per-shopper tracker variant")  # fmt: skip
+    parser.add_argument("--variants", nargs="+", default=list(ANSWERS))
+    parser.add_argument("--accuracy-walks", type=int, default=6, help="0: skip the accuracy part")
     parser.add_argument("--serve", choices=["app", "echo"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -280,25 +376,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         database_url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         stores, tokens = seed_shoppers(database_url, max(args.conns))
-        env = {"DATABASE_URL": database_url, "AISLECAST_MIGRATE_ON_STARTUP": "0"}
+        env = {"DATABASE_URL": database_url, "AISLECAST_MIGRATE_ON_STARTUP": "0",
+               "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
         results: list[LevelResult] = []
-        for variant in ("echo", "stored", "readings", "fixes"):
-            with server_process("echo" if variant == "echo" else "app", env) as (url, pid):
-                for n in args.conns:
+        for variant in args.variants:
+            tracker = "per_shopper" if variant == "per_shopper" else "batched"
+            counts = [n for n in args.conns
+                      if variant != "per_shopper" or n <= args.per_shopper_max]  # fmt: skip
+            mode = "echo" if variant == "echo" else "app"
+            with server_process(mode, {**env, "AISLECAST_TRACKER": tracker}) as (url, pid):
+                for n in counts:
                     store_id = stores.get(variant, 0)
-                    level = run_level(url, pid, variant, n, args.seconds, store_id, tokens)
-                    results.append(asyncio.run(level))
+                    results.append(run_level(url, pid, variant, n, args.seconds, store_id, tokens))
+                    print(f"  {variant} {n}: p99 {results[-1].p99_ms:.1f} ms", file=sys.stderr)
     print(format_table(
-        ["variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores", "RSS/conn KB"],
+        ["variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores", "client cores",
+         "RSS/conn KB"],
         [[r.variant, r.conns, r.frames, r.lost, f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
-          f"{r.server_cores:.2f}", f"{r.rss_per_conn_kb:.0f}"] for r in results],
+          f"{r.server_cores:.2f}", f"{r.client_cores:.2f}", f"{r.rss_per_conn_kb:.0f}"]
+         for r in results],
     ))  # fmt: skip
+    if args.accuracy_walks > 0:
+        sys.path.insert(0, str(REPO_ROOT))
+        from benchmarks.tracker_accuracy import accuracy_table
+
+        print()
+        print(accuracy_table(args.accuracy_walks))
     top = max(args.conns)
     readings = next(r for r in results if r.variant == "readings" and r.conns == top)
-    echo = next(r for r in results if r.variant == "echo" and r.conns == top)
-    lost = sum(r.lost for r in results if r.variant != "echo")
-    print(f"server: conns={top} p99={readings.p99_ms:.1f}ms lost={lost} "
-          f"vs_echo={readings.p99_ms / echo.p99_ms:.2f}")  # fmt: skip
+    echo = next((r for r in results if r.variant == "echo" and r.conns == top), None)
+    lost = sum(r.lost for r in results if r.variant not in ("echo", "per_shopper"))
+    vs_echo = float("nan") if echo is None else readings.p99_ms / echo.p99_ms
+    print(f"server: conns={top} p99={readings.p99_ms:.1f}ms lost={lost} vs_echo={vs_echo:.2f}")
 
 
 if __name__ == "__main__":

@@ -98,7 +98,11 @@ def create_app(settings: Settings | None = None, wiring: PipelineWiring | None =
         bus = make_bus(resolved.redis_url, resolved.redis_prefix)
         await bus.start()
         app.state.runtime = Runtime(
-            resolved, database, bus, wiring or core_wiring(database), SnapshotCache(database)
+            resolved,
+            database,
+            bus,
+            wiring or core_wiring(database, resolved.tracker),
+            SnapshotCache(database),
         )
         retention = asyncio.create_task(
             retention_loop(database, resolved.position_retention_days, resolved.retention_sweep_s)

@@ -205,16 +205,30 @@ class ShopperPipeline:
 
     def on_readings(self, batch: ReadingsBatch, now_ms: int, frame_text: str = "") -> PipelineStep:
         """A batch of sensor readings; ``frame_text`` is the frame as received, kept for replay."""
+        estimates = [] if self.tracker is None else self.tracker.push_batch(batch)
+        return self.on_batch_estimates(batch, estimates, now_ms, frame_text)
+
+    def on_batch_estimates(
+        self,
+        batch: ReadingsBatch,
+        estimates: Sequence[Estimate],
+        now_ms: int,
+        frame_text: str = "",
+        flush: bool = True,
+    ) -> PipelineStep:
+        """What follows positioning for one batch (its estimates computed elsewhere, e.g. by the
+        store's batched tracker): raw frame kept, zones, triggers. ``flush=False`` leaves full
+        buffers for the caller to write together with other shoppers' (``flush_full_buffers``)."""
         if self.keep_raw_readings:
             self.raw_readings.add(batch, frame_text)
-            if self.raw_readings.full():
+            if flush and self.raw_readings.full():
                 self.flush_buffers()
         if self.tracker is None:
             return PipelineStep(readings_accepted=batch.count(), positioning_wired=False)
         if self.positions.floor_id is None:  # trackers work on the store's first floor for now
             floor_ids = self.snapshots.get(self.shopper.store_id, now_ms).floor_ids
             self.positions.floor_id = next(iter(floor_ids), None)
-        step = self._on_estimates(self.tracker.push_batch(batch), now_ms)
+        step = self._on_estimates(estimates, now_ms, flush)
         step.readings_accepted = batch.count()
         step.positioning_wired = True
         return step
@@ -261,7 +275,12 @@ class ShopperPipeline:
 
     # ---- steps --------------------------------------------------------------------------------
 
-    def _on_estimates(self, estimates: Sequence[Estimate], now_ms: int) -> PipelineStep:
+    def buffers_full(self) -> bool:
+        return self.positions.full() or self.raw_readings.full()
+
+    def _on_estimates(
+        self, estimates: Sequence[Estimate], now_ms: int, flush: bool = True
+    ) -> PipelineStep:
         step = PipelineStep(positioning_wired=self.tracker is not None)
         snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
         for estimate in estimates:
@@ -275,7 +294,7 @@ class ShopperPipeline:
             step.positions.append(PositionUpdate(estimate, self.current_zone))
         if "location_analytics" in self.shopper.consents:
             self.positions.extend(estimates)
-            if self.positions.full():
+            if flush and self.positions.full():
                 self.flush_buffers()
         occasions = [o for e in step.zone_events if (o := self._occasion_for(e, snapshot))]
         step.offers = self._decide(occasions, step.zone_events, now_ms)
@@ -352,3 +371,15 @@ class ShopperPipeline:
             screen_id=None if zone is None else zone.screen_id,
             visit_id=self.shopper.visit_id,
         )
+
+
+def flush_full_buffers(database: Database, pipelines: Sequence[ShopperPipeline]) -> None:
+    """Write the full position and raw-reading buffers of many shoppers in one transaction (one
+    commit for a whole tick of the batched tracker instead of one per shopper)."""
+    full = [p for p in pipelines if p.buffers_full()]
+    if not full:
+        return
+    with database.session() as session:
+        for pipeline in full:
+            pipeline.positions.flush(session)
+            pipeline.raw_readings.flush(session)

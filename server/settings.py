@@ -34,6 +34,10 @@ class Settings:
     # Keep every raw sensor batch (for replaying real walks). ~25 KB/s per shopper before zlib
     # (~5 KB after): switch off where storage matters more than replay.
     keep_raw_readings: bool = True
+    # Server-side positioning: "batched" (one BatchTracker per store, every pending batch of the
+    # process in one vectorised call; scales to thousands of shoppers) or "per_shopper" (one
+    # particle-filter Tracker each; more accurate, ~1 ms of CPU per batch: hundreds of shoppers).
+    tracker: str = "batched"
     # How often the purge runs; purging is an indexed range delete, cheap at this rate.
     retention_sweep_s: float = 3600.0
     # Staff login sessions last a working day.
@@ -61,6 +65,7 @@ def settings_from_env() -> Settings:
             "AISLECAST_POSITION_RETENTION_DAYS", base.position_retention_days
         ),
         keep_raw_readings=os.environ.get("AISLECAST_KEEP_RAW_READINGS", "1") != "0",
+        tracker=os.environ.get("AISLECAST_TRACKER") or base.tracker,
         retention_sweep_s=_env_float("AISLECAST_RETENTION_SWEEP_S", base.retention_sweep_s),
         staff_session_ttl_s=_env_float("AISLECAST_STAFF_SESSION_TTL_S", base.staff_session_ttl_s),
         bootstrap_admin_email=os.environ.get("AISLECAST_ADMIN_EMAIL") or None,

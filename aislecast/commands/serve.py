@@ -30,5 +30,8 @@ def serve(
         port=port,
         workers=workers,
         ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
+        # permessage-deflate cost the server more CPU per readings batch than the batched tracker
+        # (docs/server.md); a phone's ~13 KB/s uncompressed is nothing on a store's Wi-Fi.
+        ws_per_message_deflate=False,
         log_level="info",
     )

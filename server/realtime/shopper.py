@@ -20,6 +20,7 @@ from sqlalchemy import select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from positioning import Estimate
+from server.batch_tracking import BatchJob, BatchSlot, batch_runner
 from server.clock import now_ms
 from server.offer_ledger import (
     IssuedOffer,
@@ -182,7 +183,7 @@ class ShopperConnection:
                 "already_hello", "this connection is already introduced", "hello"
             )
         elif isinstance(frame, ReadingsBatch):
-            step = await to_thread.run_sync(pipeline.on_readings, frame, now, self.socket.last_text)
+            step = await self._readings(pipeline, frame, now)
             await self.socket.send(
                 {
                     "type": "readings_ack",
@@ -208,6 +209,19 @@ class ShopperConnection:
             await self._after(connected, step)
             await to_thread.run_sync(self._end_visit, connected, now)
             await self.socket.send({"type": "bye_ack", "visit_id": connected.shopper.visit_id})
+
+    async def _readings(
+        self, pipeline: ShopperPipeline, batch: ReadingsBatch, now: int
+    ) -> PipelineStep:
+        """Through the batched runner when the wiring is batched (one worker call and at most one
+        commit for every pending batch of the process, tracked or only stored), else in a
+        worker thread of its own (the per-shopper tracker)."""
+        text = self.socket.last_text
+        runner = batch_runner(self.runtime.wiring.tracker_for)
+        slot = pipeline.tracker
+        if runner is not None and (slot is None or isinstance(slot, BatchSlot)):
+            return await runner.submit(BatchJob(slot, batch, pipeline, now, text))
+        return await to_thread.run_sync(pipeline.on_readings, batch, now, text)
 
     async def _ack(self, connected: Connected, seq: int, now: int) -> None:
         def ack() -> bool:
@@ -300,6 +314,8 @@ class ShopperConnection:
         """On disconnect: keep the positions and the visit's last sighting (it may resume)."""
         if connected is None:
             return
+        if isinstance(connected.pipeline.tracker, BatchSlot):
+            connected.pipeline.tracker.close()  # out of the store's batch
         connected.pipeline.flush_buffers()
         with self.runtime.database.session() as db:
             touch_visit(db, connected.shopper.visit_id, now_ms())

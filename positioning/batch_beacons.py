@@ -1,0 +1,98 @@
+"""A position fix from one batch of beacon readings, for many shoppers at once (grid likelihood).
+
+Each beacon heard in the batch gives one observation, the mean r̄_b of its readings (readings a
+second apart share body shadowing and multipath: averaging them is honest, multiplying their
+likelihoods is not). Against the log-distance model's RSSI E_b(c) at cell c, with an unknown
+offset o common to every beacon of the batch — the phone's own RSSI offset, the shopper's body,
+a store whose walls lose more than the model's exponent says — marginalised by its least-squares
+value ô(c) = mean_b(r̄_b − E_b(c)):
+
+    log p(r̄ | c) = −[Σ_b (r̄_b − E_b(c))² − (Σ_b (r̄_b − E_b(c)))² / m] / (2σ²)
+
+over the m beacons heard. Expanded, that is four matrix products of the (shoppers × beacons)
+heard mask and means with E and E² (beacons × cells), for every shopper at every walkable cell at
+once. The fix is the posterior mean over the walkable cells (uniform prior), its σ the posterior's
+RMS spread: honest, large where the beacons cannot tell places apart. One beacon alone cannot
+place anyone without knowing the offset, so it is taken at face value (no offset).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from positioning.beacons import BeaconMap
+from positioning.walkable import WalkableGrid
+
+Array = NDArray[np.float64]
+
+# Likelihood raster, m: finer changes the fix by centimetres for the cost of 4× the cells.
+BEACON_CELL_M = 1.0
+# A fix never claims better than this, m (the raster and the path-loss model's own limits).
+MIN_FIX_SIGMA_M = 1.0
+# Rows per matrix product, so memory stays at a few MB whatever the crowd.
+ROW_CHUNK = 512
+
+
+class BeaconFixer:
+    """The store's beacons against its walkable cells: ``fix`` turns readings into (x, y, σ)."""
+
+    def __init__(self, beacon_map: BeaconMap, grid: WalkableGrid) -> None:
+        self.ids = {beacon_id: i for i, beacon_id in enumerate(beacon_map.beacons)}
+        free = grid.free_cells_xy()
+        stride = max(1, round(BEACON_CELL_M / grid.cell_m))
+        rows, cols = np.nonzero(grid.free)
+        coarse = (rows % stride == stride // 2) & (cols % stride == stride // 2)
+        self.cells = free[coarse] if coarse.any() else free
+        self.cells_norm2 = (self.cells**2).sum(axis=1)
+        model = beacon_map.model
+        expected = [
+            model.rssi_at(tx, np.hypot(self.cells[:, 0] - bx, self.cells[:, 1] - by))
+            for bx, by, tx in beacon_map.beacons.values()
+        ]
+        # E (B, C) in float64: float32 ran the products 5× faster but a row's fix then depended
+        # on which other rows shared its matrix product (1e-4 m), and a shopper's estimates must
+        # not depend on who else is in the store.
+        self.expected = np.array(expected, dtype=float).reshape(len(self.ids), len(self.cells))
+        self.expected2 = self.expected**2
+        self.scale = 1.0 / (2.0 * model.sigma_db**2)
+
+    def fix(
+        self, beacon_ids: Sequence[Sequence[str]], rssi_dbm: Sequence[Array]
+    ) -> tuple[NDArray[np.bool_], Array, Array, Array]:
+        """Per row: (has a fix, x, y, σ) from that row's readings of known beacons."""
+        n, b = len(beacon_ids), len(self.ids)
+        known = [self.ids.get(beacon_id, -1) for ids in beacon_ids for beacon_id in ids]
+        beacon = np.array(known, dtype=np.int64)
+        row = np.repeat(np.arange(n), [len(ids) for ids in beacon_ids])
+        rssi = np.concatenate([np.asarray(v, dtype=float) for v in rssi_dbm]) if n else np.zeros(0)
+        use = beacon >= 0
+        cell = row[use] * b + beacon[use]  # (row, beacon) flattened
+        counts = np.bincount(cell, minlength=n * b).reshape(n, b).astype(float)
+        sums = np.bincount(cell, weights=rssi[use], minlength=n * b).reshape(n, b).astype(float)
+        heard = (counts > 0).astype(float)
+        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        m = heard.sum(axis=1)
+        has = m > 0
+        x, y, sigma = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        idx = np.flatnonzero(has)
+        for start in range(0, len(idx), ROW_CHUNK):
+            part = idx[start : start + ROW_CHUNK]
+            h, r, k = heard[part], means[part], m[part][:, None]
+            # Σ(r − E)² = Σr² − 2·Σr·E + Σ E²;  Σ(r − E) = Σr − Σ E  (sums over beacons heard)
+            squares = (r * r).sum(axis=1, keepdims=True) - (2.0 * r) @ self.expected
+            squares += h @ self.expected2
+            residual = r.sum(axis=1, keepdims=True) - h @ self.expected
+            offset_part = np.where(k > 1, residual * residual / k, 0.0)
+            log_l = -self.scale * (squares - offset_part)
+            weight = np.exp(log_l - log_l.max(axis=1, keepdims=True))
+            weight /= weight.sum(axis=1, keepdims=True)
+            mean = weight @ self.cells
+            # RMS spread about the mean: E|c|² − |E c|², halved per axis.
+            second = weight @ self.cells_norm2
+            spread2 = np.maximum(0.0, second - (mean * mean).sum(axis=1))
+            x[part], y[part] = mean[:, 0], mean[:, 1]
+            sigma[part] = np.maximum(np.sqrt(0.5 * spread2), MIN_FIX_SIGMA_M)
+        return has, x, y, sigma

@@ -1,0 +1,153 @@
+"""A store's shoppers tracked together: one batch of readings per shopper in, estimates out.
+
+Per call, for every shopper with a pending batch at once (one row each):
+
+1. motion samples → ``BatchMotion`` (step detector and heading filter, state carried per row);
+2. each step → ``BatchEKF.predict_step`` with the Weinberg length and the heading at the step,
+   in the order the steps came (round j moves every row that had a j-th step);
+3. beacon readings → ``BeaconFixer`` (grid likelihood) → ``BatchEKF.update_position`` (gated; the
+   first fix starts the row's track);
+4. one ``Estimate`` per started row at the batch's latest reading time, the EKF position snapped
+   onto the walkable floor.
+
+Causal: a batch's estimate uses that batch and earlier ones only. Against the per-shopper
+``Tracker`` this gives up the particle layer (map constraint on every step, multimodal starts)
+for a filter whose cost is a few numpy calls per batch of the whole store;
+``benchmarks/server_load.py`` reports the accuracy of both on simulated walks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from positioning.batch_beacons import BeaconFixer
+from positioning.batch_ekf import BatchEKF
+from positioning.batch_input import SensorBatch, motion_columns
+from positioning.batch_motion import NEVER, BatchMotion, MotionSteps
+from positioning.beacons import BeaconMap
+from positioning.estimate import Estimate
+from positioning.steps import DEFAULT_WEINBERG_K, MAX_STEP_M, MIN_STEP_M
+from positioning.tracker import ACCURACY_FLOOR_M
+from positioning.walkable import WalkableGrid
+
+IntArray = NDArray[np.int64]
+
+
+class BatchTracker:
+    """Rows for shoppers (``add``/``remove``) and ``push`` for a batch of each of some rows."""
+
+    def __init__(
+        self, beacon_map: BeaconMap, grid: WalkableGrid, weinberg_k: float = DEFAULT_WEINBERG_K
+    ) -> None:
+        self.grid = grid
+        self.weinberg_k = weinberg_k
+        self.fixer = BeaconFixer(beacon_map, grid)
+        self.motion = BatchMotion()
+        self.ekf = BatchEKF()
+        self.now_ms = np.zeros(0, dtype=np.int64)
+        self._free_rows: list[int] = []
+        self._free_xy = grid.free_cells_xy()
+        self._nearest_free = cKDTree(self._free_xy) if len(self._free_xy) else None
+
+    def __len__(self) -> int:
+        """Rows in use."""
+        return len(self.ekf) - len(self._free_rows)
+
+    def add(self) -> int:
+        """A row for a new shopper (a freed one if any)."""
+        if not self._free_rows:
+            old = len(self.ekf)
+            rows = max(8, 2 * old)
+            self.ekf.grow(rows)
+            self.motion.grow(rows)
+            self.now_ms = np.concatenate([self.now_ms, np.full(rows - old, NEVER)])
+            self._free_rows.extend(range(rows - 1, old - 1, -1))  # lowest row handed out first
+        return self._free_rows.pop()
+
+    def remove(self, row: int) -> None:
+        """The shopper left: forget the row's state and give it back."""
+        mask = np.zeros(len(self.ekf), dtype=bool)
+        mask[row] = True
+        self.ekf.clear(mask)
+        self.motion.clear(mask)
+        self.now_ms[row] = NEVER
+        self._free_rows.append(row)
+
+    def push(self, rows: Sequence[int], batches: Sequence[SensorBatch]) -> list[list[Estimate]]:
+        """One batch for each of ``rows`` (distinct); each row's estimates, in the same order."""
+        idx = np.asarray(rows, dtype=np.int64)
+        if len(set(rows)) != len(rows):
+            raise ValueError("one batch per row per push")
+        if len(idx) == 0:
+            return []
+        steps = self.motion.run(motion_columns(idx, batches))
+        self._predict(idx, steps)
+        has, x, y, sigma = self.fixer.fix(
+            [b.beacon_id for b in batches], [b.beacon_rssi_dbm for b in batches]
+        )
+        self._update(idx, has, x, y, sigma)
+        latest = np.array([b.latest_ms for b in batches], dtype=np.int64)
+        self.now_ms[idx] = np.maximum(self.now_ms[idx], latest)
+        return self._estimates(idx)
+
+    def _predict(self, idx: IntArray, steps: MotionSteps) -> None:
+        """Each row's steps in order: round j predicts every row's j-th step (with a heading)."""
+        usable = ~np.isnan(steps.heading_rad)
+        row, column = steps.row[usable], steps.column[usable]
+        order = np.lexsort((column, row))
+        row = row[order]
+        first = np.searchsorted(row, row, side="left")
+        rank = np.arange(len(row)) - first
+        length = np.clip(self.weinberg_k * steps.feature[usable][order], MIN_STEP_M, MAX_STEP_M)
+        heading = steps.heading_rad[usable][order]
+        n = len(self.ekf)
+        for j in range(int(rank.max(initial=-1)) + 1):
+            at = rank == j
+            target = idx[row[at]]
+            mask = np.zeros(n, dtype=bool)
+            mask[target] = True
+            lengths, headings = np.zeros(n), np.zeros(n)
+            lengths[target], headings[target] = length[at], heading[at]
+            self.ekf.predict_step(mask, lengths, headings)
+
+    def _update(self, idx: IntArray, has: NDArray[np.bool_], x: NDArray[np.float64],
+                y: NDArray[np.float64], sigma: NDArray[np.float64]) -> None:  # fmt: skip
+        n = len(self.ekf)
+        mask = np.zeros(n, dtype=bool)
+        mask[idx[has]] = True
+        full_x, full_y, full_sigma = np.zeros(n), np.zeros(n), np.ones(n)
+        full_x[idx], full_y[idx], full_sigma[idx] = x, y, sigma
+        self.ekf.update_position(mask, full_x, full_y, full_sigma)
+
+    def _estimates(self, idx: IntArray) -> list[list[Estimate]]:
+        ready = self.ekf.ready[idx]
+        x, y = self.onto_floor(self.ekf.x[idx, 0], self.ekf.x[idx, 1])
+        accuracy = np.hypot(self.ekf.sigma_m()[idx], ACCURACY_FLOOR_M)
+        heading = self.motion.heading_rad(idx)
+        out: list[list[Estimate]] = []
+        for i in range(len(idx)):
+            if not ready[i]:
+                out.append([])
+                continue
+            facing = 0.0 if math.isnan(heading[i]) else math.degrees(heading[i]) % 360.0
+            estimate = Estimate(int(self.now_ms[idx[i]]), float(x[i]), float(y[i]), facing,
+                                float(accuracy[i]))  # fmt: skip
+            out.append([estimate])
+        return out
+
+    def onto_floor(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Points off the walkable floor moved to the nearest walkable cell centre."""
+        off = ~self.grid.is_free(x, y)
+        if not off.any() or self._nearest_free is None:
+            return x, y
+        x, y = x.copy(), y.copy()
+        _, nearest = self._nearest_free.query(np.column_stack([x[off], y[off]]))
+        x[off], y[off] = self._free_xy[nearest, 0], self._free_xy[nearest, 1]
+        return x, y

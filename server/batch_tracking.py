@@ -1,0 +1,254 @@
+"""``PipelineWiring.tracker_for`` on a store-level ``positioning.batch_tracker.BatchTracker``.
+
+Each connected shopper gets a row (``BatchSlot``) in their store's batched tracker, which shares
+``StoreTrackers.radio()`` — the store's beacons and walkable floor — with the per-shopper path.
+The shopper's socket hands each validated batch to the process's ``BatchRunner`` and awaits the
+answer; the runner takes every batch pending at that moment, of every store, into one worker-
+thread call: per store one ``BatchTracker.push`` (a few numpy calls for all its shoppers), then
+each shopper's zones and triggers (``ShopperPipeline.on_batch_estimates``), then one database
+transaction for every buffer that filled up. While that call runs, the next batches queue; the
+next call takes them all. So the work per call grows with the load and the number of calls, thread
+hops and commits per second does not.
+
+A shopper's failing batch (an exception in its own pipeline) fails that shopper's frame only; a
+failing store-wide push is retried shopper by shopper so one batch cannot take the others' down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from anyio import to_thread
+
+from positioning import Estimate, TrackerSettings
+from positioning.batch_input import EMPTY3, SensorBatch, Series3
+from positioning.batch_tracker import BatchTracker
+from server.database import Database
+from server.pipeline import PipelineStep, ShopperPipeline, flush_full_buffers
+from server.realtime.frames import ReadingsBatch, VectorSeries
+from server.tracking import StoreRadio, StoreTrackers
+
+log = logging.getLogger(__name__)
+
+# A runner call waits this long for more batches before it starts: a call has a fixed cost (the
+# motion loop runs over ≈ 150 sample columns whatever the number of shoppers), so at load the
+# calls stay at ≤ 1/BATCH_TICK_S a second; a lone batch waits at most this long.
+BATCH_TICK_S = 0.02
+
+
+def _series3(series: VectorSeries | None) -> Series3:
+    return EMPTY3 if series is None else Series3.of(series.t_ms, series.x, series.y, series.z)
+
+
+def sensor_batch(batch: ReadingsBatch) -> SensorBatch:
+    """The frame's columns as the arrays the batched tracker takes (no object per reading)."""
+    beacons = batch.beacons
+    return SensorBatch(
+        latest_ms=batch.time_span()[1],
+        accel=_series3(batch.accel),
+        gyro=_series3(batch.gyro),
+        rotation=_series3(batch.rotation),
+        beacon_id=() if beacons is None else beacons.beacon_id,
+        beacon_rssi_dbm=np.zeros(0) if beacons is None else np.asarray(beacons.rssi_dbm),
+    )
+
+
+@dataclass
+class StoreBatch:
+    """One store's batched tracker (for one version of its beacons and floor) and its lock."""
+
+    radio: StoreRadio
+    tracker: BatchTracker
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class BatchSlot:
+    """The pipeline's ``PositionSource`` for one shopper: a row in the store's batched tracker."""
+
+    def __init__(self, store: StoreBatch, runner: BatchRunner) -> None:
+        self.store = store
+        self.runner = runner
+        self.closed = False
+        with store.lock:
+            self.row = store.tracker.add()
+
+    def push_batch(self, batch: ReadingsBatch) -> list[Estimate]:
+        """One batch on its own (the synchronous path; sockets go through ``BatchRunner``)."""
+        with self.store.lock:
+            return self.store.tracker.push([self.row], [sensor_batch(batch)])[0]
+
+    def close(self) -> None:
+        """The shopper left: their row is cleared and given back (idempotent)."""
+        with self.store.lock:
+            if not self.closed:
+                self.closed = True
+                self.store.tracker.remove(self.row)
+
+
+@dataclass
+class BatchJob:
+    """One shopper's validated batch, waiting for the next runner call (``slot`` None: a store
+    without beacons, where the batch is only stored and acknowledged)."""
+
+    slot: BatchSlot | None
+    batch: ReadingsBatch
+    pipeline: ShopperPipeline
+    now_ms: int
+    frame_text: str
+
+
+def _push_store(store: StoreBatch, jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
+    """Every job of one store through its tracker: rounds of at most one batch per row."""
+    results: list[list[Estimate] | Exception] = [[] for _ in jobs]
+    todo = [i for i, job in enumerate(jobs) if job.slot is not None and not job.slot.closed]
+    with store.lock:
+        while todo:  # a phone that sent two batches before its answer: one per round, in order
+            rows: set[int] = set()
+            now: list[int] = []
+            later: list[int] = []
+            for i in todo:
+                row = _row(jobs[i])
+                (later if row in rows else now).append(i)
+                rows.add(row)
+            for i, out in zip(now, _push_rows(store.tracker, [jobs[i] for i in now]), strict=True):
+                results[i] = out
+            todo = later
+    return results
+
+
+def _row(job: BatchJob) -> int:
+    assert job.slot is not None
+    return job.slot.row
+
+
+def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
+    """One push for all; if it fails, one push each, so only the bad batch fails."""
+    try:
+        batches = [sensor_batch(job.batch) for job in jobs]
+        return list(tracker.push([_row(job) for job in jobs], batches))
+    except Exception:
+        if len(jobs) == 1:
+            raise
+        log.exception("batched push of %d shoppers failed; retrying one by one", len(jobs))
+    out: list[list[Estimate] | Exception] = []
+    for job in jobs:
+        try:
+            out.append(tracker.push([_row(job)], [sensor_batch(job.batch)])[0])
+        except Exception as error:
+            out.append(error)
+    return out
+
+
+def process_jobs(jobs: Sequence[BatchJob]) -> list[PipelineStep | Exception]:
+    """A runner call: every store's push, every shopper's pipeline, one commit for the buffers."""
+    estimates: list[list[Estimate] | Exception] = [[] for _ in jobs]
+    by_store: dict[int, tuple[StoreBatch, list[int]]] = {}
+    for i, job in enumerate(jobs):
+        if job.slot is not None:
+            by_store.setdefault(id(job.slot.store), (job.slot.store, []))[1].append(i)
+    for store, members in by_store.values():
+        try:
+            found = _push_store(store, [jobs[i] for i in members])
+        except Exception as error:
+            found = [error] * len(members)
+        for i, out in zip(members, found, strict=True):
+            estimates[i] = out
+    steps: list[PipelineStep | Exception] = []
+    for job, out in zip(jobs, estimates, strict=True):
+        if isinstance(out, Exception):
+            steps.append(out)
+            continue
+        try:
+            steps.append(
+                job.pipeline.on_batch_estimates(
+                    job.batch, out, job.now_ms, job.frame_text, flush=False
+                )
+            )
+        except Exception as error:
+            steps.append(error)
+    flush_full_buffers(jobs[0].pipeline.database, [job.pipeline for job in jobs])
+    return steps
+
+
+@dataclass
+class _Queue:
+    pending: list[tuple[BatchJob, asyncio.Future[PipelineStep]]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
+class BatchRunner:
+    """Batches from the event loop in, one worker-thread call for all that are pending out."""
+
+    def __init__(self) -> None:
+        # One queue per event loop (a test may run several servers on one wiring).
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.calls = 0  # runner calls so far (for the benchmark and the tests)
+
+    async def submit(self, job: BatchJob) -> PipelineStep:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.setdefault(loop, _Queue())
+        future: asyncio.Future[PipelineStep] = loop.create_future()
+        queue.pending.append((job, future))
+        if queue.task is None or queue.task.done():
+            queue.task = loop.create_task(self._drain(queue))
+        return await future
+
+    async def _drain(self, queue: _Queue) -> None:
+        while queue.pending:
+            await asyncio.sleep(BATCH_TICK_S)
+            taken, queue.pending = queue.pending, []
+            self.calls += 1
+            try:
+                results = await to_thread.run_sync(process_jobs, [job for job, _ in taken])
+            except BaseException as error:
+                for _, future in taken:
+                    if not future.done():
+                        future.set_exception(
+                            error if isinstance(error, Exception) else RuntimeError("cancelled")
+                        )
+                raise
+            for (_, future), result in zip(taken, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
+def batch_runner(tracker_for: object) -> BatchRunner | None:
+    """The runner behind a wiring's ``tracker_for`` when it is the batched one."""
+    return tracker_for.runner if isinstance(tracker_for, StoreBatchTrackers) else None
+
+
+class StoreBatchTrackers(StoreTrackers):
+    """``tracker_for``: a row per connected shopper in their store's ``BatchTracker``."""
+
+    def __init__(self, database: Database, settings: TrackerSettings | None = None) -> None:
+        super().__init__(database, settings)
+        self.runner = BatchRunner()
+        self._stores: dict[int, StoreBatch] = {}
+
+    def store_batch(self, store_id: int) -> StoreBatch | None:
+        """The store's batched tracker; a new one when its beacons or floor changed."""
+        radio = self.radio(store_id)
+        if radio is None:
+            return None
+        with self._lock:
+            store = self._stores.get(store_id)
+            if store is None or store.radio.key != radio.key:
+                tracker = BatchTracker(radio.beacon_map, radio.grid, self.settings.weinberg_k)
+                store = self._stores[store_id] = StoreBatch(radio, tracker)
+            return store
+
+    def __call__(self, store_id: int, customer_id: str) -> BatchSlot | None:  # type: ignore[override]
+        store = self.store_batch(store_id)
+        return None if store is None else BatchSlot(store, self.runner)

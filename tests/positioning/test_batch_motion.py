@@ -1,0 +1,160 @@
+"""The batched step detector and heading filter find what the per-shopper ones find."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from positioning.batch_input import SensorBatch, Series3, motion_columns
+from positioning.batch_motion import BatchMotion
+from positioning.heading import HeadingFilter
+from positioning.readings import AccelReading, GyroReading, Reading, RotationVectorReading
+from positioning.steps import StepDetector
+from tests.positioning.synthetic import walk_readings
+
+PATHS = [
+    [(2.0, 2.0), (30.0, 2.0), (30.0, 15.0)],
+    [(5.0, 18.0), (5.0, 3.0), (25.0, 3.0), (25.0, 12.0)],
+    [(40.0, 10.0), (10.0, 10.0)],
+]
+
+
+def _reference(readings: list[Reading]) -> list[tuple[int, float, float | None]]:
+    """(t, feature, heading) of each step, the way ``Tracker`` feeds its detector and filter."""
+    steps, heading = StepDetector(), HeadingFilter()
+    out = []
+    for r in sorted(readings, key=lambda r: r.t_ms):  # stable: accel, gyro, rotation at ties
+        if isinstance(r, RotationVectorReading):
+            heading.on_rotation_vector(r.t_ms, r.x, r.y, r.z)
+        elif isinstance(r, GyroReading):
+            heading.on_gyro(r.t_ms, r.x, r.y, r.z)
+        elif isinstance(r, AccelReading):
+            step = steps.push(r.t_ms, r.x, r.y, r.z)
+            if step is not None:
+                out.append((step.t_ms, step.weinberg_feature, heading.heading_rad))
+    return out
+
+
+def _series(readings: list[Reading], kind: type) -> Series3:
+    rows = [r for r in readings if isinstance(r, kind)]
+    return Series3.of([r.t_ms for r in rows], [r.x for r in rows], [r.y for r in rows],
+                      [r.z for r in rows])  # type: ignore[attr-defined]  # fmt: skip
+
+
+def _batches(readings: list[Reading], start_ms: int, period_ms: int) -> list[SensorBatch]:
+    """Cut a walk into batches of ``period_ms`` (the first one ``start_ms`` long)."""
+    end = max(r.t_ms for r in readings)
+    edges = [readings[0].t_ms - 1, readings[0].t_ms + start_ms]
+    while edges[-1] < end:
+        edges.append(edges[-1] + period_ms)
+    out = []
+    for lo, hi in itertools.pairwise(edges):
+        part = [r for r in readings if lo < r.t_ms <= hi]
+        out.append(SensorBatch(hi, _series(part, AccelReading), _series(part, GyroReading),
+                               _series(part, RotationVectorReading)))  # fmt: skip
+    return out
+
+
+def test_steps_and_headings_equal_the_per_shopper_detector_and_filter() -> None:
+    walks = [walk_readings(path, seed)[0] for seed, path in enumerate(PATHS)]
+    # Different batch phases and lengths per shopper: rows are not aligned in time.
+    per_row = [_batches(w, 300 + 250 * i, 1000 - 100 * i) for i, w in enumerate(walks)]
+    motion = BatchMotion(len(walks))
+    found: list[list[tuple[int, float, float]]] = [[] for _ in walks]
+    for round_ in range(max(len(b) for b in per_row)):
+        rows = np.array([i for i, b in enumerate(per_row) if round_ < len(b)])
+        columns = motion_columns(rows, [per_row[i][round_] for i in rows])
+        steps = motion.run(columns)
+        for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
+                                          steps.heading_rad, strict=True):  # fmt: skip
+            found[rows[r]].append((int(t), float(feature), float(heading)))
+    for walk, batched in zip(walks, found, strict=True):
+        reference = _reference(walk)
+        assert len(reference) >= 15  # a real walk, with turns
+        assert [t for t, *_ in batched] == [t for t, *_ in reference]
+        for (_, f, h), (_, f_ref, h_ref) in zip(batched, reference, strict=True):
+            assert math.isclose(f, f_ref, abs_tol=1e-12)
+            assert h_ref is not None
+            assert math.isclose(h, h_ref, abs_tol=1e-9)
+
+
+def test_a_rows_state_does_not_leak_into_its_neighbours() -> None:
+    walk = walk_readings(PATHS[0], 1)[0]
+    batches = _batches(walk, 1000, 1000)
+    alone, crowded = BatchMotion(1), BatchMotion(3)
+    steps_alone, steps_crowded = 0, 0
+    for batch in batches:
+        steps_alone += len(alone.run(motion_columns(np.array([0]), [batch])).t_ms)
+        # Row 1 gets the same batches; rows 0 and 2 get nothing (or a still phone).
+        still = SensorBatch(
+            batch.latest_ms,
+            Series3(batch.accel.t_ms, np.tile([0, 0, 9.8], (len(batch.accel.t_ms), 1))),
+        )
+        result = crowded.run(motion_columns(np.array([0, 1, 2]), [still, batch, SensorBatch(0)]))
+        assert set(result.row.tolist()) <= {1}
+        steps_crowded += len(result.t_ms)
+    assert steps_alone == steps_crowded > 10
+    assert np.isnan(crowded.heading_rad(np.array([0, 2]))).all()
+    assert crowded.heading_rad(np.array([1]))[0] == alone.heading_rad(np.array([0]))[0]
+
+
+def _frame_series(frame: dict, name: str) -> Series3:
+    s = frame.get(name)
+    return (
+        Series3.of([], [], [], []) if s is None else Series3.of(s["t_ms"], s["x"], s["y"], s["z"])
+    )
+
+
+def test_simulated_phones_give_the_same_steps_batched_as_one_by_one() -> None:
+    """The simulator's phones (gait, hand sway, sensor noise) through both, a batch a second."""
+    from simulator import demo_store, walk_windows
+    from simulator.customers import make_customer_base
+    from simulator.radio import RadioEnvironment
+    from simulator.routes import RouteGrid
+    from simulator.run import FIRST_VISIT_MS, SimulationSettings, simulate_visit
+    from simulator.wire import readings_frames
+
+    store = demo_store(0)
+    categories = sorted({c for z in store.zones for c in z.categories})
+    customers = make_customer_base(categories, 10, FIRST_VISIT_MS, 0)
+    routes, environment = (
+        RouteGrid.build(store.floor_plan().walkable),
+        RadioEnvironment.for_store(store, 0),
+    )
+    walks = []
+    for index in range(3):
+        _, trajectory, phone = simulate_visit(store, routes, environment, customers, index, 0,
+                                              SimulationSettings(max_stops=1))  # fmt: skip
+        walks.append(
+            [f for _, rows in walk_windows(trajectory, phone) for f in readings_frames(rows)]
+        )
+    motion = BatchMotion(len(walks))
+    found: list[list[tuple[int, float, float]]] = [[] for _ in walks]
+    for second in range(max(len(w) for w in walks)):
+        rows = np.array([i for i, w in enumerate(walks) if second < len(w)])
+        names = ("accel", "gyro", "rotation")
+        batches = [SensorBatch(0, *(_frame_series(walks[i][second], n) for n in names))
+                   for i in rows]  # fmt: skip
+        steps = motion.run(motion_columns(rows, batches))
+        for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
+                                          steps.heading_rad, strict=True):  # fmt: skip
+            found[rows[r]].append((int(t), float(feature), float(heading)))
+    for frames, batched in zip(walks, found, strict=True):
+        readings: list[Reading] = []
+        for frame in frames:
+            for name, kind in (("accel", AccelReading), ("gyro", GyroReading),
+                               ("rotation", RotationVectorReading)):  # fmt: skip
+                s = frame.get(name)
+                if s is not None:
+                    readings += [
+                        kind(*v) for v in zip(s["t_ms"], s["x"], s["y"], s["z"], strict=True)
+                    ]
+        reference = _reference(readings)
+        assert len(reference) >= 20
+        assert [t for t, *_ in batched] == [t for t, *_ in reference]
+        for (_, f, h), (_, f_ref, h_ref) in zip(batched, reference, strict=True):
+            assert math.isclose(f, f_ref, abs_tol=1e-12)
+            assert h_ref is not None
+            assert abs(math.remainder(h - h_ref, 2 * math.pi)) < 1e-9  # same angle
