@@ -1,7 +1,7 @@
 """``aislecast demo-live``: a whole demo on this machine — store, server, shoppers walking live.
 
 Steps: write the demo store offline into ``build/demo-store`` (as ``simulate --out``), re-date its
-purchase histories to end yesterday (so "bought in the last 30 days" rules see them), add two demo
+purchase histories to end yesterday (so "bought in the last 30 days" rules see them), add three demo
 campaigns unless the folder has ``campaigns.json``, seed a fresh SQLite file with ``aislecast
 seed`` (app, screen and point-of-sale tokens to ``build/demo-tokens.json``), start ``aislecast
 serve`` with a bootstrap admin, then walk simulated shoppers against it in waves until Ctrl-C or
@@ -113,10 +113,10 @@ def related_products(customers: CustomerBase, now_ms: int) -> tuple[str, str]:
 
 
 def demo_campaigns(customers: CustomerBase, now_ms: int) -> list[dict[str, Any]]:
-    """The retail rule (app coupon for B on app_open) and a signage campaign for shoppers who
-    come up to a screen (``near_screen``: screens stand in zones of their own, so a shelf's
-    ``facing`` occasion has no screen to show on), as
-    triggers campaign documents (``triggers.campaigns.Campaign.from_dict``)."""
+    """The retail rule (app coupon for B on app_open) and two signage campaigns: for shoppers
+    who come up to a screen (``near_screen``) and for those who look at one (``facing`` a zone of
+    kind ``screen``; screens stand in zones of their own, so a shelf's ``facing`` occasion has no
+    screen to show on), as triggers campaign documents (``Campaign.from_dict``)."""
     product_a, product_b = related_products(customers, now_ms)
     name_of = {p.sku: p.name for p in customers.products}
     audience = {"all": [
@@ -140,10 +140,17 @@ def demo_campaigns(customers: CustomerBase, now_ms: int) -> list[dict[str, Any]]
         "channel": "signage",
         "holdout_share": 0.1,
     }
+    spotlight = {
+        "context": {"event": "facing", "zone_kinds": ["screen"]},
+        "content": {"title": "Today's offers", "body": "Scan the code for this week's deals"},
+        "channel": "signage",
+        "holdout_share": 0.1,
+    }
     return [
         {"name": f"Related product: {product_a} -> {product_b}", "status": "active",
          "document": coupon},
         {"name": "Screen welcome", "status": "active", "document": signage},
+        {"name": "Screen spotlight", "status": "active", "document": spotlight},
     ]  # fmt: skip
 
 
@@ -193,9 +200,11 @@ def _cast_buyers_of(folder: Path, product_a: str, now_ms: int) -> list[str]:
 
 
 def walk_order(customers: CustomerBase, audience: set[str]) -> list[int]:
-    """Customer indices, the rule's audience interleaved with the others from the start."""
+    """Customer indices, the rule's audience interleaved with the others from the start; the
+    others who accept signage walk first, so the first wave shows screens switching too."""
     members = [i for i, c in enumerate(customers.customers) if c.customer_id in audience]
     others = [i for i, c in enumerate(customers.customers) if c.customer_id not in audience]
+    others.sort(key=lambda i: "signage" not in customers.customers[i].consents)
     order: list[int] = []
     for k in range(max(len(members), len(others))):
         order += members[k : k + 1] + others[k : k + 1]

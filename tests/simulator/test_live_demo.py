@@ -43,7 +43,7 @@ def test_demo_store_gets_recent_histories_and_valid_campaigns(tmp_path: Path) ->
     assert newest == NOW_MS - DAY_MS  # histories end yesterday: "last 30 days" rules see them
     campaigns = json.loads((folder / "campaigns.json").read_text(encoding="utf-8"))
     parsed = [Campaign.from_dict({"id": str(i), **c["document"]}) for i, c in enumerate(campaigns)]
-    coupon, signage = parsed
+    coupon, signage, spotlight = parsed
     product_a, product_b = related_products(customers, NOW_MS)
     assert product_a != product_b
     assert coupon.context.event == "app_open"
@@ -53,6 +53,9 @@ def test_demo_store_gets_recent_histories_and_valid_campaigns(tmp_path: Path) ->
     )
     assert signage.uses_signage
     assert signage.context.event == "near_screen"
+    assert spotlight.uses_signage
+    assert spotlight.context.event == "facing"
+    assert spotlight.context.zone_kinds == {"screen"}
     # B is bought together with A: at least one basket holds both.
     baskets: dict[str, set[str]] = {}
     for line in customers.purchases:
@@ -100,7 +103,7 @@ def test_short_demo_shows_app_offers_and_signage_and_measures_them(tmp_path: Pat
     app = [n for name, n in exposed.items() if name.startswith("Related product")]
     assert app, result.stdout
     assert app[0] > 0
-    assert exposed.get("Screen welcome", 0) > 0, result.stdout
+    assert exposed.get("Screen welcome", 0) + exposed.get("Screen spotlight", 0) > 0, result.stdout
 
 
 def test_demo_live_runs_a_bounded_demo_and_stops_its_server(tmp_path: Path) -> None:
