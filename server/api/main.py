@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from server.api.routes import (
     activity,
+    analytics,
     auth,
     beacons,
     campaigns,
@@ -22,3 +23,4 @@ api_router = APIRouter(prefix="/api")
 for module in (auth, users, tokens, stores, floors, zones, beacons, screens, catalogue, campaigns):
     api_router.include_router(module.router)
 api_router.include_router(activity.router)
+api_router.include_router(analytics.router)
