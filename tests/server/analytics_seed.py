@@ -67,9 +67,10 @@ def add_store(session: Session, created_ms: int) -> Seeded:
 
 
 def _chunk(visit_id: str, store_id: int, floor_id: int, points: list[Estimate]) -> PositionChunk:
+    t0 = points[0].t_ms
     return PositionChunk(
-        visit_id=visit_id, store_id=store_id, floor_id=floor_id, t_start_ms=points[0].t_ms,
-        t_end_ms=points[-1].t_ms, n_points=len(points), payload=pack_estimates(points, points[0].t_ms),
+        visit_id=visit_id, store_id=store_id, floor_id=floor_id, t_start_ms=t0,
+        t_end_ms=points[-1].t_ms, n_points=len(points), payload=pack_estimates(points, t0),
     )  # fmt: skip
 
 
@@ -133,5 +134,7 @@ def add_campaign_offers(
             status="held_out" if held_out else "delivered", issued_ms=t,
         ))  # fmt: skip
         if rng.random() < (control_rate if held_out else treated_rate):
-            session.add(Purchase(basket_id=f"b{campaign_id}-{i}", customer_id=customer_id,
-                                 t_ms=t + 3_600_000, sku="coffee-1", quantity=1, price=4.0))  # fmt: skip
+            session.add(Purchase(
+                basket_id=f"b{campaign_id}-{i}", customer_id=customer_id, t_ms=t + 3_600_000,
+                sku="coffee-1", quantity=1, price=4.0,
+            ))  # fmt: skip

@@ -50,16 +50,24 @@ def test_rollups_equal_the_raw_computation(database: Database) -> None:
     with database.session() as session:
         store = session.get(Store, seeded.store_id)
         floor = session.get(Floor, seeded.floor_id)
-        assert store is not None and floor is not None
+        assert store is not None
+        assert floor is not None
         for use_rollups in (True, False):
-            query = AnalyticsQuery(session, store, floor, from_ms, to_ms, K, use_rollups=use_rollups)
+            query = AnalyticsQuery(
+                session, store, floor, from_ms, to_ms, K, use_rollups=use_rollups
+            )
             results[use_rollups] = (
-                query.heatmaps(), query.zones_table(), query.paths()["transitions"], query.activity
+                query.heatmaps(),
+                query.zones_table(),
+                query.paths()["transitions"],
+                query.activity,
             )
     (maps, zones, transitions, activity), (raw_maps, raw_zones, raw_transitions, _) = (
-        results[True], results[False]
+        results[True],
+        results[False],
     )
-    assert maps.days_from_rollups == DAYS - 1 and raw_maps.days_from_rollups == 0
+    assert maps.days_from_rollups == DAYS - 1
+    assert raw_maps.days_from_rollups == 0
     assert activity.days_from_rollups == DAYS - 1
     # Heatmap mass and where it lies: per walk 60 s in cell (0, 0) and 29 s in (1, 0).
     walks = DAYS * len(SHOPPERS)
@@ -69,7 +77,8 @@ def test_rollups_equal_the_raw_computation(database: Database) -> None:
     assert heat.seconds[0, 1] == pytest.approx(walks * SECOND_CELL_S)
     # Distinct people over the days, not visits: six shoppers came three times each.
     assert heat.visitors[0, 0] == len(SHOPPERS)
-    assert heat.suppressed[8, 8] and heat.n_suppressed == 1  # the loner's cell
+    assert heat.suppressed[8, 8]
+    assert heat.n_suppressed == 1
     np.testing.assert_array_equal(heat.seconds, raw_maps.presence.seconds)
     np.testing.assert_array_equal(heat.visitors, raw_maps.presence.visitors)
     np.testing.assert_array_equal(maps.facing.moments, raw_maps.facing.moments)
@@ -79,7 +88,11 @@ def test_rollups_equal_the_raw_computation(database: Database) -> None:
     assert zones.rows == raw_zones.rows
     b = zones.as_json()["rows"][1]
     assert (b["zone_id"], b["visitors"], b["entries"], b["median_dwell_s"], b["p90_dwell_s"]) == (
-        "b", len(SHOPPERS), walks, 30.0, 30.0
+        "b",
+        len(SHOPPERS),
+        walks,
+        30.0,
+        30.0,
     )
     assert transitions.rows == raw_transitions.rows
     assert transitions.rows == [["a > b", walks, len(SHOPPERS)], ["b > c", walks, len(SHOPPERS)]]

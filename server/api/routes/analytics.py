@@ -40,7 +40,7 @@ def _bad_request() -> Iterator[None]:
     try:
         yield
     except (AnalyticsRequestError, RangeError) as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from error
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
 
 
 def _query(
