@@ -153,3 +153,15 @@ def test_a_campaign_audience_counts_consented_visits_only(admin: Staff, seeded: 
     assert isinstance(body, dict)
     assert body["identified"] is True
     assert all(r["visitors"] in (0, None) for r in body["rows"])
+
+
+def test_a_range_without_activity_answers_empty_tables(admin: Staff, seeded: Seeded) -> None:
+    empty = {"from": "2026-01-05", "to": "2026-01-06"}
+    base = f"/api/stores/{seeded.store_id}/analytics"
+    for view in ("zones", "paths", "week-hours", "visit-lengths", "returning", "campaigns"):
+        response = admin.http.get(f"{base}/{view}", params=empty)
+        assert response.status_code == 200, (view, response.text)
+    paths = admin.ok("GET", f"{base}/paths", params=empty)
+    assert paths["transitions"]["rows"] == []
+    heat = admin.ok("GET", f"{base}/heatmap", params={**empty, "floor_id": seeded.floor_id})
+    assert heat["total_s"] == 0.0
