@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,7 +121,7 @@ def paths(
     route_owners: list[int] = []
     end_keys: list[tuple[str, ...]] = []
     end_owners: list[int] = []
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+    for a, b in pairwise(cuts):
         seq = zone[a:b]
         owner = int(visits.visitor[visit[a]])
         end_keys.append((str(ids[seq[-1]]),))
