@@ -12,7 +12,7 @@ presence rollup holds no per-person seconds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,6 +66,8 @@ class StoreActivity:
     time_zone: str
     customers_only: frozenset[str] | None = None  # a segment or audience, None for everyone
     days_from_rollups: int = 0
+    # The events of the days read raw (by ISO day), kept for the facing heatmap's positions.
+    raw_days: dict[str, DayEvents] = field(default_factory=dict)
 
 
 def check_range(from_ms: int, to_ms: int) -> None:
@@ -99,9 +101,10 @@ def load_activity(
     zone_ids: Sequence[str],
     customers_only: frozenset[str] | None = None,
     use_rollups: bool = True,
+    with_purchases: bool = True,
 ) -> StoreActivity:
-    """Visits overlapping the range, their zone events (zones outside ``zone_ids`` dropped) and the
-    purchases their customers made during them (matched by customer and time)."""
+    """Visits overlapping the range, their zone events (zones outside ``zone_ids`` dropped) and
+    (``with_purchases``) the purchases their customers made during them."""
     check_range(from_ms, to_ms)
     store = session.get(Store, store_id)
     if store is None:
@@ -129,19 +132,24 @@ def load_activity(
     stored = _stored_rows(session, ZoneEventRollupRow, store_id, spans) if use_rollups else {}
     zone_number = {zone_id: i for i, zone_id in enumerate(zone_ids)}
     parts = []
+    raw_days: dict[str, DayEvents] = {}
     for span in spans:
         stored_row = stored.get(span.day.isoformat())
-        day = (
-            stored_events(stored_row)  # type: ignore[arg-type]
-            if stored_row is not None
-            else day_events(session, store_id, span.lo_ms, span.hi_ms)
-        )
+        if stored_row is not None:
+            day = stored_events(stored_row)  # type: ignore[arg-type]
+        else:
+            day = raw_days[span.day.isoformat()] = day_events(
+                session, store_id, span.lo_ms, span.hi_ms
+            )
         parts.append(_renumbered(day, visit_number, zone_number))
     events = ZoneEventColumns(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
     return StoreActivity(
         tuple(visit_number), tuple(customer_number), tuple(zone_ids), visits, events,
-        _visit_purchases(session, visit_rows, ended, from_ms, to_ms), store.timezone,
-        customers_only, len(stored),
+        visit_purchases(session, tuple(customer_number), visits, from_ms, to_ms)
+        if with_purchases
+        else PurchaseColumns.empty(),
+        store.timezone,
+        customers_only, len(stored), raw_days,
     )  # fmt: skip
 
 
@@ -162,23 +170,31 @@ def _renumbered(
     )
 
 
-def _visit_purchases(
-    session: Session, visit_rows: Sequence[object], ended: Sequence[int], from_ms: int, to_ms: int
+def visit_purchases(
+    session: Session, customer_ids: Sequence[str], visits: VisitColumns, from_ms: int, to_ms: int
 ) -> PurchaseColumns:
-    by_customer: dict[str, list[tuple[int, int, int]]] = {}
-    for i, (row, end) in enumerate(zip(visit_rows, ended, strict=True)):
-        by_customer.setdefault(row.customer_id, []).append((row.started_ms, end, i))  # type: ignore[attr-defined]
-    if not by_customer:
+    """Purchases in the range (plus the grace) matched to the visit their customer was on.
+
+    Read by time and matched here: an ``IN`` list of a month's customers would be tens of
+    thousands of parameters."""
+    if not len(visits):
         return PurchaseColumns.empty()
+    number = {customer: i for i, customer in enumerate(customer_ids)}
+    by_customer: dict[int, list[tuple[int, int, int]]] = {}
+    for i, (who, started, ended) in enumerate(
+        zip(visits.visitor.tolist(), visits.started_ms.tolist(), visits.ended_ms.tolist(),
+            strict=True)
+    ):  # fmt: skip
+        by_customer.setdefault(who, []).append((started, ended, i))
     rows = session.execute(
         select(Purchase.customer_id, Purchase.t_ms, Product.category)
         .join(Product, Product.sku == Purchase.sku)
-        .where(and_(Purchase.customer_id.in_(list(by_customer)), Purchase.t_ms >= from_ms,
-                    Purchase.t_ms < to_ms + PURCHASE_GRACE_MS))
+        .where(and_(Purchase.t_ms >= from_ms, Purchase.t_ms < to_ms + PURCHASE_GRACE_MS))
     ).all()  # fmt: skip
     visit, t_ms, category = [], [], []
     for row in rows:
-        for started, end, i in by_customer[row.customer_id]:
+        who = number.get(row.customer_id)
+        for started, end, i in by_customer.get(who, ()) if who is not None else ():
             if started <= row.t_ms <= end + PURCHASE_GRACE_MS:
                 visit.append(i)
                 t_ms.append(row.t_ms)
@@ -224,7 +240,9 @@ def floor_heatmaps(
             piece = stored_presence(row)  # type: ignore[arg-type]
             n_stored += 1
         else:
-            events = day_events(session, store_id, span.lo_ms, span.hi_ms)
+            events = activity.raw_days.get(span.day.isoformat()) or day_events(
+                session, store_id, span.lo_ms, span.hi_ms
+            )
             piece = day_presence(session, store_id, floor.id, grid, span.lo_ms, span.hi_ms, events,
                                  customers_only=activity.customers_only)  # fmt: skip
             n_raw += piece.n_points

@@ -138,21 +138,36 @@ def _numbering(values: Sequence[str]) -> dict[str, int]:
     return numbers
 
 
+def _numbered(values: Sequence[str]) -> tuple[tuple[str, ...], NDArray[np.int64]]:
+    """Distinct values (sorted) and each value's index among them: one ``np.unique``."""
+    if not values:
+        return (), np.zeros(0, dtype=np.int64)
+    distinct, index = np.unique(np.asarray(values, dtype=np.str_), return_inverse=True)
+    return tuple(distinct.tolist()), index.astype(np.int64)
+
+
 def day_events(session: Session, store_id: int, lo_ms: int, hi_ms: int) -> DayEvents:
     rows = session.execute(
         select(ZoneEventRow.visit_id, ZoneEventRow.zone_id, ZoneEventRow.kind, ZoneEventRow.t_ms)
         .where(ZoneEventRow.store_id == store_id, ZoneEventRow.t_ms >= lo_ms,
                ZoneEventRow.t_ms < hi_ms)
     ).all()  # fmt: skip
-    rows = [row for row in rows if row.kind in KIND_CODES]
-    visits = _numbering([row.visit_id for row in rows])
-    zones = _numbering([row.zone_id for row in rows if row.zone_id is not None])
-    events = np.zeros(len(rows), dtype=EVENT_DTYPE)
-    events["visit"] = [visits[row.visit_id] for row in rows]
-    events["zone"] = [zones[row.zone_id] if row.zone_id is not None else -1 for row in rows]
-    events["kind"] = [KIND_CODES[row.kind] for row in rows]
-    events["t_ms"] = [row.t_ms for row in rows]
-    return DayEvents(tuple(visits), tuple(zones), events)
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+    visit_ids, visit = _numbered(columns[0])
+    # "" stands for no zone (visit_end): it sorts first, so zone numbers shift down by one.
+    zone_names, zone = _numbered([z or "" for z in columns[1]])
+    if zone_names and zone_names[0] == "":
+        zone_names, zone = zone_names[1:], zone - 1
+    kinds, kind_index = _numbered(columns[2])
+    kind_code = np.asarray([KIND_CODES.get(k, -1) for k in kinds], dtype=np.int64)  # type: ignore[call-overload]
+    code = kind_code[kind_index] if kinds else kind_index
+    known = code >= 0
+    events = np.zeros(int(known.sum()), dtype=EVENT_DTYPE)
+    events["visit"] = visit[known]
+    events["zone"] = zone[known]
+    events["kind"] = code[known]
+    events["t_ms"] = np.asarray(columns[3], dtype=np.int64)[known]
+    return DayEvents(visit_ids, zone_names, events)
 
 
 def day_presence(
@@ -269,7 +284,7 @@ def rollup_day(session: Session, store_id: int, day: date, at_ms: int) -> Rolled
                 width_m=grid.width_m, height_m=grid.height_m, cell_m=grid.cell_m,
                 customer_ids=pack_ids(piece.customer_ids),
                 seconds=piece.rollup.seconds.astype("<f8").tobytes(),
-                visitor_cells=piece.rollup.visitor_cells.astype("<i8").tobytes(),
+                visitor_cells=pack_keys(piece.rollup.visitor_cells),
                 off_floor_s=piece.rollup.off_floor_s,
                 facing_zone_ids=pack_ids(piece.facing_zone_ids), facing=piece.facing.tobytes(),
                 n_points=piece.n_points, created_ms=at_ms,
@@ -279,10 +294,23 @@ def rollup_day(session: Session, store_id: int, day: date, at_ms: int) -> Rolled
     return RolledUp(store_id, day, int(events.events.size), n_points, len(floors))
 
 
+def pack_keys(keys: NDArray[np.int64]) -> bytes:
+    """Sorted distinct keys as zlib-compressed uint32 gaps: ~6x smaller than the int64s (a day's
+    visitors stand in neighbouring cells, so the gaps are small), and exact."""
+    gaps = np.diff(np.sort(keys), prepend=0)
+    if gaps.size and gaps.max() > np.iinfo(np.uint32).max:
+        raise ValueError("visitor-cell keys too sparse for 32-bit gaps")
+    return zlib.compress(gaps.astype("<u4").tobytes(), 1)
+
+
+def unpack_keys(blob: bytes) -> NDArray[np.int64]:
+    return np.cumsum(np.frombuffer(zlib.decompress(blob), dtype="<u4"), dtype=np.int64)
+
+
 def stored_presence(row: PresenceRollupRow) -> DayPresence:
     rollup = PresenceRollup(
         np.frombuffer(row.seconds, dtype="<f8").astype(np.float64),
-        np.frombuffer(row.visitor_cells, dtype="<i8").astype(np.int64),
+        unpack_keys(row.visitor_cells),
         row.off_floor_s,
     )
     return DayPresence(

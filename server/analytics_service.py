@@ -9,14 +9,20 @@ the campaign or held out from it) makes the view identified: consented visits on
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.analytics_campaigns import campaign_table
-from server.analytics_queries import FloorHeatmaps, StoreActivity, floor_heatmaps, load_activity
+from server.analytics_queries import (
+    FloorHeatmaps,
+    StoreActivity,
+    floor_heatmaps,
+    load_activity,
+    visit_purchases,
+)
 from server.analytics_rollup import day_bounds
 from server.analytics_views import (
     Table,
@@ -31,7 +37,14 @@ from server.analytics_views import (
 )
 from server.store_zones import store_zone_documents
 from server.tables import Customer, Floor, Offer, Store
-from zones.analytics import paths, returning_visitors, visit_lengths, week_hours, zone_table
+from zones.analytics import (
+    PurchaseColumns,
+    paths,
+    returning_visitors,
+    visit_lengths,
+    week_hours,
+    zone_table,
+)
 from zones.model import Zone, ZoneError
 from zones.records import zone_from_dict
 
@@ -115,6 +128,7 @@ class AnalyticsQuery:
         )
         self._activity: StoreActivity | None = None
         self._maps: FloorHeatmaps | None = None
+        self._purchases: PurchaseColumns | None = None
 
     @property
     def identified(self) -> bool:
@@ -125,9 +139,18 @@ class AnalyticsQuery:
         if self._activity is None:
             self._activity = load_activity(
                 self.session, self.store.id, self.from_ms, self.to_ms, [z.id for z in self.zones],
-                self.customers_only, self.use_rollups,
+                self.customers_only, self.use_rollups, with_purchases=False,
             )  # fmt: skip
         return self._activity
+
+    def _with_purchases(self) -> StoreActivity:
+        """The activity with its purchases: only the zone table's conversion needs them."""
+        a = self.activity
+        if self._purchases is None:
+            self._purchases = visit_purchases(
+                self.session, a.customer_ids, a.visits, self.from_ms, self.to_ms
+            )
+        return replace(a, purchases=self._purchases)
 
     def heatmaps(self) -> FloorHeatmaps:
         if self.floor is None:
@@ -148,7 +171,7 @@ class AnalyticsQuery:
         return facing_table(self.heatmaps(), zone_id)
 
     def zones_table(self) -> Table:
-        a = self.activity
+        a = self._with_purchases()
         return zone_rows(zone_table(self.zones, a.events, a.visits, a.purchases, self.k,
                                     consented_only=self.identified))  # fmt: skip
 

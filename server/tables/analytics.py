@@ -36,7 +36,8 @@ class PresenceRollupRow(Base):
     cell_m: Mapped[float]
     customer_ids: Mapped[bytes] = mapped_column(LargeBinary)  # zlib, newline-joined
     seconds: Mapped[bytes] = mapped_column(LargeBinary)  # float64 per cell
-    visitor_cells: Mapped[bytes] = mapped_column(LargeBinary)  # int64 customer_index*n_cells+cell
+    # Distinct (customer_index * n_cells + cell) keys, sorted, as zlib'd uint32 gaps.
+    visitor_cells: Mapped[bytes] = mapped_column(LargeBinary)
     off_floor_s: Mapped[float]
     facing_zone_ids: Mapped[bytes] = mapped_column(LargeBinary)  # zlib, newline-joined
     facing: Mapped[bytes] = mapped_column(LargeBinary)  # int32 (zone index, cell, customer index)
