@@ -59,7 +59,8 @@ function row(values) {
 
 const percent = (v) => (v === null || v === undefined ? null : `${(v * 100).toFixed(1)} %`);
 const seconds = (v) => (v === null || v === undefined ? null : `${v.toFixed(0)} s`);
-const points = (v) => (v === null || v === undefined ? null : `${(v * 100).toFixed(1)} pts`);
+const points = (v) =>
+  v === null || v === undefined ? null : `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)} pts`;
 
 export class AnalyticsPanel {
   constructor(map, api, context) {
@@ -187,33 +188,36 @@ export class AnalyticsPanel {
 
   fillCampaigns(table) {
     const { zoneName } = this.context();
-    document.getElementById("analytics-campaign-rows").replaceChildren(
-      ...table.rows
-        .map((r) => {
-          const tr = row([
-            r.zone_id ? `  in ${zoneName(r.zone_id)}` : r.name,
-            r.exposed_app,
-            r.exposed_signage,
-            r.opened,
-            r.redeemed,
-            r.purchases,
-            percent(r.conversion),
-            r.average_order_value,
-            r.uplift === null
-              ? null
-              : `${points(r.uplift)} (${points(r.uplift_low)} to ${points(r.uplift_high)})`,
-          ]);
-          if (r.zone_id) tr.classList.add("per-zone");
-          const verdict = document.createElement("tr");
-          const td = document.createElement("td");
-          td.colSpan = 9;
-          td.className = r.too_small_to_tell ? "verdict too-small" : "verdict";
-          td.textContent = r.suppressed ? "Hidden: too few shoppers (k-anonymity)." : r.verdict;
-          verdict.append(td);
-          return r.zone_id ? [tr] : [tr, verdict];
-        })
-        .flat(),
-    );
+    const pair = (a, b) => `${a ?? "—"} · ${b ?? "—"}`;
+    const money = (v) => (v === null || v === undefined ? "—" : v.toFixed(2));
+    // "+13.3 pts" over its interval: short enough for the side panel.
+    const uplift = (r) =>
+      r.uplift === null
+        ? null
+        : `${points(r.uplift)}\n${points(r.uplift_low)} … ${points(r.uplift_high)}`;
+    // Three columns fit the side panel; the figures stack in the middle one.
+    const figures = (r) =>
+      [
+        `shown ${pair(r.exposed_app, r.exposed_signage)} (app · screen)`,
+        `opened ${r.opened ?? "—"} · redeemed ${r.redeemed ?? "—"}`,
+        `bought ${r.purchases ?? "—"} · conversion ${percent(r.conversion) ?? "—"}`,
+        `AOV ${money(r.average_order_value)}`,
+      ].join("\n");
+    const rows = table.rows.map((r) => {
+      const tr = row([r.zone_id ? `in ${zoneName(r.zone_id)}` : r.name, figures(r), uplift(r)]);
+      if (r.zone_id) {
+        tr.classList.add("per-zone");
+        return [tr];
+      }
+      const verdict = document.createElement("tr");
+      const td = document.createElement("td");
+      td.colSpan = 3;
+      td.className = r.too_small_to_tell ? "verdict too-small" : "verdict";
+      td.textContent = r.suppressed ? "Hidden: too few shoppers (k-anonymity)." : r.verdict;
+      verdict.append(td);
+      return [tr, verdict];
+    });
+    document.getElementById("analytics-campaign-rows").replaceChildren(...rows.flat());
     document.getElementById("analytics-campaign-note").textContent = table.note;
   }
 
