@@ -1,6 +1,7 @@
 // Store analytics (issue 9): a date range, the presence or facing heatmap drawn over the floor plan,
 // the zone table, the top transitions and the campaign results, each with the k-anonymity sentence
 // the server sends, and CSV/PNG downloads. Everything comes from /api/stores/{id}/analytics/*.
+import { gridPixels } from "../map/heat-grid.js";
 import L from "../map/leaflet-global.js";
 
 // Days shown when the panel first opens: the last week, today included.
@@ -13,35 +14,13 @@ function isoDay(date) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-// Light yellow → deep red as the share of the busiest cell grows (t in [0, 1]).
-export function heatColour(t) {
-  const clamped = Math.max(0, Math.min(1, t));
-  const r = 255;
-  const g = Math.round(230 * (1 - clamped));
-  const b = Math.round(120 * (1 - clamped) ** 2);
-  return [r, g, b, Math.round(90 + 140 * clamped)];
-}
-
-// The grid as an image, row 0 at the south: canvas rows run north to south, so rows are flipped.
-// Hidden (null) and empty cells stay transparent.
-export function gridImage(grid) {
-  const ny = grid.length;
-  const nx = ny ? grid[0].length : 0;
+// The grid as a PNG data URL, one pixel a cell (``gridPixels`` lays the rows out north-up).
+function gridImage(grid) {
+  const { width, height, data } = gridPixels(grid);
   const canvas = document.createElement("canvas");
-  canvas.width = Math.max(nx, 1);
-  canvas.height = Math.max(ny, 1);
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(canvas.width, canvas.height);
-  const max = Math.max(0, ...grid.flat().filter((v) => v !== null));
-  for (let iy = 0; iy < ny; iy += 1) {
-    for (let ix = 0; ix < nx; ix += 1) {
-      const value = grid[iy][ix];
-      if (value === null || value <= 0 || max <= 0) continue;
-      const at = ((ny - 1 - iy) * nx + ix) * 4;
-      image.data.set(heatColour(value / max), at);
-    }
-  }
-  context.putImageData(image, 0, 0);
+  canvas.width = width;
+  canvas.height = height;
+  canvas.getContext("2d").putImageData(new ImageData(data, width, height), 0, 0);
   return canvas.toDataURL("image/png");
 }
 
