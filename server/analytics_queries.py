@@ -36,9 +36,7 @@ from server.tables.commerce import Product, Purchase
 from zones.analytics import (
     DEFAULT_K_ANONYMITY,
     FacingHeatmap,
-    PresenceAccumulator,
     PresenceHeatmap,
-    PresenceRollup,
     PurchaseColumns,
     VisitColumns,
     ZoneEventColumns,
@@ -213,66 +211,103 @@ class FloorHeatmaps:
 
 def floor_heatmaps(
     session: Session,
-    activity: StoreActivity,
     store_id: int,
+    time_zone: str,
     floor: Floor,
     from_ms: int,
     to_ms: int,
+    zone_ids: Sequence[str],
     k: int = DEFAULT_K_ANONYMITY,
     use_rollups: bool = True,
+    customers_only: frozenset[str] | None = None,
+    raw_days: dict[str, DayEvents] | None = None,
 ) -> FloorHeatmaps:
-    """Presence and facing heatmaps of the chunks starting in the range (a chunk ≤ a minute)."""
+    """Presence and facing heatmaps of the chunks starting in the range (a chunk ≤ a minute).
+
+    Seconds add up day by day. Distinct visitors per cell do not, but each day's count bounds the
+    range's: ``max_d n_d ≤ n ≤ Σ_d n_d``. A cell with ``max ≥ k`` is shown and one with ``Σ < k``
+    hidden without further work; only cells in between (few shoppers, perhaps the same ones on
+    several days) read the days' exact (visitor, cell) keys and count people across days. So the
+    k-anonymity decision is exact, and ``visitors`` is exact where it decides and a lower bound
+    (the busiest day's count) where ``max ≥ k`` already settled it.
+    """
     check_range(from_ms, to_ms)
     grid = floor_grid(floor)
-    spans = day_spans(activity.time_zone, from_ms, to_ms)
+    spans = day_spans(time_zone, from_ms, to_ms)
     stored: dict[str, object] = {}
-    if use_rollups and activity.customers_only is None:
+    if use_rollups and customers_only is None:
         stored = _stored_rows(session, PresenceRollupRow, store_id, spans,
                               PresenceRollupRow.floor_id == floor.id)  # fmt: skip
-    customer_number = {c: i for i, c in enumerate(activity.customer_ids)}
-    zone_number = {z: i for i, z in enumerate(activity.zone_ids)}
-    heat = PresenceAccumulator(grid, len(customer_number))
-    facing: list[tuple[NDArray[np.int64], ...]] = []
+    pieces: list[DayPresence] = []
     n_raw, n_stored = 0, 0
     for span in spans:
         row = stored.get(span.day.isoformat())
         if row is not None and _same_grid(row, grid):  # type: ignore[arg-type]
-            piece = stored_presence(row)  # type: ignore[arg-type]
+            pieces.append(stored_presence(row))  # type: ignore[arg-type]
             n_stored += 1
-        else:
-            events = activity.raw_days.get(span.day.isoformat()) or day_events(
-                session, store_id, span.lo_ms, span.hi_ms
-            )
-            piece = day_presence(session, store_id, floor.id, grid, span.lo_ms, span.hi_ms, events,
-                                 customers_only=activity.customers_only)  # fmt: skip
-            n_raw += piece.n_points
-        heat.add_rollup(_renumbered_presence(piece, customer_number, grid.n_cells))
-        who = _numbers(piece.customer_ids, customer_number)[piece.facing["customer"]]
+            continue
+        events = (raw_days or {}).get(span.day.isoformat()) or day_events(
+            session, store_id, span.lo_ms, span.hi_ms
+        )
+        pieces.append(day_presence(session, store_id, floor.id, grid, span.lo_ms, span.hi_ms,
+                                   events, customers_only=customers_only))  # fmt: skip
+        n_raw += pieces[-1].n_points
+    customers: dict[str, int] = {}
+    for piece in pieces:
+        for customer in piece.customer_ids:
+            customers.setdefault(customer, len(customers))
+    seconds = np.zeros(grid.n_cells)
+    lower = np.zeros(grid.n_cells, dtype=np.int64)
+    upper = np.zeros(grid.n_cells, dtype=np.int64)
+    for piece in pieces:
+        seconds += piece.seconds
+        np.maximum(lower, piece.cell_visitors, out=lower)
+        upper += piece.cell_visitors
+    visitors = lower.copy()
+    undecided = (lower < k) & (upper >= k)
+    if undecided.any():
+        visitors[undecided] = _exact_visitors(pieces, customers, undecided, grid.n_cells)
+    presence = PresenceHeatmap(
+        grid=grid,
+        seconds=seconds.reshape(grid.ny, grid.nx),
+        visitors=visitors.reshape(grid.ny, grid.nx),
+        k=k,
+        off_floor_s=sum(piece.off_floor_s for piece in pieces),
+    )
+    zone_number = {z: i for i, z in enumerate(zone_ids)}
+    facing: list[tuple[NDArray[np.int64], ...]] = []
+    for piece in pieces:
+        who = _numbers(piece.customer_ids, customers)[piece.facing["customer"]]
         zone = _numbers(piece.facing_zone_ids, zone_number)[piece.facing["zone"]]
-        keep = (who >= 0) & (zone >= 0)
+        keep = zone >= 0
         facing.append((zone[keep], piece.facing["cell"][keep].astype(np.int64), who[keep]))
     zone, cell, who = (np.concatenate([f[i] for f in facing]) for i in range(3))
     return FloorHeatmaps(
-        heat.result(k),
-        facing_heatmap_of_cells(grid, activity.zone_ids, zone, cell, who, k),
+        presence,
+        facing_heatmap_of_cells(grid, tuple(zone_ids), zone, cell, who, k),
         n_stored,
         n_raw,
     )
+
+
+def _exact_visitors(
+    pieces: Sequence[DayPresence],
+    customers: dict[str, int],
+    cells: NDArray[np.bool_],
+    n_cells: int,
+) -> NDArray[np.int64]:
+    """Distinct people per cell over all pieces, for the flagged cells (in flat order)."""
+    keys = []
+    for piece in pieces:
+        local, cell = np.divmod(piece.visitor_cells(), n_cells)
+        chosen = cells[cell]
+        who = _numbers(piece.customer_ids, customers)[local[chosen]]
+        keys.append(who * n_cells + cell[chosen])
+    distinct = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+    return np.bincount(distinct % n_cells, minlength=n_cells)[cells]
 
 
 def _same_grid(row: PresenceRollupRow, grid: object) -> bool:
     return (row.width_m, row.height_m, row.cell_m) == (
         grid.width_m, grid.height_m, grid.cell_m,  # type: ignore[attr-defined]
     )  # fmt: skip
-
-
-def _renumbered_presence(
-    piece: DayPresence, customer_number: dict[str, int], n_cells: int
-) -> PresenceRollup:
-    """A day's presence with its visitors renumbered to the range's (unknown people dropped)."""
-    local, cell = np.divmod(piece.rollup.visitor_cells, n_cells)
-    who = _numbers(piece.customer_ids, customer_number)[local] if local.size else local
-    keep = who >= 0
-    return PresenceRollup(
-        piece.rollup.seconds, who[keep] * n_cells + cell[keep], piece.rollup.off_floor_s
-    )

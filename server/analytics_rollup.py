@@ -122,13 +122,24 @@ class DayEvents:
 
 @dataclass(frozen=True)
 class DayPresence:
-    """A span's presence on one floor; visitors in ``rollup``/``facing`` index ``customer_ids``."""
+    """A span's presence on one floor: seconds and distinct visitors per cell, and the distinct
+    (visitor, cell) keys, decoded only when asked (``visitor_cells``); visitors in the keys and in
+    ``facing`` index ``customer_ids``."""
 
     customer_ids: tuple[str, ...]
-    rollup: PresenceRollup
+    seconds: NDArray[np.float64]
+    cell_visitors: NDArray[np.int64]
+    off_floor_s: float
     facing_zone_ids: tuple[str, ...]
     facing: NDArray[np.void]
     n_points: int
+    keys: NDArray[np.int64] | bytes  # packed (``pack_keys``) until first used
+
+    def visitor_cells(self) -> NDArray[np.int64]:
+        return unpack_keys(self.keys) if isinstance(self.keys, bytes) else self.keys
+
+    def rollup(self) -> PresenceRollup:
+        return PresenceRollup(self.seconds, self.visitor_cells(), self.off_floor_s)
 
 
 def _numbering(values: Sequence[str]) -> dict[str, int]:
@@ -210,7 +221,11 @@ def day_presence(
         facing = _facing_cells(grid, events, visits, customer_of_visit, points, chunk_start,
                                chunk_n, chunk_visit)  # fmt: skip
     n_points = sum(row.n_points for row in rows)
-    return DayPresence(tuple(customers), accumulator.rollup(), events.zone_ids, facing, n_points)
+    rollup = accumulator.rollup()
+    return DayPresence(
+        tuple(customers), rollup.seconds, accumulator.visitors_per_cell().astype(np.int64),
+        rollup.off_floor_s, events.zone_ids, facing, n_points, rollup.visitor_cells,
+    )  # fmt: skip
 
 
 def _facing_cells(
@@ -283,9 +298,10 @@ def rollup_day(session: Session, store_id: int, day: date, at_ms: int) -> Rolled
                 store_id=store_id, floor_id=floor.id, day=key, day_start_ms=lo, day_end_ms=hi,
                 width_m=grid.width_m, height_m=grid.height_m, cell_m=grid.cell_m,
                 customer_ids=pack_ids(piece.customer_ids),
-                seconds=piece.rollup.seconds.astype("<f8").tobytes(),
-                visitor_cells=pack_keys(piece.rollup.visitor_cells),
-                off_floor_s=piece.rollup.off_floor_s,
+                seconds=piece.seconds.astype("<f8").tobytes(),
+                cell_visitors=piece.cell_visitors.astype("<i4").tobytes(),
+                visitor_cells=pack_keys(piece.visitor_cells()),
+                off_floor_s=piece.off_floor_s,
                 facing_zone_ids=pack_ids(piece.facing_zone_ids), facing=piece.facing.tobytes(),
                 n_points=piece.n_points, created_ms=at_ms,
             )
@@ -308,14 +324,11 @@ def unpack_keys(blob: bytes) -> NDArray[np.int64]:
 
 
 def stored_presence(row: PresenceRollupRow) -> DayPresence:
-    rollup = PresenceRollup(
-        np.frombuffer(row.seconds, dtype="<f8").astype(np.float64),
-        unpack_keys(row.visitor_cells),
-        row.off_floor_s,
-    )
     return DayPresence(
-        unpack_ids(row.customer_ids), rollup, unpack_ids(row.facing_zone_ids),
-        np.frombuffer(row.facing, dtype=FACING_DTYPE), row.n_points,
+        unpack_ids(row.customer_ids), np.frombuffer(row.seconds, dtype="<f8").astype(np.float64),
+        np.frombuffer(row.cell_visitors, dtype="<i4").astype(np.int64), row.off_floor_s,
+        unpack_ids(row.facing_zone_ids), np.frombuffer(row.facing, dtype=FACING_DTYPE),
+        row.n_points, row.visitor_cells,
     )  # fmt: skip
 
 

@@ -157,8 +157,10 @@ class AnalyticsQuery:
             raise AnalyticsRequestError("heatmaps need a floor: pass floor_id")
         if self._maps is None:
             self._maps = floor_heatmaps(
-                self.session, self.activity, self.store.id, self.floor, self.from_ms, self.to_ms,
-                self.k, self.use_rollups,
+                self.session, self.store.id, self.store.timezone, self.floor, self.from_ms,
+                self.to_ms, [z.id for z in self.zones], self.k, self.use_rollups,
+                self.customers_only,
+                self._activity.raw_days if self._activity is not None else None,
             )  # fmt: skip
         return self._maps
 

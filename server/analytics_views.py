@@ -168,18 +168,18 @@ def _grid_extent(grid: CellGrid) -> dict[str, Any]:
 
 
 def presence_table(maps: FloorHeatmaps) -> Table:
-    """Visited, shown cells as rows (x, y of the cell's SW corner); hidden cells listed apart."""
+    """Visited, shown cells as rows (x, y of the cell's SW corner); hidden cells listed apart.
+    (No visitor count per cell: where k is met on one day only a lower bound is computed.)"""
     heat: PresenceHeatmap = maps.presence
     per_m2 = heat.seconds_per_m2()
     cell = heat.grid.cell_m
     rows = [
-        [round(ix * cell, 3), round(iy * cell, 3), round(float(per_m2[iy, ix]), 3),
-         int(heat.visitors[iy, ix])]
+        [round(ix * cell, 3), round(iy * cell, 3), round(float(per_m2[iy, ix]), 3)]
         for iy, ix in zip(*np.nonzero((heat.seconds > 0) & ~heat.suppressed), strict=True)
     ]  # fmt: skip
     grid = [[None if np.isnan(v) else round(float(v), 3) for v in row] for row in per_m2]
     return Table(
-        "heatmap_presence", ("x_m", "y_m", "seconds_per_m2", "visitors"), rows, heat.k,
+        "heatmap_presence", ("x_m", "y_m", "seconds_per_m2"), rows, heat.k,
         heat.n_suppressed, heat.note, _grid_cells(per_m2, heat.suppressed),
         {**_grid_extent(heat.grid), "grid": grid, "total_s": round(float(heat.seconds.sum()), 3),
          "days_from_rollups": maps.days_from_rollups},

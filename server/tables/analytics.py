@@ -36,6 +36,9 @@ class PresenceRollupRow(Base):
     cell_m: Mapped[float]
     customer_ids: Mapped[bytes] = mapped_column(LargeBinary)  # zlib, newline-joined
     seconds: Mapped[bytes] = mapped_column(LargeBinary)  # float64 per cell
+    # int32 per cell: the day's distinct visitors there. Merging days, max ≤ distinct ≤ sum, which
+    # settles k-anonymity for most cells without reading the keys below.
+    cell_visitors: Mapped[bytes] = mapped_column(LargeBinary)
     # Distinct (customer_index * n_cells + cell) keys, sorted, as zlib'd uint32 gaps.
     visitor_cells: Mapped[bytes] = mapped_column(LargeBinary)
     off_floor_s: Mapped[float]

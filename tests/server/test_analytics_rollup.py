@@ -7,12 +7,13 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from server.analytics_queries import floor_heatmaps, load_activity
+from server.analytics_queries import floor_heatmaps
 from server.analytics_rollup import closed_days_to_roll, day_bounds, rollup_day
 from server.analytics_service import AnalyticsQuery
 from server.database import Database
-from server.tables import Floor, PresenceRollupRow, Store, ZoneEventRollupRow
+from server.tables import Customer, Floor, PresenceRollupRow, Store, ZoneEventRollupRow
 from tests.server.analytics_seed import (
     DAYS,
     FIRST_CELL_S,
@@ -21,8 +22,10 @@ from tests.server.analytics_seed import (
     SECOND_CELL_S,
     SHOPPERS,
     TIME_ZONE,
+    Seeded,
     add_days,
     add_store,
+    add_visit,
 )
 
 K = 5
@@ -110,8 +113,7 @@ def test_a_partial_day_is_read_raw_beside_whole_days(database: Database) -> None
     with database.session() as session:
         floor = session.get(Floor, seeded.floor_id)
         assert floor is not None
-        activity = load_activity(session, seeded.store_id, half_day, hi, ["a", "b", "c"])
-        maps = floor_heatmaps(session, activity, seeded.store_id, floor, half_day, hi, K)
+        maps = floor_heatmaps(session, seeded.store_id, TIME_ZONE, floor, half_day, hi, ["b"], K)
     assert maps.days_from_rollups == DAYS - 1
     walks = (DAYS - 1) * len(SHOPPERS) + len(SHOPPERS) - 3
     assert maps.presence.seconds[0, 0] == pytest.approx(walks * FIRST_CELL_S)
@@ -130,3 +132,45 @@ def test_the_day_close_job_picks_closed_days_once(database: Database) -> None:
         assert len(closed_days_to_roll(session, store, hi + 1_800_000)) == DAYS - 1
         rollup_day(session, seeded.store_id, FIRST_DAY, 0)
         assert FIRST_DAY not in closed_days_to_roll(session, store, hi + 2 * 3_600_000)
+
+
+def _add_standers(session: Session, seeded: Seeded, day: int, people: list[str], x: float) -> None:
+    lo, _ = day_bounds(TIME_ZONE, FIRST_DAY + timedelta(days=day))
+    for i, customer_id in enumerate(people):
+        if session.get(Customer, customer_id) is None:
+            session.add(Customer(id=customer_id, consents="location_analytics", cap_ledger={}))
+            session.flush()
+        add_visit(session, seeded, f"{customer_id}-d{day}", customer_id,
+                  lo + 15 * 3_600_000 + i * 60_000, walk=False, spot=(x, 6.5))  # fmt: skip
+
+
+def test_the_same_few_shoppers_on_several_days_stay_hidden(database: Database) -> None:
+    """Three people in a cell on each of two days are three, not six: still below k = 5, so the
+    cell stays hidden, although the days' counts add up past k. Three others on day two make
+    six different people in the next cell, which is shown. Rollups and raw rows agree."""
+    with database.session() as session:
+        seeded = add_store(session, created_ms=_range()[0] - 86_400_000)
+        regulars = ["reg-0", "reg-1", "reg-2"]
+        for day in (0, 1):
+            _add_standers(session, seeded, day, regulars, x=5.5)
+        _add_standers(session, seeded, 0, ["new-0", "new-1", "new-2"], x=3.5)
+        _add_standers(session, seeded, 1, ["new-3", "new-4", "new-5"], x=3.5)
+    with database.session() as session:
+        for d in range(2):
+            rollup_day(session, seeded.store_id, FIRST_DAY + timedelta(days=d), 0)
+    lo, hi = _range()
+    with database.session() as session:
+        floor = session.get(Floor, seeded.floor_id)
+        assert floor is not None
+        maps = {
+            rollups: floor_heatmaps(
+                session, seeded.store_id, TIME_ZONE, floor, lo, hi, [], K, use_rollups=rollups
+            ).presence
+            for rollups in (True, False)
+        }
+    for heat in maps.values():
+        assert heat.visitors[6, 5] == 3
+        assert heat.suppressed[6, 5]
+        assert heat.visitors[6, 3] == 6
+        assert not heat.suppressed[6, 3]
+        assert heat.seconds[6, 5] == pytest.approx(2 * 3 * LONER_S)

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("cell_m", sa.Double(), nullable=False),
         sa.Column("customer_ids", sa.LargeBinary(), nullable=False),
         sa.Column("seconds", sa.LargeBinary(), nullable=False),
+        sa.Column("cell_visitors", sa.LargeBinary(), nullable=False),
         sa.Column("visitor_cells", sa.LargeBinary(), nullable=False),
         sa.Column("off_floor_s", sa.Double(), nullable=False),
         sa.Column("facing_zone_ids", sa.LargeBinary(), nullable=False),
