@@ -158,7 +158,8 @@ def campaign_rows(table: CampaignTable) -> Table:
     return Table("campaigns", columns, rows, table.k, table.n_suppressed, table.note, hidden)
 
 
-def _grid_cells(values: NDArray[np.float64], hidden: NDArray[np.bool_]) -> list[list[int]]:
+def _grid_cells(hidden: NDArray[np.bool_]) -> list[list[int]]:
+    """[ix, iy] of each hidden cell (column from the west, row from the south)."""
     return [[int(ix), int(iy)] for iy, ix in zip(*np.nonzero(hidden), strict=True)]
 
 
@@ -180,7 +181,7 @@ def presence_table(maps: FloorHeatmaps) -> Table:
     grid = [[None if np.isnan(v) else round(float(v), 3) for v in row] for row in per_m2]
     return Table(
         "heatmap_presence", ("x_m", "y_m", "seconds_per_m2"), rows, heat.k,
-        heat.n_suppressed, heat.note, _grid_cells(per_m2, heat.suppressed),
+        heat.n_suppressed, heat.note, _grid_cells(heat.suppressed),
         {**_grid_extent(heat.grid), "grid": grid, "total_s": round(float(heat.seconds.sum()), 3),
          "days_from_rollups": maps.days_from_rollups},
     )  # fmt: skip
