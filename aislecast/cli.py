@@ -13,7 +13,7 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from aislecast.commands import db, demo, demo_live, replay, seed, serve, simulate
+    from aislecast.commands import db, demo, demo_live, replay, report, seed, serve, simulate
 
     app.command("replay", context_settings={"allow_extra_args": True})(replay.replay)
     app.command("demo")(demo.demo)
@@ -21,6 +21,7 @@ def _register_commands() -> None:
     demo_live.register(app)
     app.command("serve")(serve.serve)
     app.command("seed")(seed.seed)
+    app.command("report")(report.report)
     app.add_typer(db.app, name="db")
 
 

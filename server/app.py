@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from server.analytics_rollup import ROLLUP_EVERY_S, rollup_loop
 from server.api.main import api_router
 from server.clock import now_ms
 from server.database import Database, upgrade_to_head
@@ -107,9 +108,11 @@ def create_app(settings: Settings | None = None, wiring: PipelineWiring | None =
         retention = asyncio.create_task(
             retention_loop(database, resolved.position_retention_days, resolved.retention_sweep_s)
         )
+        rollups = asyncio.create_task(rollup_loop(database, ROLLUP_EVERY_S))
         try:
             yield
         finally:
+            await cancel_and_wait(rollups)
             await cancel_and_wait(retention)
             await bus.close()
             database.dispose()

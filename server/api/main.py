@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from server.api.routes import (
     activity,
+    analytics,
     auth,
     beacons,
     campaigns,
@@ -24,3 +25,4 @@ for module in (auth, users, tokens, stores, floors, zones, beacons, screens, cat
     api_router.include_router(module.router)
 api_router.include_router(activity.router)
 api_router.include_router(purchases.router)
+api_router.include_router(analytics.router)

@@ -10,6 +10,7 @@ from server.tables.activity import (
     Visit,
     ZoneEventRow,
 )
+from server.tables.analytics import PresenceRollupRow, ZoneEventRollupRow
 from server.tables.base import Base
 from server.tables.commerce import Campaign, Customer, Product, Purchase
 from server.tables.stores import Beacon, Floor, Screen, Store, Zone, ZoneVersion
@@ -25,6 +26,7 @@ __all__ = [
     "Offer",
     "Play",
     "PositionChunk",
+    "PresenceRollupRow",
     "Product",
     "Purchase",
     "RawReadingBatch",
@@ -35,6 +37,7 @@ __all__ = [
     "UserStore",
     "Visit",
     "Zone",
+    "ZoneEventRollupRow",
     "ZoneEventRow",
     "ZoneVersion",
 ]

@@ -5,17 +5,13 @@ from __future__ import annotations
 import pytest
 
 from positioning import Estimate
-from server.analytics_queries import (
-    RangeError,
-    load_activity,
-    presence_heatmap_between,
-)
+from server.analytics_queries import RangeError, load_activity
 from server.database import Database
 from server.positions_codec import pack_estimates
 from server.tables.activity import PositionChunk, Visit, ZoneEventRow
 from server.tables.commerce import Customer, Product, Purchase
 from server.tables.stores import Store
-from zones.analytics import CellGrid, zone_table
+from zones.analytics import zone_table
 from zones.model import Zone
 
 T0 = 1_780_000_000_000
@@ -62,23 +58,16 @@ def _seed(db: Database) -> None:
                              quantity=1, price=1.0))  # fmt: skip
 
 
-def test_stored_activity_feeds_the_zone_table_and_heatmap(database: Database) -> None:
+def test_stored_activity_feeds_the_zone_table(database: Database) -> None:
     _seed(database)
     with database.session() as session:
         activity = load_activity(session, 1, T0, T0 + 3_600_000, ["milk"])
-        heat = presence_heatmap_between(
-            session, activity, 1, None, CellGrid(4, 2), T0, T0 + 3_600_000, k=3
-        )
     assert activity.visits.location_consent.tolist() == [True, False, True]
     assert activity.purchases.category.tolist() == ["dairy"]  # within the grace after the visit
     table = zone_table([MILK], activity.events, activity.visits, activity.purchases, k=1)
     row = table.row("milk")
     assert (row.visitors, row.median_dwell_s) == (3, 30.0)
     assert row.conversion == pytest.approx(1 / 3)
-    # Per visit: 60 s in cell 0 (the last point of the first minute holds until the next chunk),
-    # 10 s in cell 1; three visitors, so nothing is hidden at k=3.
-    assert heat.seconds[0, :2].tolist() == pytest.approx([180.0, 30.0])
-    assert heat.n_suppressed == 0
     consented = zone_table([MILK], activity.events, activity.visits, k=1, consented_only=True)
     assert consented.row("milk").visitors == 2
 

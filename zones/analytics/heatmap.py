@@ -298,9 +298,22 @@ def facing_heatmap(
     k: int = DEFAULT_K_ANONYMITY,
 ) -> FacingHeatmap:
     """Count facing events by (zone, cell of where the shopper stood); see ``positions_at``."""
+    cell = grid.cell_of(np.asarray(facing_x, dtype=np.float64), np.asarray(facing_y, np.float64))
+    return facing_heatmap_of_cells(grid, zone_ids, facing_zone, cell, facing_visitor, k)
+
+
+def facing_heatmap_of_cells(
+    grid: CellGrid,
+    zone_ids: tuple[str, ...],
+    facing_zone: ArrayLike,
+    facing_cell: ArrayLike,
+    facing_visitor: ArrayLike,
+    k: int = DEFAULT_K_ANONYMITY,
+) -> FacingHeatmap:
+    """``facing_heatmap`` of moments already placed in cells (-1: off the floor)."""
     zone = np.asarray(facing_zone, dtype=np.int64)
     who = np.asarray(facing_visitor, dtype=np.int64)
-    cell = grid.cell_of(np.asarray(facing_x, dtype=np.float64), np.asarray(facing_y, np.float64))
+    cell = np.asarray(facing_cell, dtype=np.int64)
     keep = (cell >= 0) & (zone >= 0)
     zone, who, cell = zone[keep], who[keep], cell[keep]
     n = len(zone_ids) * grid.n_cells

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,12 +113,15 @@ def paths(
     transitions = _transition_table(visit, zone, visits.visitor, ids, k)
     is_entrance = np.asarray([z.kind == "entrance" for z in zones], bool)
     is_checkout = np.asarray([z.kind == "checkout" for z in zones], bool)
-    cuts = np.flatnonzero(np.r_[True, visit[1:] != visit[:-1], True])
+    # Where each visit's run starts and ends (none at all when no visit entered a zone).
+    cuts: list[int] = (
+        np.flatnonzero(np.r_[True, visit[1:] != visit[:-1], True]).tolist() if visit.size else []
+    )
     route_keys: list[tuple[str, ...]] = []
     route_owners: list[int] = []
     end_keys: list[tuple[str, ...]] = []
     end_owners: list[int] = []
-    for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+    for a, b in pairwise(cuts):
         seq = zone[a:b]
         owner = int(visits.visitor[visit[a]])
         end_keys.append((str(ids[seq[-1]]),))

@@ -1,6 +1,7 @@
 // The logged-in page: pick a store and floor, show its plan, and switch between the panels.
 import { createFloorMap, showPlan } from "../map/floor-map.js";
 import { ZoneEditor } from "../map/zone-editor.js";
+import { AnalyticsPanel } from "./analytics-panel.js";
 import { CampaignsPanel } from "./campaigns-panel.js";
 import { DevicesPanel } from "./devices-panel.js";
 import { LivePanel } from "./live-panel.js";
@@ -36,6 +37,7 @@ export class Workspace {
       onScreen: (frame) => this.devicesPanel.screenChanged(frame),
     });
     this.campaignsPanel = new CampaignsPanel(api, () => this.context());
+    this.analyticsPanel = new AnalyticsPanel(this.map, api, () => this.context());
     this.setupPanel = new SetupPanel(
       api,
       () => this.context(),
@@ -99,6 +101,7 @@ export class Workspace {
     );
     await Promise.all([this.zonePanel.load(), this.devicesPanel.load()]);
     this.livePanel.floorChanged();
+    this.analyticsPanel.load();
   }
 
   showTab(name) {
@@ -110,6 +113,7 @@ export class Workspace {
     }
     if (name === "live" || name === "devices") this.livePanel.start(); // screens' state is on it
     if (name === "campaigns") this.campaignsPanel.load();
+    this.analyticsPanel.show(name === "analytics");
   }
 
   // A 401 anywhere means the session ended: back to the login form.
