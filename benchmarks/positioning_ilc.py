@@ -32,7 +32,7 @@ from positioning.radiomap import RadioMap, survey_fingerprints
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
-from positioning.tracker import RADIO_LIKELIHOODS, Tracker, TrackerSettings
+from positioning.tracker import HEADING_REPORTS, RADIO_LIKELIHOODS, Tracker, TrackerSettings
 from positioning.walkable import WalkableGrid
 from positioning.walkfile import Walk, read_walk
 
@@ -64,6 +64,7 @@ class WalkScore:
 _FLOORS: dict[str, FloorContext] = {}
 # The fused tracker's radio likelihood (--radio-likelihood); a list so forked workers see it.
 _RADIO_LIKELIHOOD = [TrackerSettings().radio_likelihood]
+_HEADING_REPORT = [TrackerSettings().heading_report]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -110,7 +111,12 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
     times = [r.t_ms for r in walk.readings]
     walk_s = (max(times) - min(times)) / 1000.0 if times else 0.0
     scores = []
-    fused = TrackerSettings(weinberg_k=k, seed=index, radio_likelihood=_RADIO_LIKELIHOOD[0])
+    fused = TrackerSettings(
+        weinberg_k=k,
+        seed=index,
+        radio_likelihood=_RADIO_LIKELIHOOD[0],
+        heading_report=_HEADING_REPORT[0],
+    )
     tracker = Tracker(radio_map, ctx.grid, settings=fused)
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
@@ -181,8 +187,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=RADIO_LIKELIHOODS,
         help="the fused tracker's radio likelihood (default: the product's)",
     )
+    parser.add_argument(
+        "--heading-report",
+        default=TrackerSettings().heading_report,
+        choices=HEADING_REPORTS,
+        help="the fused tracker's reported heading (default: the product's)",
+    )
     args = parser.parse_args(argv)
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
+    _HEADING_REPORT[0] = args.heading_report
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from positioning import particles as pf
+from positioning.axes import HeadingBias
 from positioning.beacons import BeaconMap
 from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
@@ -65,6 +66,9 @@ PRIOR_START_MS = 1800
 
 
 RADIO_LIKELIHOODS = ("projected+model", "knn+model", "knn", "model", "fix", "kernel")
+# What the estimate's heading is: the gyro-steadied phone heading or the rotation vector's own,
+# each as is or with the walk's heading bias against the plan's axes removed (``axes``).
+HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vector+axes")
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class TrackerSettings:
     start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
     output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
     radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
+    heading_report: str = "rotation-vector+axes"  # or any of HEADING_REPORTS (_reported_heading)
 
 
 class Tracker:
@@ -95,6 +100,9 @@ class Tracker:
         if settings.radio_likelihood not in RADIO_LIKELIHOODS:
             choice = settings.radio_likelihood
             raise ValueError(f"radio_likelihood must be one of {RADIO_LIKELIHOODS}, not {choice!r}")
+        if settings.heading_report not in HEADING_REPORTS:
+            choice = settings.heading_report
+            raise ValueError(f"heading_report must be one of {HEADING_REPORTS}, not {choice!r}")
         self.radio_map = radio_map
         self.grid = grid
         self.beacon_map = beacon_map
@@ -103,6 +111,7 @@ class Tracker:
         self.fixes: list[RadioFix] = []
         self._rng = np.random.default_rng(settings.seed)
         self._heading = HeadingFilter()
+        self._bias = HeadingBias(grid.axes_rad if grid is not None else np.zeros(0))
         self._steps = StepDetector()
         ignored = radio_map.ignored_ids if radio_map is not None else frozenset()
         self._assembler = ScanAssembler(ignored)
@@ -161,6 +170,7 @@ class Tracker:
         heading = self._heading.heading_rad
         if heading is None:
             return []
+        self._bias.on_step(self._phone_heading_rad())
         if self._cloud is None and self.settings.start_xy is not None:
             self._start_at(self.settings.start_xy)
         if self._cloud is None:
@@ -271,6 +281,23 @@ class Tracker:
 
     # -- helpers --------------------------------------------------------------------------
 
+    def _phone_heading_rad(self) -> float:
+        """The phone's heading as the settings pick it: gyro-steadied or the rotation vector's."""
+        if self.settings.heading_report.startswith("rotation-vector"):
+            measured = self._heading.measured_rad
+            if measured is not None:
+                return measured
+        return self._heading.heading_rad or 0.0
+
+    def _reported_heading_rad(self) -> float:
+        """Facing: the phone's heading (held in front), less the walk's bias against the plan's
+        axes when the settings say so. The particles' offset δ is the walking direction's, which
+        moves them but is not where the shopper looks (reported, it measured worse)."""
+        heading = self._phone_heading_rad()
+        if self.settings.heading_report.endswith("+axes"):
+            return self._bias.corrected(heading)
+        return heading
+
     def _start_at(self, xy: tuple[float, float]) -> None:
         n = self.settings.particles
         x = xy[0] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
@@ -332,9 +359,7 @@ class Tracker:
             )
         if self.grid is not None:
             x, y = pf.onto_floor(self._cloud, x, y, self.grid)
-        # Facing is the phone's own heading (held in front); the particles' offset δ is the
-        # walking direction's, which is what moves them but not where the shopper looks.
-        heading_deg = math.degrees(self._heading.heading_rad or 0.0) % 360.0
+        heading_deg = math.degrees(self._reported_heading_rad()) % 360.0
         if self.settings.output == "ekf" and self._ekf.ready:
             x, y, spread = self._ekf.x, self._ekf.y, self._ekf.sigma_m
         return Estimate(self._now_ms, x, y, heading_deg, math.hypot(spread, ACCURACY_FLOOR_M))
