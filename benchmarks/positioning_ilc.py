@@ -65,6 +65,7 @@ _FLOORS: dict[str, FloorContext] = {}
 # The fused tracker's radio likelihood (--radio-likelihood); a list so forked workers see it.
 _RADIO_LIKELIHOOD = [TrackerSettings().radio_likelihood]
 _HEADING_REPORT = [TrackerSettings().heading_report]
+_MOTION_HEADING = [TrackerSettings().motion_heading]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -116,6 +117,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         seed=index,
         radio_likelihood=_RADIO_LIKELIHOOD[0],
         heading_report=_HEADING_REPORT[0],
+        motion_heading=_MOTION_HEADING[0],
     )
     tracker = Tracker(radio_map, ctx.grid, settings=fused)
     estimates, cpu = replay(tracker, walk)
@@ -134,7 +136,11 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
             None,
             ctx.grid,
             settings=TrackerSettings(
-                weinberg_k=k, seed=index, use_radio=False, start_xy=(w0.x, w0.y)
+                weinberg_k=k,
+                seed=index,
+                use_radio=False,
+                start_xy=(w0.x, w0.y),
+                motion_heading=_MOTION_HEADING[0],
             ),
         )
         estimates, cpu = replay(pdr, walk)
@@ -193,9 +199,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=HEADING_REPORTS,
         help="the fused tracker's reported heading (default: the product's)",
     )
+    parser.add_argument(
+        "--motion-heading",
+        default=TrackerSettings().motion_heading,
+        choices=HEADING_REPORTS,
+        help="the heading steps move the particles along (default: the product's)",
+    )
     args = parser.parse_args(argv)
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
     _HEADING_REPORT[0] = args.heading_report
+    _MOTION_HEADING[0] = args.motion_heading
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

@@ -82,7 +82,8 @@ class TrackerSettings:
     start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
     output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
     radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
-    heading_report: str = "rotation-vector+axes"  # or any of HEADING_REPORTS (_reported_heading)
+    heading_report: str = "rotation-vector+axes"  # any of HEADING_REPORTS (_heading_rad)
+    motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
 
 
 class Tracker:
@@ -103,6 +104,9 @@ class Tracker:
         if settings.heading_report not in HEADING_REPORTS:
             choice = settings.heading_report
             raise ValueError(f"heading_report must be one of {HEADING_REPORTS}, not {choice!r}")
+        if settings.motion_heading not in HEADING_REPORTS:
+            choice = settings.motion_heading
+            raise ValueError(f"motion_heading must be one of {HEADING_REPORTS}, not {choice!r}")
         self.radio_map = radio_map
         self.grid = grid
         self.beacon_map = beacon_map
@@ -111,7 +115,8 @@ class Tracker:
         self.fixes: list[RadioFix] = []
         self._rng = np.random.default_rng(settings.seed)
         self._heading = HeadingFilter()
-        self._bias = HeadingBias(grid.axes_rad if grid is not None else np.zeros(0))
+        axes = grid.axes_rad if grid is not None else np.zeros(0)
+        self._bias = {"filtered": HeadingBias(axes), "rotation-vector": HeadingBias(axes)}
         self._steps = StepDetector()
         ignored = radio_map.ignored_ids if radio_map is not None else frozenset()
         self._assembler = ScanAssembler(ignored)
@@ -167,10 +172,11 @@ class Tracker:
     # -- events ---------------------------------------------------------------------------
 
     def _on_step(self, step: StepEvent) -> list[Estimate]:
-        heading = self._heading.heading_rad
-        if heading is None:
+        if self._heading.heading_rad is None:
             return []
-        self._bias.on_step(self._phone_heading_rad())
+        for source, bias in self._bias.items():
+            bias.on_step(self._phone_heading_rad(source))
+        heading = self._heading_rad(self.settings.motion_heading)
         if self._cloud is None and self.settings.start_xy is not None:
             self._start_at(self.settings.start_xy)
         if self._cloud is None:
@@ -281,22 +287,18 @@ class Tracker:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _phone_heading_rad(self) -> float:
-        """The phone's heading as the settings pick it: gyro-steadied or the rotation vector's."""
-        if self.settings.heading_report.startswith("rotation-vector"):
-            measured = self._heading.measured_rad
-            if measured is not None:
-                return measured
+    def _phone_heading_rad(self, source: str) -> float:
+        """The phone's heading from ``source``: "filtered" (gyro-steadied) or "rotation-vector"."""
+        if source == "rotation-vector" and self._heading.measured_rad is not None:
+            return self._heading.measured_rad
         return self._heading.heading_rad or 0.0
 
-    def _reported_heading_rad(self) -> float:
-        """Facing: the phone's heading (held in front), less the walk's bias against the plan's
-        axes when the settings say so. The particles' offset δ is the walking direction's, which
-        moves them but is not where the shopper looks (reported, it measured worse)."""
-        heading = self._phone_heading_rad()
-        if self.settings.heading_report.endswith("+axes"):
-            return self._bias.corrected(heading)
-        return heading
+    def _heading_rad(self, kind: str) -> float:
+        """A heading of HEADING_REPORTS: the source's, less the walk's bias against the plan's
+        axes for the "+axes" kinds."""
+        source, _, axes = kind.partition("+")
+        heading = self._phone_heading_rad(source)
+        return self._bias[source].corrected(heading) if axes else heading
 
     def _start_at(self, xy: tuple[float, float]) -> None:
         n = self.settings.particles
@@ -359,7 +361,9 @@ class Tracker:
             )
         if self.grid is not None:
             x, y = pf.onto_floor(self._cloud, x, y, self.grid)
-        heading_deg = math.degrees(self._reported_heading_rad()) % 360.0
+        # Facing: the phone is held in front. The particles' offset δ is the walking direction's,
+        # which moves them but is not where the shopper looks (reported, it measured worse).
+        heading_deg = math.degrees(self._heading_rad(self.settings.heading_report)) % 360.0
         if self.settings.output == "ekf" and self._ekf.ready:
             x, y, spread = self._ekf.x, self._ekf.y, self._ekf.sigma_m
         return Estimate(self._now_ms, x, y, heading_deg, math.hypot(spread, ACCURACY_FLOOR_M))

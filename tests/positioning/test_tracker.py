@@ -109,6 +109,10 @@ def test_no_radio_and_no_start_gives_no_estimate():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="radio_likelihood"):
         Tracker(settings=TrackerSettings(radio_likelihood="magic"))
+    with pytest.raises(ValueError, match="heading_report"):
+        Tracker(settings=TrackerSettings(heading_report="compass"))
+    with pytest.raises(ValueError, match="motion_heading"):
+        Tracker(settings=TrackerSettings(motion_heading="compass"))
 
 
 HALL = FloorPlan.rectangle("hall", 40.0, 40.0)
