@@ -53,11 +53,13 @@ def plan_axes_rad(plan: FloorPlan) -> NDArray[np.float64]:
     for polygon in getattr(plan.walkable, "geoms", [plan.walkable]):
         for ring in [polygon.exterior, *polygon.interiors]:
             xy = np.asarray(ring.coords)
+            if xy.ndim != 2 or len(xy) < 2:
+                continue  # an empty ring (an empty plan) has no walls
             d = np.diff(xy, axis=0)
             # shifted half a bin so that bin i is centred on i·AXIS_BIN_DEG
             angles.append((np.degrees(np.arctan2(d[:, 1], d[:, 0])) + AXIS_BIN_DEG / 2) % 180.0)
             lengths.append(np.hypot(d[:, 0], d[:, 1]))
-    if not angles:
+    if not angles or sum(len(a) for a in angles) == 0:
         return np.zeros(0)
     bins = round(180.0 / AXIS_BIN_DEG)
     hist, _ = np.histogram(

@@ -32,6 +32,17 @@ def test_plan_axes_are_the_directions_of_its_walls_whichever_way_the_building_is
         assert np.allclose(sorted(axes), expected, atol=1.0), (angle, axes)
 
 
+def test_a_plan_with_no_walkable_floor_has_no_axes_and_teaches_no_bias():
+    blocked = FloorPlan.rectangle(
+        "x", 10, 10, (Obstacle("all", "all", shapely.box(-1, -1, 11, 11)),)
+    )
+    assert len(plan_axes_rad(blocked)) == 0
+    bias = HeadingBias(plan_axes_rad(blocked))
+    for _ in range(20):
+        bias.on_step(0.1)
+    assert bias.bias_rad == 0.0
+
+
 def test_residual_to_the_nearest_axis_takes_either_direction_along_it():
     axes = np.radians([0.0, 90.0])
     assert math.degrees(axis_residual_rad(math.radians(184.0), axes)) == pytest.approx(4.0)
