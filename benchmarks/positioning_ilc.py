@@ -66,6 +66,7 @@ _FLOORS: dict[str, FloorContext] = {}
 _RADIO_LIKELIHOOD = [TrackerSettings().radio_likelihood]
 _HEADING_REPORT = [TrackerSettings().heading_report]
 _MOTION_HEADING = [TrackerSettings().motion_heading]
+_SEED_OFFSET = [0]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -114,7 +115,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
     scores = []
     fused = TrackerSettings(
         weinberg_k=k,
-        seed=index,
+        seed=index + _SEED_OFFSET[0],
         radio_likelihood=_RADIO_LIKELIHOOD[0],
         heading_report=_HEADING_REPORT[0],
         motion_heading=_MOTION_HEADING[0],
@@ -137,7 +138,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
             ctx.grid,
             settings=TrackerSettings(
                 weinberg_k=k,
-                seed=index,
+                seed=index + _SEED_OFFSET[0],
                 use_radio=False,
                 start_xy=(w0.x, w0.y),
                 motion_heading=_MOTION_HEADING[0],
@@ -205,10 +206,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=HEADING_REPORTS,
         help="the heading steps move the particles along (default: the product's)",
     )
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="added to each walk's tracker seed: a second seed set shows the run-to-run noise",
+    )
     args = parser.parse_args(argv)
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
     _HEADING_REPORT[0] = args.heading_report
     _MOTION_HEADING[0] = args.motion_heading
+    _SEED_OFFSET[0] = args.seed_offset
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

@@ -179,9 +179,12 @@ class Tracker:
         heading = self._heading_rad(self.settings.motion_heading)
         if self._cloud is None and self.settings.start_xy is not None:
             self._start_at(self.settings.start_xy)
-        if self._cloud is None:
-            return []
         length = weinberg_length(step.weinberg_feature, self.settings.weinberg_k)
+        if self._cloud is None:
+            # No track yet, but the first fix will date from before now: keep the walked
+            # displacement (plain PDR, no offset) to move its candidates up to the present.
+            self._record_lag(step.t_ms, length * math.cos(heading), length * math.sin(heading))
+            return []
         mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
         pf.resample(self._cloud, self.grid, self._rng)
         self._ekf.predict_step(length, heading)
@@ -193,8 +196,11 @@ class Tracker:
         if self._cloud is None or self._from_prior:
             # The first fix starts the track; a cloud spread from the prior gives way to it.
             self._from_prior = False
+            # The candidates are where the phone was when it heard the scan (up to 15 s ago for
+            # a first scan); move them by the displacement walked since.
+            lag_x, lag_y = self._lag_since(fix.heard_ms)
             xy = pf.sample_around(
-                fix.candidates_xy,
+                fix.candidates_xy + np.array([lag_x, lag_y]),
                 fix.candidate_weights,
                 self.settings.particles,
                 pf.INIT_POSITION_SIGMA_M,
