@@ -32,7 +32,7 @@ from positioning.radiomap import RadioMap, survey_fingerprints
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
-from positioning.tracker import RADIO_LIKELIHOODS, Tracker, TrackerSettings
+from positioning.tracker import HEADING_REPORTS, RADIO_LIKELIHOODS, Tracker, TrackerSettings
 from positioning.walkable import WalkableGrid
 from positioning.walkfile import Walk, read_walk
 
@@ -64,6 +64,9 @@ class WalkScore:
 _FLOORS: dict[str, FloorContext] = {}
 # The fused tracker's radio likelihood (--radio-likelihood); a list so forked workers see it.
 _RADIO_LIKELIHOOD = [TrackerSettings().radio_likelihood]
+_HEADING_REPORT = [TrackerSettings().heading_report]
+_MOTION_HEADING = [TrackerSettings().motion_heading]
+_SEED_OFFSET = [0]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -110,7 +113,13 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
     times = [r.t_ms for r in walk.readings]
     walk_s = (max(times) - min(times)) / 1000.0 if times else 0.0
     scores = []
-    fused = TrackerSettings(weinberg_k=k, seed=index, radio_likelihood=_RADIO_LIKELIHOOD[0])
+    fused = TrackerSettings(
+        weinberg_k=k,
+        seed=index + _SEED_OFFSET[0],
+        radio_likelihood=_RADIO_LIKELIHOOD[0],
+        heading_report=_HEADING_REPORT[0],
+        motion_heading=_MOTION_HEADING[0],
+    )
     tracker = Tracker(radio_map, ctx.grid, settings=fused)
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
@@ -128,7 +137,11 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
             None,
             ctx.grid,
             settings=TrackerSettings(
-                weinberg_k=k, seed=index, use_radio=False, start_xy=(w0.x, w0.y)
+                weinberg_k=k,
+                seed=index + _SEED_OFFSET[0],
+                use_radio=False,
+                start_xy=(w0.x, w0.y),
+                motion_heading=_MOTION_HEADING[0],
             ),
         )
         estimates, cpu = replay(pdr, walk)
@@ -181,8 +194,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=RADIO_LIKELIHOODS,
         help="the fused tracker's radio likelihood (default: the product's)",
     )
+    parser.add_argument(
+        "--heading-report",
+        default=TrackerSettings().heading_report,
+        choices=HEADING_REPORTS,
+        help="the fused tracker's reported heading (default: the product's)",
+    )
+    parser.add_argument(
+        "--motion-heading",
+        default=TrackerSettings().motion_heading,
+        choices=HEADING_REPORTS,
+        help="the heading steps move the particles along (default: the product's)",
+    )
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="added to each walk's tracker seed: a second seed set shows the run-to-run noise",
+    )
     args = parser.parse_args(argv)
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
+    _HEADING_REPORT[0] = args.heading_report
+    _MOTION_HEADING[0] = args.motion_heading
+    _SEED_OFFSET[0] = args.seed_offset
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

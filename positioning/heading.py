@@ -119,6 +119,7 @@ class HeadingFilter:
         self._rotvec: tuple[float, float, float] | None = None
         self._last_gyro_ms: int | None = None
         self._rejects = 0
+        self.measured_rad: float | None = None  # the latest rotation-vector heading, unfiltered
 
     @property
     def heading_rad(self) -> float | None:
@@ -127,6 +128,7 @@ class HeadingFilter:
     def on_rotation_vector(self, t_ms: int, x: float, y: float, z: float) -> None:
         self._rotvec = (x, y, z)
         measured = map_heading_rad(x, y, z)
+        self.measured_rad = measured
         if self.state is None:
             self.state = HeadingState(measured, ROTVEC_HEADING_VAR)
             return

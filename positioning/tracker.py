@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from positioning import particles as pf
+from positioning.axes import HeadingBias
 from positioning.beacons import BeaconMap
 from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
@@ -65,6 +66,9 @@ PRIOR_START_MS = 1800
 
 
 RADIO_LIKELIHOODS = ("projected+model", "knn+model", "knn", "model", "fix", "kernel")
+# What the estimate's heading is: the gyro-steadied phone heading or the rotation vector's own,
+# each as is or with the walk's heading bias against the plan's axes removed (``axes``).
+HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vector+axes")
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class TrackerSettings:
     start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
     output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
     radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
+    heading_report: str = "rotation-vector+axes"  # any of HEADING_REPORTS (_heading_rad)
+    motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
 
 
 class Tracker:
@@ -95,6 +101,12 @@ class Tracker:
         if settings.radio_likelihood not in RADIO_LIKELIHOODS:
             choice = settings.radio_likelihood
             raise ValueError(f"radio_likelihood must be one of {RADIO_LIKELIHOODS}, not {choice!r}")
+        if settings.heading_report not in HEADING_REPORTS:
+            choice = settings.heading_report
+            raise ValueError(f"heading_report must be one of {HEADING_REPORTS}, not {choice!r}")
+        if settings.motion_heading not in HEADING_REPORTS:
+            choice = settings.motion_heading
+            raise ValueError(f"motion_heading must be one of {HEADING_REPORTS}, not {choice!r}")
         self.radio_map = radio_map
         self.grid = grid
         self.beacon_map = beacon_map
@@ -103,6 +115,8 @@ class Tracker:
         self.fixes: list[RadioFix] = []
         self._rng = np.random.default_rng(settings.seed)
         self._heading = HeadingFilter()
+        axes = grid.axes_rad if grid is not None else np.zeros(0)
+        self._bias = {"filtered": HeadingBias(axes), "rotation-vector": HeadingBias(axes)}
         self._steps = StepDetector()
         ignored = radio_map.ignored_ids if radio_map is not None else frozenset()
         self._assembler = ScanAssembler(ignored)
@@ -158,14 +172,19 @@ class Tracker:
     # -- events ---------------------------------------------------------------------------
 
     def _on_step(self, step: StepEvent) -> list[Estimate]:
-        heading = self._heading.heading_rad
-        if heading is None:
+        if self._heading.heading_rad is None:
             return []
+        for source, bias in self._bias.items():
+            bias.on_step(self._phone_heading_rad(source))
+        heading = self._heading_rad(self.settings.motion_heading)
         if self._cloud is None and self.settings.start_xy is not None:
             self._start_at(self.settings.start_xy)
-        if self._cloud is None:
-            return []
         length = weinberg_length(step.weinberg_feature, self.settings.weinberg_k)
+        if self._cloud is None:
+            # No track yet, but the first fix will date from before now: keep the walked
+            # displacement (plain PDR, no offset) to move its candidates up to the present.
+            self._record_lag(step.t_ms, length * math.cos(heading), length * math.sin(heading))
+            return []
         mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
         pf.resample(self._cloud, self.grid, self._rng)
         self._ekf.predict_step(length, heading)
@@ -177,8 +196,11 @@ class Tracker:
         if self._cloud is None or self._from_prior:
             # The first fix starts the track; a cloud spread from the prior gives way to it.
             self._from_prior = False
+            # The candidates are where the phone was when it heard the scan (up to 15 s ago for
+            # a first scan); move them by the displacement walked since.
+            lag_x, lag_y = self._lag_since(fix.heard_ms)
             xy = pf.sample_around(
-                fix.candidates_xy,
+                fix.candidates_xy + np.array([lag_x, lag_y]),
                 fix.candidate_weights,
                 self.settings.particles,
                 pf.INIT_POSITION_SIGMA_M,
@@ -271,6 +293,19 @@ class Tracker:
 
     # -- helpers --------------------------------------------------------------------------
 
+    def _phone_heading_rad(self, source: str) -> float:
+        """The phone's heading from ``source``: "filtered" (gyro-steadied) or "rotation-vector"."""
+        if source == "rotation-vector" and self._heading.measured_rad is not None:
+            return self._heading.measured_rad
+        return self._heading.heading_rad or 0.0
+
+    def _heading_rad(self, kind: str) -> float:
+        """A heading of HEADING_REPORTS: the source's, less the walk's bias against the plan's
+        axes for the "+axes" kinds."""
+        source, _, axes = kind.partition("+")
+        heading = self._phone_heading_rad(source)
+        return self._bias[source].corrected(heading) if axes else heading
+
     def _start_at(self, xy: tuple[float, float]) -> None:
         n = self.settings.particles
         x = xy[0] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
@@ -332,9 +367,9 @@ class Tracker:
             )
         if self.grid is not None:
             x, y = pf.onto_floor(self._cloud, x, y, self.grid)
-        # Facing is the phone's own heading (held in front); the particles' offset δ is the
-        # walking direction's, which is what moves them but not where the shopper looks.
-        heading_deg = math.degrees(self._heading.heading_rad or 0.0) % 360.0
+        # Facing: the phone is held in front. The particles' offset δ is the walking direction's,
+        # which moves them but is not where the shopper looks (reported, it measured worse).
+        heading_deg = math.degrees(self._heading_rad(self.settings.heading_report)) % 360.0
         if self.settings.output == "ekf" and self._ekf.ready:
             x, y, spread = self._ekf.x, self._ekf.y, self._ekf.sigma_m
         return Estimate(self._now_ms, x, y, heading_deg, math.hypot(spread, ACCURACY_FLOOR_M))

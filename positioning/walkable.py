@@ -8,12 +8,13 @@ particle filter asks it for every particle on every step. The plan is rasterised
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from positioning.axes import plan_axes_rad
 from positioning.floorplan import FloorPlan
 
 # Raster cell, m: finer than a shop-front gap or a corridor's half width (≥ 1 m in malls and
@@ -26,12 +27,17 @@ SEGMENT_SAMPLES_PER_CELL = 4
 
 @dataclass(frozen=True)
 class WalkableGrid:
-    """``free[row, col]`` is True when the cell centre is walkable; row 0 is the south edge."""
+    """``free[row, col]`` is True when the cell centre is walkable; row 0 is the south edge.
+
+    ``axes_rad`` are the plan's main wall directions (``positioning.axes.plan_axes_rad``), kept
+    with the raster so a tracker that has the grid has them too.
+    """
 
     free: NDArray[np.bool_]
     cell_m: float
     width_m: float
     height_m: float
+    axes_rad: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def from_plan(cls, plan: FloorPlan, cell_m: float = CELL_M) -> WalkableGrid:
@@ -43,7 +49,7 @@ class WalkableGrid:
         area = plan.walkable
         shapely.prepare(area)
         free = shapely.contains_xy(area, gx.ravel(), gy.ravel()).reshape(rows, cols)
-        return cls(free, cell_m, plan.width_m, plan.height_m)
+        return cls(free, cell_m, plan.width_m, plan.height_m, plan_axes_rad(plan))
 
     def is_free(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
         """Vectorised walkability of points; outside the plan is not walkable.

@@ -109,6 +109,10 @@ def test_no_radio_and_no_start_gives_no_estimate():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="radio_likelihood"):
         Tracker(settings=TrackerSettings(radio_likelihood="magic"))
+    with pytest.raises(ValueError, match="heading_report"):
+        Tracker(settings=TrackerSettings(heading_report="compass"))
+    with pytest.raises(ValueError, match="motion_heading"):
+        Tracker(settings=TrackerSettings(motion_heading="compass"))
 
 
 HALL = FloorPlan.rectangle("hall", 40.0, 40.0)
@@ -154,3 +158,29 @@ def test_without_a_fix_in_two_seconds_the_prior_gives_an_honestly_vague_estimate
     after_fix = [e for e in estimates if e.t_ms > t0 + 12000]
     assert after_fix
     assert after_fix[-1].accuracy_m < estimates[0].accuracy_m
+
+
+def test_a_first_fix_heard_seconds_ago_starts_the_track_where_the_shopper_is_now(hall_survey):
+    """The first scan arrives 12 s in but lists access points last heard 10 s earlier, 12.5 m
+    back along the walk: the track must start where the shopper has walked to since."""
+    path = [(5.0, 7.0), (35.0, 7.0)]
+    readings, _ = walk_readings(path, seed=79, access_points=HALL_APS)
+    t0 = readings[0].t_ms
+    heard, arrives = t0 + 2000, t0 + 12000
+    late_scan = [
+        WifiReading(arrives, r.bssid, r.rssi_dbm, r.last_seen_ms)
+        for r in readings
+        if isinstance(r, WifiReading) and r.t_ms == heard
+    ]
+    motion = [r for r in readings if not isinstance(r, WifiReading)]
+    stream = sorted(motion + late_scan, key=lambda r: r.t_ms)
+    settings = TrackerSettings(weinberg_k=hall_survey.weinberg_k)
+    tracker = Tracker(hall_survey.radio_map, WalkableGrid.from_plan(HALL), settings=settings)
+    estimates = run(tracker, stream)
+    assert tracker.fixes
+    assert tracker.fixes[0].heard_ms < heard
+    first_fix_ms = tracker.fixes[0].t_ms
+    x_now = 5.0 + 1.25 * (first_fix_ms - t0) / 1000.0
+    at_fix = [e for e in estimates if first_fix_ms <= e.t_ms <= first_fix_ms + 1000]
+    assert at_fix
+    assert abs(at_fix[0].x - x_now) < 4.0  # not the 12.5 m back where the scan was heard
