@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select
 
+from server.analytics_campaigns import ATTRIBUTION_WINDOW_MS
 from server.api.deps import SessionDep, StoreDep, TillStoreDep
 from server.baskets import BasketRejected, record_basket
 from server.schemas.commerce import BasketCreate, BasketRecorded, CampaignUplift, PurchasePublic
 from server.tables import Purchase
-from server.uplift_report import DAY_MS, DEFAULT_WINDOW_MS, store_uplift
+from server.uplift_report import store_uplift
+from triggers.profiles import DAY_MS
 
 router = APIRouter(prefix="/stores/{store_id}", tags=["purchases"])
 
@@ -64,7 +66,7 @@ def list_store_purchases(
 def campaigns_uplift(
     store: StoreDep,
     session: SessionDep,
-    window_days: Annotated[float, Query(gt=0, le=365)] = DEFAULT_WINDOW_MS / DAY_MS,
+    window_days: Annotated[float, Query(gt=0, le=365)] = ATTRIBUTION_WINDOW_MS / DAY_MS,
 ) -> list[CampaignUplift]:
     """Per campaign: delivered, opened, redeemed, and the uplift of the promoted product's
     purchase rate over the hold-out with its interval (``triggers.measure``)."""
