@@ -146,10 +146,12 @@ def test_screen_joins_a_zone_and_a_beacon_is_removed(
     fake_store.add_zone("cheese-front", "Cheese front", [[10, 10], [20, 10], [20, 14], [10, 14]])
     fake_store.add_screen("screen-1", "Cheese screen", 15.0, 15.0)
     fake_store.add_beacon("beacon-a", 5.0, 5.0)
+    # A zone list slower than the screens (a loaded server) must still reach the screen's row.
+    fake_store.delays_s[("GET", "/api/stores/1/zones")] = 1.0
     log_in(page, site, f"?ws={live_feed[1]}")
     page.get_by_role("tab", name="Beacons & screens").click()
     with page.expect_response(lambda r: r.request.method == "PATCH"):
-        page.get_by_label("Zone of Cheese screen").select_option("cheese-front")
+        page.get_by_label("Zone of Cheese screen").select_option("cheese-front", timeout=10_000)
     assert fake_store.screens["screen-1"]["zone_id"] == "cheese-front"
     # The table is drawn again from the server's answer, with the zone chosen.
     expect(page.get_by_label("Zone of Cheese screen")).to_have_value("cheese-front")

@@ -99,7 +99,9 @@ export class Workspace {
       { width_m: this.floor.width_m, height_m: this.floor.height_m, imageUrl: this.planUrl },
       this.plan,
     );
-    await Promise.all([this.zonePanel.load(), this.devicesPanel.load()]);
+    // Zones first: each screen's row offers the floor's zones, read when the row is drawn.
+    await this.zonePanel.load();
+    await this.devicesPanel.load();
     this.livePanel.floorChanged();
     this.analyticsPanel.load();
   }
