@@ -1,24 +1,33 @@
 """Server load: simulated phones on 127.0.0.1, one frame a second each, against one server process.
 
+The phones are the simulator's (``simulate live``'s load mode): ``DISTINCT_VISITS`` visits in the
+demo store are planned and sensed once up front (``simulator.live.load_cast``), phone i streams
+visit i mod K as ``readings`` frames (``simulator.wire``), their times shifted to the wall clock as
+``LivePhone`` shifts them. The server's stores are seeded from the demo store's ``store.json``
+(its floor, zones, screens and 35 beacons), so positions come from simulated beacon readings.
+A frame is one second of the phone: 50 Hz accelerometer, gyroscope, magnetometer and rotation
+vector (200 samples), every beacon advertisement heard (~55–100) and the odd Wi-Fi scan: ~16 KB of
+JSON.
+
 Variants side by side, at each connection count:
 - ``echo``: a bare FastAPI websocket that answers every frame with a tiny ack (the ceiling);
-- ``readings``: the real ``/ws/shopper`` in a store with beacons, each phone sending a batch of 50
-  accelerometer, 50 gyroscope and 50 rotation-vector samples (50 Hz) and 8 beacon readings a
-  second, run through the store's batched tracker (``server.batch_tracking``, the default) and
-  answered by ``readings_ack`` once it has run (the ``position`` frame follows at once), so the
-  latency is batch → position;
+- ``readings``: the real ``/ws/shopper`` in the demo store, each phone's batches run through the
+  store's batched tracker (``server.batch_tracking``, the default) and answered by
+  ``readings_ack`` once it has run (the ``position`` frame follows at once), so the latency is
+  batch → position;
 - ``per_shopper``: the same with ``AISLECAST_TRACKER=per_shopper`` (a particle-filter ``Tracker``
   per shopper), up to ``--per-shopper-max`` connections (beyond, it only piles up timeouts);
-- ``stored``: the same batches in a store without beacons (no tracker: validated and stored
-  only), the server's own share of the readings path;
-- ``fixes``: the real ``/ws/shopper`` with ready fixes, answered by ``position``.
+- ``stored``: the same batches in the demo store without its beacons (no tracker: validated and
+  stored only), the server's own share of the readings path;
+- ``fixes``: the real ``/ws/shopper`` with ready fixes (the visits' true poses, as
+  ``LiveSettings.send_fixes`` phones send them), answered by ``position``.
 
-The phones run in several client processes (``--clients``, asyncio + ``websockets`` each, frames
-built before the clock starts) so the load generator is not the bottleneck; their CPU is reported
-beside the server's. Reports latency p50/p99 (send → answer), frames lost (no answer within 5 s),
-server CPU (cores used), client CPU and memory per connection. Then the accuracy of the batched and
-the per-shopper tracker on simulated walks in the demo store (same frames through both, as the
-server converts them), with their CPU per batch. Closing line:
+The phones run in several client processes (asyncio + ``websockets`` each, frames encoded to
+JSON text before the clock starts) so the load generator is not the bottleneck; their CPU is
+reported beside the server's. Reports latency p50/p99 (send → answer), frames lost (no answer
+within 5 s), server CPU (cores used), client CPU and memory per connection. Then the accuracy of
+the batched and the per-shopper tracker on simulated walks in the demo store (same frames
+through both, as the server converts them), with their CPU per batch. Closing line:
 ``server: conns=N p99=X.Xms lost=0 vs_echo=X.XX`` for the readings (batched) variant at the
 largest count (``vs_echo`` = its p99 over the echo's p99).
 
@@ -38,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +64,9 @@ from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from aislecast.bench import format_table  # noqa: E402
+from simulator.live import FIX_ACCURACY_M, LiveCast, load_cast, wall_ms  # noqa: E402
+from simulator.store import Store, store_to_dict  # noqa: E402
+from simulator.wire import Frame, fix_frame, readings_frames  # noqa: E402
 
 # A phone answered later than this counts as lost (the app would have moved on).
 ANSWER_TIMEOUT_S = 5.0
@@ -62,13 +74,12 @@ ANSWER_TIMEOUT_S = 5.0
 CONNECT_WAVE = 100
 # The first second of each phone warms pools and caches: it is not counted in the latency.
 WARMUP_TICKS = 1
-IMU_HZ = 50
-BEACONS_HEARD = 8
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-# Distinct readings frames per tick (phones share them: each has its own tracker row anyway).
-FRAME_VARIANTS = 8
+# Distinct simulated visits (K), shared by the phones: sensing costs ~3 ms per phone-second, so
+# thousands of phones cannot each have their own (each still has its own tracker row).
+DISTINCT_VISITS = 8
+SEED = 0
+STOPS_PER_VISIT = 3
 # Client processes: one per this many phones (at least one), so no client saturates a core.
 PHONES_PER_CLIENT = 1250
 
@@ -92,49 +103,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def beacon_positions() -> list[dict[str, float | str]]:
-    """The beacons the phones hear, spread over the 40 m × 20 m bench floor."""
-    return [{"id": f"B_1_{b}_AA", "x": 5.0 + 10.0 * (b % 4), "y": 5.0 + 10.0 * (b // 4),
-             "tx_power_dbm": -59.0} for b in range(BEACONS_HEARD)]  # fmt: skip
+def simulated_cast(seconds: float) -> LiveCast:
+    """The demo store and ``DISTINCT_VISITS`` visits, sensed for ``seconds`` (load mode)."""
+    return load_cast("demo", DISTINCT_VISITS, SEED, STOPS_PER_VISIT,
+                     distinct_visits=DISTINCT_VISITS, max_visit_s=seconds)  # fmt: skip
 
 
-def readings_frame(t0_ms: int, rng: np.random.Generator) -> str:
-    """One second of sensing: 50 Hz accelerometer, gyroscope and rotation vector (a phone held
-    flat, walking: 1.9 Hz bounce), a few beacons (column series)."""
-    t_ms = [t0_ms + i * 1000 // IMU_HZ for i in range(IMU_HZ)]
-    t_s = np.arange(IMU_HZ) / IMU_HZ
-    accel = rng.normal([0.0, 0.0, 9.81], 0.3, (IMU_HZ, 3))
-    accel[:, 2] += 2.5 * np.sin(2 * np.pi * 1.9 * (t_s + rng.uniform()))
-    gyro = rng.normal(0.0, 0.05, (IMU_HZ, 3))
-    rotation = np.zeros((IMU_HZ, 3))
-    rotation[:, 2] = np.sin(rng.uniform(-np.pi, np.pi) / 2)  # flat, facing one way
-    frame = {
-        "type": "readings",
-        "accel": {"t_ms": t_ms, **{axis: accel[:, i].tolist() for i, axis in enumerate("xyz")}},
-        "gyro": {"t_ms": t_ms, **{axis: gyro[:, i].tolist() for i, axis in enumerate("xyz")}},
-        "rotation": {
-            "t_ms": t_ms,
-            **{axis: rotation[:, i].tolist() for i, axis in enumerate("xyz")},
-        },
-        "beacons": {
-            "t_ms": [t0_ms + 500] * BEACONS_HEARD,
-            "beacon_id": [f"B_1_{b}_AA" for b in range(BEACONS_HEARD)],
-            "rssi_dbm": rng.uniform(-95, -60, BEACONS_HEARD).tolist(),
-            "tx_power_dbm": [-59.0] * BEACONS_HEARD,
-        },
-    }
-    return json.dumps(frame)
+def visit_frames(cast: LiveCast, fixes: bool, now_ms: int) -> list[tuple[str, ...]]:
+    """Per visit, its frames as JSON text, one a second, the visit's start moved to ``now_ms``:
+    ``readings`` of each window, or a ``fix`` at the window's last true pose."""
+    out = []
+    for _cid, trajectory, windows in cast.visits:
+        offset_ms = now_ms - trajectory.start_ms  # LivePhone.offset_ms at speed 1
+        frames: list[Frame] = []
+        for t1, rows in windows:
+            if fixes:
+                x, y, heading = trajectory.pose_at(np.array([float(t1 - 1)]))
+                pose = float(x[0]), float(y[0]), float(heading[0])
+                frames.append(fix_frame(t1 - 1 + offset_ms, *pose, FIX_ACCURACY_M))
+            else:
+                frames += readings_frames(rows, offset_ms)
+        out.append(tuple(json.dumps(frame) for frame in frames))
+    return out
 
 
-def fix_frame(t_ms: int, rng: np.random.Generator) -> str:
-    x, y = rng.uniform(1, 39), rng.uniform(1, 19)
-    return json.dumps({"type": "fix", "t_ms": t_ms, "x": x, "y": y, "heading_deg": 90.0,
-                       "accuracy_m": 1.5})  # fmt: skip
-
-
-def seed_shoppers(database_url: str, n: int) -> tuple[dict[str, int], list[str]]:
-    """Two stores (with and without beacons) and N customers, straight into the database; the
-    store id per variant and the customers' app tokens."""
+def seed_shoppers(database_url: str, n: int, layout: Store) -> tuple[dict[str, int], list[str]]:
+    """The phones' store twice (with and without its beacons) and N customers, straight into the
+    database; the store id per variant and the customers' app tokens."""
     from server.clock import now_ms
     from server.database import Database, upgrade_to_head
     from server.seed import seed_store
@@ -144,16 +139,15 @@ def seed_shoppers(database_url: str, n: int) -> tuple[dict[str, int], list[str]]
     stores: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        store = {"name": "Bench", "width_m": 40, "height_m": 20, "zones": [], "beacons": [],
-                 "screens": []}  # fmt: skip
-        (root / "store.json").write_text(json.dumps(store))
+        store = store_to_dict(layout)
+        without = {**store, "name": f"{store['name']} without beacons", "beacons": []}
+        (root / "store.json").write_text(json.dumps(without))
         rows = "".join(f"b{i},male,30,,location_analytics\n" for i in range(n))
         (root / "customers.csv").write_text("customer_id,gender,age,tier,consents\n" + rows)
         report = seed_store(database, root, now_ms())
         stores["stored"] = report.store_id
         (root / "customers.csv").unlink()
-        with_beacons = {**store, "name": "Bench with beacons", "beacons": beacon_positions()}
-        (root / "store.json").write_text(json.dumps(with_beacons))
+        (root / "store.json").write_text(json.dumps(store))
         beacon_store = seed_store(database, root, now_ms()).store_id
         stores["readings"] = stores["per_shopper"] = stores["fixes"] = beacon_store
     database.dispose()
@@ -211,7 +205,7 @@ async def answer(ws: ClientConnection, kind: str) -> None:
         pass
 
 
-async def phone_loop(ws: ClientConnection, frames: list[str], answer_kind: str, phase_s: float,
+async def phone_loop(ws: ClientConnection, frames: Sequence[str], answer_kind: str, phase_s: float,
                      latencies: list[float]) -> int:  # fmt: skip
     """Send one frame a second at this phone's phase; return how many answers never came."""
     lost = 0
@@ -238,15 +232,15 @@ ANSWERS = {"echo": "ack", "readings": "readings_ack", "per_shopper": "readings_a
 
 @dataclass(frozen=True)
 class ClientJob:
-    """One client process's share of the phones: phone ``i`` of the level is ``phones[k]``."""
+    """One client process's share of the phones: phone ``i`` of the level is ``phones[k]``; it
+    sends ``frames[i % len(frames)]`` (its visit's, one a second)."""
 
     url: str
     variant: str
     n: int
     phones: tuple[int, ...]
     hellos: tuple[str | None, ...]
-    seconds: float
-    now_ms: int
+    frames: tuple[tuple[str, ...], ...]
 
 
 async def client_level(job: ClientJob, barrier: object) -> tuple[list[float], int, float]:
@@ -260,18 +254,14 @@ async def client_level(job: ClientJob, barrier: object) -> tuple[list[float], in
     # A phone that could not connect loses every frame it would have sent.
     phones = [(i, ws) for i, ws in zip(job.phones, opened, strict=True)
               if isinstance(ws, ClientConnection)]  # fmt: skip
-    unconnected = (len(job.phones) - len(phones)) * int(job.seconds)
-    rng = np.random.default_rng(job.n)
-    ticks = int(job.seconds)
-    make = fix_frame if job.variant == "fixes" else readings_frame
-    # Built before the clock starts; each phone's batches follow on in time.
-    frames = [[make(job.now_ms + 1000 * tick, rng) for tick in range(ticks)]
-              for _ in range(FRAME_VARIANTS)]  # fmt: skip
+    frames = job.frames
+    connected = {i for i, _ in phones}
+    unconnected = sum(len(frames[i % len(frames)]) for i in job.phones if i not in connected)
     await asyncio.to_thread(barrier.wait)  # type: ignore[attr-defined]
     cpu = time.process_time()
     latencies: list[float] = []
     lost = await asyncio.gather(*(
-        phone_loop(ws, frames[i % FRAME_VARIANTS], ANSWERS[job.variant], i / job.n, latencies)
+        phone_loop(ws, frames[i % len(frames)], ANSWERS[job.variant], i / job.n, latencies)
         for i, ws in phones
     ))  # fmt: skip
     cpu = time.process_time() - cpu
@@ -284,7 +274,7 @@ def client_process(job: ClientJob, barrier: object, results: object) -> None:
 
 
 def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id: int,
-              tokens: list[str]) -> LevelResult:  # fmt: skip
+              tokens: list[str], cast: LiveCast) -> LevelResult:  # fmt: skip
     import multiprocessing
 
     rss_idle = rss_kb(pid)
@@ -295,11 +285,13 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
         for i in range(n)
     ]  # fmt: skip
     clients = max(1, round(n / PHONES_PER_CLIENT))
-    now = time.time_ns() // 1_000_000
+    # Encoded before the clock starts, the visits' times from now on (as the old frames were).
+    frames = tuple(visit_frames(cast, variant == "fixes", wall_ms()))
+    sent = sum(len(frames[i % len(frames)]) for i in range(n))
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(clients + 1), context.Queue()
     jobs = [ClientJob(url, variant, n, tuple(range(k, n, clients)),
-                      tuple(hellos[k::clients]), seconds, now) for k in range(clients)]  # fmt: skip
+                      tuple(hellos[k::clients]), frames) for k in range(clients)]  # fmt: skip
     processes = [context.Process(target=client_process, args=(job, barrier, results))
                  for job in jobs]  # fmt: skip
     for process in processes:
@@ -313,7 +305,7 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
         try:
             outcomes.append(results.get(timeout=max(1.0, deadline - time.monotonic())))
         except queue.Empty:
-            outcomes.append(([], len(job.phones) * int(seconds), 0.0))
+            outcomes.append(([], sum(len(frames[i % len(frames)]) for i in job.phones), 0.0))
     wall = time.monotonic() - wall_before
     cores = (cpu_seconds(pid) - cpu_before) / wall
     rss_loaded = rss_kb(pid)
@@ -323,7 +315,7 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
             process.kill()
     latencies = [ms for found, _, _ in outcomes for ms in found]
     ms = np.array(latencies) if latencies else np.array([float("nan")])
-    return LevelResult(variant, n, int(seconds) * n, sum(lost for _, lost, _ in outcomes),
+    return LevelResult(variant, n, sent, sum(lost for _, lost, _ in outcomes),
                        float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), cores,
                        sum(cpu for *_, cpu in outcomes) / wall,
                        (rss_loaded - rss_idle) / n)  # fmt: skip
@@ -375,7 +367,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as folder:
         database_url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        stores, tokens = seed_shoppers(database_url, max(args.conns))
+        cast = simulated_cast(args.seconds)
+        stores, tokens = seed_shoppers(database_url, max(args.conns), cast.store)
         env = {"DATABASE_URL": database_url, "AISLECAST_MIGRATE_ON_STARTUP": "0",
                "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
         results: list[LevelResult] = []
@@ -387,7 +380,9 @@ def main() -> None:
             with server_process(mode, {**env, "AISLECAST_TRACKER": tracker}) as (url, pid):
                 for n in counts:
                     store_id = stores.get(variant, 0)
-                    results.append(run_level(url, pid, variant, n, args.seconds, store_id, tokens))
+                    results.append(
+                        run_level(url, pid, variant, n, args.seconds, store_id, tokens, cast)
+                    )
                     print(f"  {variant} {n}: p99 {results[-1].p99_ms:.1f} ms", file=sys.stderr)
     print(format_table(
         ["variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores", "client cores",
