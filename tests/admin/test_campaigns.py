@@ -13,13 +13,16 @@ def test_campaign_form_explains_counts_and_saves_the_triggers_document(
     page: Page, site: str, fake_store: FakeStore
 ) -> None:
     fake_store.add_zone("dairy", "Dairy", [[10, 10], [20, 10], [20, 20], [10, 20]])
+    # The zone list answers after the form is drawn (a loaded server): the form must still
+    # offer the floor's zones.
+    fake_store.delays_s[("GET", "/api/stores/1/zones")] = 1.0
     log_in(page, site)
     page.get_by_role("tab", name="Campaigns").click()
     form = page.locator("#campaign-form")
     form.get_by_label("Name").fill("Cheddar lovers")
     form.get_by_label("The shopper…").select_option("dwell")
     form.get_by_label("for at least (s)").fill("20")
-    form.get_by_label("in zones").select_option("dairy")
+    form.get_by_label("in zones").select_option("dairy", timeout=10_000)
     form.get_by_label("Title").fill("Cheddar: 2 for 1")
     page.get_by_role("button", name="Add condition").click()
     form.get_by_label("Condition", exact=True).select_option("age")

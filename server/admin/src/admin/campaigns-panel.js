@@ -105,6 +105,13 @@ export class CampaignsPanel {
     this.edited();
   }
 
+  // The floor's zones arrived or changed after the form was drawn: offer them, keeping what is
+  // chosen (or, before any edit, what the shown campaign names).
+  zonesChanged() {
+    const chosen = Array.from(this.form.elements.zone_ids.selectedOptions, (o) => o.value);
+    this.fillZones(this.touched ? chosen : (this.current?.document?.context?.zone_ids ?? chosen));
+  }
+
   fillZones(selected) {
     const zones = this.context().zones();
     const select = this.form.elements.zone_ids;

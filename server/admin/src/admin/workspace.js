@@ -101,6 +101,7 @@ export class Workspace {
     );
     // Zones first: each screen's row offers the floor's zones, read when the row is drawn.
     await this.zonePanel.load();
+    this.campaignsPanel.zonesChanged();
     await this.devicesPanel.load();
     this.livePanel.floorChanged();
     this.analyticsPanel.load();
