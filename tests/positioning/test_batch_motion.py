@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from positioning.batch_input import SensorBatch, Series3, motion_columns
+from positioning.batch_input import SensorBatch, Series3, motion_samples
 from positioning.batch_motion import BatchMotion
 from positioning.heading import HeadingFilter
 from positioning.readings import AccelReading, GyroReading, Reading, RotationVectorReading
@@ -65,7 +65,7 @@ def test_steps_and_headings_equal_the_per_shopper_detector_and_filter() -> None:
     found: list[list[tuple[int, float, float]]] = [[] for _ in walks]
     for round_ in range(max(len(b) for b in per_row)):
         rows = np.array([i for i, b in enumerate(per_row) if round_ < len(b)])
-        columns = motion_columns(rows, [per_row[i][round_] for i in rows])
+        columns = motion_samples(rows, [per_row[i][round_] for i in rows])
         steps = motion.run(columns)
         for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
                                           steps.heading_rad, strict=True):  # fmt: skip
@@ -86,13 +86,13 @@ def test_a_rows_state_does_not_leak_into_its_neighbours() -> None:
     alone, crowded = BatchMotion(1), BatchMotion(3)
     steps_alone, steps_crowded = 0, 0
     for batch in batches:
-        steps_alone += len(alone.run(motion_columns(np.array([0]), [batch])).t_ms)
+        steps_alone += len(alone.run(motion_samples(np.array([0]), [batch])).t_ms)
         # Row 1 gets the same batches; rows 0 and 2 get nothing (or a still phone).
         still = SensorBatch(
             batch.latest_ms,
             Series3(batch.accel.t_ms, np.tile([0, 0, 9.8], (len(batch.accel.t_ms), 1))),
         )
-        result = crowded.run(motion_columns(np.array([0, 1, 2]), [still, batch, SensorBatch(0)]))
+        result = crowded.run(motion_samples(np.array([0, 1, 2]), [still, batch, SensorBatch(0)]))
         assert set(result.row.tolist()) <= {1}
         steps_crowded += len(result.t_ms)
     assert steps_alone == steps_crowded > 10
@@ -137,7 +137,7 @@ def test_simulated_phones_give_the_same_steps_batched_as_one_by_one() -> None:
         names = ("accel", "gyro", "rotation")
         batches = [SensorBatch(0, *(_frame_series(walks[i][second], n) for n in names))
                    for i in rows]  # fmt: skip
-        steps = motion.run(motion_columns(rows, batches))
+        steps = motion.run(motion_samples(rows, batches))
         for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
                                           steps.heading_rad, strict=True):  # fmt: skip
             found[rows[r]].append((int(t), float(feature), float(heading)))
