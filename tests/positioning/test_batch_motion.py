@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 
@@ -158,3 +159,70 @@ def test_simulated_phones_give_the_same_steps_batched_as_one_by_one() -> None:
             assert math.isclose(f, f_ref, abs_tol=1e-12)
             assert h_ref is not None
             assert abs(math.remainder(h - h_ref, 2 * math.pi)) < 1e-9  # same angle
+
+
+def _reference_fed_by_batch(batches: list[SensorBatch]) -> list[tuple[int, float, float | None]]:
+    """``Tracker``'s way: each batch merged (accel, gyro, rotation at ties) in arrival order, a
+    sample older than its sensor's latest dropped."""
+    steps, heading = StepDetector(), HeadingFilter()
+    latest: dict[str, int] = {}
+    out = []
+    for batch in batches:
+        series = (("accel", batch.accel), ("gyro", batch.gyro), ("rotation", batch.rotation))
+        streams = [[(int(t), name, *xyz) for t, xyz in zip(s.t_ms, s.xyz.tolist(), strict=True)]
+                   for name, s in series]  # fmt: skip
+        for t, name, x, y, z in heapq.merge(*streams, key=lambda sample: sample[0]):
+            if t < latest.get(name, t):
+                continue
+            latest[name] = t
+            if name == "rotation":
+                heading.on_rotation_vector(t, x, y, z)
+            elif name == "gyro":
+                heading.on_gyro(t, x, y, z)
+            elif (step := steps.push(t, x, y, z)) is not None:
+                out.append((step.t_ms, step.weinberg_feature, heading.heading_rad))
+    return out
+
+
+def _window(readings: list[Reading], lo: int, hi: int) -> SensorBatch:
+    part = [r for r in readings if lo <= r.t_ms < hi]
+    return SensorBatch(hi, _series(part, AccelReading), _series(part, GyroReading),
+                       _series(part, RotationVectorReading))  # fmt: skip
+
+
+def test_gaps_resent_and_stale_batches_give_the_per_shopper_result() -> None:
+    """Rows that skip seconds (gyro gaps over 1 s), resend overlapping samples, send a batch
+    entirely from the past, or lose a sensor for a batch, each at its own phase."""
+    walks = [walk_readings(path, seed + 3)[0] for seed, path in enumerate(PATHS)]
+    per_row: list[list[SensorBatch]] = []
+    for i, walk in enumerate(walks):
+        t0, end = walk[0].t_ms + 137 * i, walk[-1].t_ms
+        batches, lo = [], walk[0].t_ms
+        for k, hi in enumerate(range(t0 + 700, end + 1000, 900 + 50 * i)):
+            if k % 7 == 3 + i:  # a lost batch: the next one starts after a gap
+                lo = hi
+                continue
+            overlap = 240 if k % 5 == 1 else 0  # resends its last 240 ms
+            batches.append(_window(walk, lo - overlap, hi))
+            if k % 9 == 4:  # a stale batch, entirely before the last one
+                batches.append(_window(walk, lo - 600, lo - 100))
+            if k % 6 == 2 + i:  # the gyroscope missing for a batch
+                batches[-1] = SensorBatch(hi, batches[-1].accel, rotation=batches[-1].rotation)
+            lo = hi
+        per_row.append(batches)
+    motion = BatchMotion(len(walks))
+    found: list[list[tuple[int, float, float]]] = [[] for _ in walks]
+    for round_ in range(max(len(b) for b in per_row)):
+        rows = np.array([i for i, b in enumerate(per_row) if round_ < len(b)])
+        steps = motion.run(motion_samples(rows, [per_row[i][round_] for i in rows]))
+        for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
+                                          steps.heading_rad, strict=True):  # fmt: skip
+            found[rows[r]].append((int(t), float(feature), float(heading)))
+    for batches, batched in zip(per_row, found, strict=True):
+        reference = _reference_fed_by_batch(batches)
+        assert len(reference) >= 15
+        assert [t for t, *_ in batched] == [t for t, *_ in reference]
+        for (_, f, h), (_, f_ref, h_ref) in zip(batched, reference, strict=True):
+            assert math.isclose(f, f_ref, abs_tol=1e-12)
+            assert h_ref is not None
+            assert abs(math.remainder(h - h_ref, 2 * math.pi)) < 1e-9
