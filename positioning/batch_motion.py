@@ -73,7 +73,11 @@ class SensorSamples:
     def __len__(self) -> int:
         return len(self.row)
 
-    def subset(self, keep: Mask) -> SensorSamples:
+    def newer(self, last_ms: IntArray) -> SensorSamples:
+        """The samples not older than their row's ``last_ms`` (a batch from the past drops)."""
+        keep = self.t_ms >= last_ms[self.row]
+        if keep.all():
+            return self
         return SensorSamples(self.row[keep], self.t_ms[keep], self.xyz[keep])
 
 
@@ -187,11 +191,9 @@ class BatchMotion:
         """Feed every sample in merged time order; return the steps found."""
         f = {name: values[samples.rows] for name, values in self._fields.items()}
         n = len(samples.rows)
-        accel = samples.accel.subset(samples.accel.t_ms >= f["last_accel_ms"][samples.accel.row])
-        gyro = samples.gyro.subset(samples.gyro.t_ms >= f["last_gyro_ms"][samples.gyro.row])
-        rotation = samples.rotation.subset(
-            samples.rotation.t_ms >= f["last_rotation_ms"][samples.rotation.row]
-        )
+        accel = samples.accel.newer(f["last_accel_ms"])
+        gyro = samples.gyro.newer(f["last_gyro_ms"])
+        rotation = samples.rotation.newer(f["last_rotation_ms"])
         step_at, feature = _steps(f, accel, n)
         heading = _headings(f, accel, gyro, rotation, n, step_at)
         for name, values in f.items():
@@ -382,8 +384,9 @@ def _rotation_updates(f: dict[str, np.ndarray], rotation: SensorSamples, r_layou
     rank = np.empty(rows, dtype=np.int64)
     rank[order] = np.arange(rows)
     width = int(r_layout.count.max(initial=0))
-    shape = (rows, width)
-    pad_at = (rank[row], r_layout.position)
+    # (k, rows): round k reads a contiguous prefix of row k.
+    shape = (width, rows)
+    pad_at = (r_layout.position, rank[row])
     z, dh, dv = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     z[pad_at], dh[pad_at], dv[pad_at] = measured, d_heading, d_var
     active = rows - np.searchsorted(np.sort(r_layout.count), np.arange(width), side="right")
@@ -392,22 +395,26 @@ def _rotation_updates(f: dict[str, np.ndarray], rotation: SensorSamples, r_layou
     after = np.zeros(shape)
     for k in range(width):
         m = int(active[k])
-        h, p = heading[:m] + dh[:m, k], var[:m] + dv[:m, k]
-        # ν = z − ψ (wrapped), S = P + R, K = P/S; take it inside the gate or after too many
-        # rejections in a row (heading.heading_update and HeadingFilter.on_rotation_vector).
-        innovation = _wrap(z[:m, k] - h)
+        h, p, rejected = heading[:m], var[:m], rejects[:m]  # views: updated in place
+        h += dh[k, :m]  # the gyroscope's turn since the last rotation vector: ψ⁻, P⁻
+        p += dv[k, :m]
+        # ν = z − ψ⁻ (wrapped), S = P⁻ + R, K = P⁻/S; taken inside the gate or after too many
+        # rejections in a row (heading.heading_update, HeadingFilter.on_rotation_vector);
+        # K = 0 where not taken leaves ψ⁻ and P⁻ as they are.
+        innovation = _wrap(z[k, :m] - h)
         s = p + ROTVEC_HEADING_VAR
         gain = p / s
-        take = (np.abs(innovation / np.sqrt(s)) <= HEADING_GATE_SIGMA) | (
-            rejects[:m] >= HEADING_MAX_REJECTS
-        )
-        heading[:m] = np.where(take, h + gain * innovation, h)
-        var[:m] = np.where(take, (1 - gain) * p, p)
-        rejects[:m] = np.where(take, 0, rejects[:m] + 1)
+        take = np.abs(innovation / np.sqrt(s)) <= HEADING_GATE_SIGMA
+        take |= rejected >= HEADING_MAX_REJECTS
+        gain *= take
+        h += gain * innovation
+        p *= 1 - gain
+        rejected += 1
+        rejected *= ~take
         if k == 0:  # a row's first rotation vector ever starts its heading
             first = np.flatnonzero(np.isnan(h))
-            heading[first], var[first], rejects[first] = z[first, 0], ROTVEC_HEADING_VAR, 0
-        after[:m, k] = heading[:m]
+            heading[first], var[first], rejects[first] = z[0, first], ROTVEC_HEADING_VAR, 0
+        after[k, :m] = h
     # Back to the rows' own order; then the gyroscope samples after each row's last rotation
     # vector (all of them if it had none).
     heading_rows, var_rows = np.empty(rows), np.empty(rows)
@@ -425,7 +432,7 @@ def _rotation_updates(f: dict[str, np.ndarray], rotation: SensorSamples, r_layou
     for axis, name in enumerate(("rotvec_x", "rotvec_y", "rotvec_z")):
         f[name] = _pick(rotation.xyz[:, axis], last, has, f[name])
     f["last_rotation_ms"] = _pick(rotation.t_ms, last, has, f["last_rotation_ms"])
-    return after[rank]
+    return after[:, rank].T
 
 
 def _heading_at(start_heading: Array, row: IntArray, rv_seen: IntArray, g_seen: IntArray,
