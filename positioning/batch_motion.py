@@ -338,26 +338,32 @@ def _gyro_increments(f: dict[str, np.ndarray], gyro: SensorSamples, g_layout: _L
     """Per gyroscope sample, (R·ω)_z·dt and q·dt where ``HeadingFilter.on_gyro`` integrates
     (a heading and a rotation vector exist, 0 < dt < 1 s), else 0; updates ``last_gyro_ms``."""
     row = gyro.row
-    latest = np.where(seen > 0, r_layout.start[row] + seen - 1, -1)
-    own = latest >= 0
-    rx = _pick(rotation.xyz[:, 0], latest, own, f["rotvec_x"][row])
-    ry = _pick(rotation.xyz[:, 1], latest, own, f["rotvec_y"][row])
-    rz = _pick(rotation.xyz[:, 2], latest, own, f["rotvec_z"][row])
+    # Each sample's rotation vector: the row's latest before it, else the one carried over
+    # (NaN before the first: no heading yet). Looked up in one table of up-rows.
+    carried = np.column_stack([f["rotvec_x"], f["rotvec_y"], f["rotvec_z"]])
+    up = np.concatenate([_up_row(rotation.xyz), _up_row(carried)])
+    latest = np.where(seen > 0, r_layout.start[row] + seen - 1, len(rotation) + row)
+    up = up[latest]
     first = g_layout.position == 0
     previous = np.where(first, f["last_gyro_ms"][row], np.roll(gyro.t_ms, 1))
     dt = (gyro.t_ms - np.where(previous == NEVER, gyro.t_ms, previous)) / 1000.0
-    valid = (previous != NEVER) & ~np.isnan(rx) & (dt > 0.0) & (dt < 1.0)
-    w = np.sqrt(np.maximum(0.0, 1.0 - rx * rx - ry * ry - rz * rz))
-    x, y, z = gyro.xyz[:, 0], gyro.xyz[:, 1], gyro.xyz[:, 2]
-    yaw_rate = (
-        (2 * rx * rz - 2 * ry * w) * x
-        + (2 * ry * rz + 2 * rx * w) * y
-        + (1 - 2 * rx * rx - 2 * ry * ry) * z
-    )
+    valid = (previous != NEVER) & ~np.isnan(up[:, 0]) & (dt > 0.0) & (dt < 1.0)
+    # (R·ω)_z = R₂₀ωx + R₂₁ωy + R₂₂ωz (heading.world_yaw_rate)
+    omega = gyro.xyz
+    yaw_rate = up[:, 0] * omega[:, 0] + up[:, 1] * omega[:, 1] + up[:, 2] * omega[:, 2]
     has = g_layout.count > 0
     last = g_layout.start + g_layout.count - 1
     f["last_gyro_ms"] = _pick(gyro.t_ms, last, has, f["last_gyro_ms"])
     return np.where(valid, yaw_rate * dt, 0.0), np.where(valid, GYRO_HEADING_VAR_PER_S * dt, 0.0)
+
+
+def _up_row(xyz: Array) -> Array:
+    """Bottom row of ``heading.rotation_matrix`` (phone axes → world up) per rotation vector."""
+    x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    w = np.sqrt(np.maximum(0.0, 1.0 - x * x - y * y - z * z))
+    return np.column_stack(
+        [2 * x * z - 2 * y * w, 2 * y * z + 2 * x * w, 1 - 2 * x * x - 2 * y * y]
+    )
 
 
 def _measured_heading(xyz: Array) -> Array:
