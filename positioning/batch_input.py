@@ -62,8 +62,9 @@ def _concatenated(series: Sequence[Series3]) -> SensorSamples:
     if not series:
         return SensorSamples(EMPTY3.t_ms, EMPTY3.t_ms, EMPTY3.xyz)
     lengths = np.fromiter((len(s.t_ms) for s in series), dtype=np.int64, count=len(series))
-    return SensorSamples(
-        np.repeat(np.arange(len(series)), lengths),
-        np.concatenate([s.t_ms for s in series]),
-        np.concatenate([s.xyz for s in series]),
-    )
+    row = np.repeat(np.arange(len(series)), lengths)
+    t_ms = np.concatenate([s.t_ms for s in series])
+    # BatchMotion reads the merged order off (row, time) keys: a series must not go backwards.
+    if ((np.diff(t_ms) < 0) & (row[1:] == row[:-1])).any():
+        raise ValueError("a sensor series goes back in time (samples must be in time order)")
+    return SensorSamples(row, t_ms, np.concatenate([s.xyz for s in series]))

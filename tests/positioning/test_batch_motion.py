@@ -7,6 +7,7 @@ import itertools
 import math
 
 import numpy as np
+import pytest
 
 from positioning.batch_input import SensorBatch, Series3, motion_samples
 from positioning.batch_motion import BatchMotion
@@ -226,3 +227,12 @@ def test_gaps_resent_and_stale_batches_give_the_per_shopper_result() -> None:
             assert math.isclose(f, f_ref, abs_tol=1e-12)
             assert h_ref is not None
             assert abs(math.remainder(h - h_ref, 2 * math.pi)) < 1e-9
+
+
+def test_a_series_going_back_in_time_is_refused() -> None:
+    forward = Series3.of([0, 20, 40], [0, 0, 0], [0, 0, 0], [9.8, 9.8, 9.8])
+    backward = Series3.of([0, 40, 20], [0, 0, 0], [0, 0, 0], [9.8, 9.8, 9.8])
+    # Rows one after the other may start earlier than the previous row ended.
+    motion_samples(np.array([0, 1]), [SensorBatch(40, forward), SensorBatch(40, forward)])
+    with pytest.raises(ValueError, match="back in time"):
+        motion_samples(np.array([0, 1]), [SensorBatch(40, forward), SensorBatch(40, gyro=backward)])
