@@ -18,6 +18,7 @@ alone cannot place anyone without knowing the offset, so it is taken at face val
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -69,9 +70,12 @@ class BeaconFixer:
     ) -> tuple[NDArray[np.bool_], Array, Array, Array]:
         """Per row: (has a fix, x, y, σ) from that row's readings of known beacons."""
         n, b = len(beacon_ids), len(self.ids)
-        known = [self.ids.get(beacon_id, -1) for ids in beacon_ids for beacon_id in ids]
-        beacon = np.array(known, dtype=np.int64)
-        row = np.repeat(np.arange(n), [len(ids) for ids in beacon_ids])
+        lengths = np.fromiter(map(len, beacon_ids), np.int64, n)
+        # Index of each reading's beacon, −1 if not one of the store's (one C-level pass).
+        every = itertools.chain.from_iterable(beacon_ids)
+        beacon = np.fromiter(map(self.ids.get, every, itertools.repeat(-1)), np.int64,
+                             int(lengths.sum()))  # fmt: skip
+        row = np.repeat(np.arange(n), lengths)
         rssi = np.concatenate([np.asarray(v, dtype=float) for v in rssi_dbm]) if n else np.zeros(0)
         use = beacon >= 0
         cell = row[use] * b + beacon[use]  # (row, beacon) flattened
