@@ -59,27 +59,38 @@ def _batches(readings: list[Reading], start_ms: int, period_ms: int) -> list[Sen
     return out
 
 
+def _run_batched(per_row: list[list[SensorBatch]]) -> list[list[tuple[int, float, float]]]:
+    """Round j pushes every row's j-th batch (rows with fewer batches drop out) through one
+    ``BatchMotion``; each row's (t, feature, heading) of its steps."""
+    motion = BatchMotion(len(per_row))
+    found: list[list[tuple[int, float, float]]] = [[] for _ in per_row]
+    for round_ in range(max(len(b) for b in per_row)):
+        rows = np.array([i for i, b in enumerate(per_row) if round_ < len(b)])
+        steps = motion.run(motion_samples(rows, [per_row[i][round_] for i in rows]))
+        for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
+                                          steps.heading_rad, strict=True):  # fmt: skip
+            found[rows[r]].append((int(t), float(feature), float(heading)))
+    return found
+
+
+def _assert_same_steps(batched: list[tuple[int, float, float]],
+                       reference: list[tuple[int, float, float | None]]) -> None:  # fmt: skip
+    """Same step times, features to 1e-12 and headings (the same angle) to 1e-9."""
+    assert [t for t, *_ in batched] == [t for t, *_ in reference]
+    for (_, f, h), (_, f_ref, h_ref) in zip(batched, reference, strict=True):
+        assert math.isclose(f, f_ref, abs_tol=1e-12)
+        assert h_ref is not None
+        assert abs(math.remainder(h - h_ref, 2 * math.pi)) < 1e-9
+
+
 def test_steps_and_headings_equal_the_per_shopper_detector_and_filter() -> None:
     walks = [walk_readings(path, seed)[0] for seed, path in enumerate(PATHS)]
     # Different batch phases and lengths per shopper: rows are not aligned in time.
     per_row = [_batches(w, 300 + 250 * i, 1000 - 100 * i) for i, w in enumerate(walks)]
-    motion = BatchMotion(len(walks))
-    found: list[list[tuple[int, float, float]]] = [[] for _ in walks]
-    for round_ in range(max(len(b) for b in per_row)):
-        rows = np.array([i for i, b in enumerate(per_row) if round_ < len(b)])
-        columns = motion_samples(rows, [per_row[i][round_] for i in rows])
-        steps = motion.run(columns)
-        for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
-                                          steps.heading_rad, strict=True):  # fmt: skip
-            found[rows[r]].append((int(t), float(feature), float(heading)))
-    for walk, batched in zip(walks, found, strict=True):
+    for walk, batched in zip(walks, _run_batched(per_row), strict=True):
         reference = _reference(walk)
         assert len(reference) >= 15  # a real walk, with turns
-        assert [t for t, *_ in batched] == [t for t, *_ in reference]
-        for (_, f, h), (_, f_ref, h_ref) in zip(batched, reference, strict=True):
-            assert math.isclose(f, f_ref, abs_tol=1e-12)
-            assert h_ref is not None
-            assert math.isclose(h, h_ref, abs_tol=1e-9)
+        _assert_same_steps(batched, reference)
 
 
 def test_a_rows_state_does_not_leak_into_its_neighbours() -> None:
@@ -132,17 +143,10 @@ def test_simulated_phones_give_the_same_steps_batched_as_one_by_one() -> None:
         walks.append(
             [f for _, rows in walk_windows(trajectory, phone) for f in readings_frames(rows)]
         )
-    motion = BatchMotion(len(walks))
-    found: list[list[tuple[int, float, float]]] = [[] for _ in walks]
-    for second in range(max(len(w) for w in walks)):
-        rows = np.array([i for i, w in enumerate(walks) if second < len(w)])
-        names = ("accel", "gyro", "rotation")
-        batches = [SensorBatch(0, *(_frame_series(walks[i][second], n) for n in names))
-                   for i in rows]  # fmt: skip
-        steps = motion.run(motion_samples(rows, batches))
-        for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
-                                          steps.heading_rad, strict=True):  # fmt: skip
-            found[rows[r]].append((int(t), float(feature), float(heading)))
+    names = ("accel", "gyro", "rotation")
+    per_row = [[SensorBatch(0, *(_frame_series(frame, n) for n in names)) for frame in frames]
+               for frames in walks]  # fmt: skip
+    found = _run_batched(per_row)
     for frames, batched in zip(walks, found, strict=True):
         readings: list[Reading] = []
         for frame in frames:
@@ -155,11 +159,7 @@ def test_simulated_phones_give_the_same_steps_batched_as_one_by_one() -> None:
                     ]
         reference = _reference(readings)
         assert len(reference) >= 20
-        assert [t for t, *_ in batched] == [t for t, *_ in reference]
-        for (_, f, h), (_, f_ref, h_ref) in zip(batched, reference, strict=True):
-            assert math.isclose(f, f_ref, abs_tol=1e-12)
-            assert h_ref is not None
-            assert abs(math.remainder(h - h_ref, 2 * math.pi)) < 1e-9  # same angle
+        _assert_same_steps(batched, reference)
 
 
 def _reference_fed_by_batch(batches: list[SensorBatch]) -> list[tuple[int, float, float | None]]:
@@ -211,22 +211,10 @@ def test_gaps_resent_and_stale_batches_give_the_per_shopper_result() -> None:
                 batches[-1] = SensorBatch(hi, batches[-1].accel, rotation=batches[-1].rotation)
             lo = hi
         per_row.append(batches)
-    motion = BatchMotion(len(walks))
-    found: list[list[tuple[int, float, float]]] = [[] for _ in walks]
-    for round_ in range(max(len(b) for b in per_row)):
-        rows = np.array([i for i, b in enumerate(per_row) if round_ < len(b)])
-        steps = motion.run(motion_samples(rows, [per_row[i][round_] for i in rows]))
-        for r, t, feature, heading in zip(steps.row, steps.t_ms, steps.feature,
-                                          steps.heading_rad, strict=True):  # fmt: skip
-            found[rows[r]].append((int(t), float(feature), float(heading)))
-    for batches, batched in zip(per_row, found, strict=True):
+    for batches, batched in zip(per_row, _run_batched(per_row), strict=True):
         reference = _reference_fed_by_batch(batches)
         assert len(reference) >= 15
-        assert [t for t, *_ in batched] == [t for t, *_ in reference]
-        for (_, f, h), (_, f_ref, h_ref) in zip(batched, reference, strict=True):
-            assert math.isclose(f, f_ref, abs_tol=1e-12)
-            assert h_ref is not None
-            assert abs(math.remainder(h - h_ref, 2 * math.pi)) < 1e-9
+        _assert_same_steps(batched, reference)
 
 
 def test_a_series_going_back_in_time_is_refused() -> None:
