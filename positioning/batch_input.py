@@ -1,4 +1,4 @@
-"""One shopper's batch of readings as arrays (``SensorBatch``), and many of them as padded columns.
+"""One shopper's batch of readings as arrays (``SensorBatch``), and many of them sensor by sensor.
 
 A phone sends about a second of sensing at a time, one time-ordered series per sensor. The batched
 tracker takes those series as numpy arrays, never as one object per reading; ``motion_samples``
