@@ -1,10 +1,9 @@
-"""One shopper's batch of readings as arrays (``SensorBatch``), and many of them as padded columns.
+"""One shopper's batch of readings as arrays (``SensorBatch``), and many of them sensor by sensor.
 
 A phone sends about a second of sensing at a time, one time-ordered series per sensor. The batched
-tracker takes those series as numpy arrays, never as one object per reading; ``motion_columns``
-merges each shopper's motion series in time order — ties in the order accelerometer, gyroscope,
-rotation vector, as ``heapq.merge`` over the series gives ``Tracker`` — and pads the shoppers
-into ``(rows, columns)`` arrays for ``BatchMotion.run``.
+tracker takes those series as numpy arrays, never as one object per reading; ``motion_samples``
+concatenates many shoppers' series, sensor by sensor, for ``BatchMotion.run`` (which works out
+the merged time order itself).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from positioning.batch_motion import ACCEL, GYRO, PAD, ROTATION, MotionColumns
+from positioning.batch_motion import MotionSamples, SensorSamples
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -49,34 +48,23 @@ class SensorBatch:
     beacon_rssi_dbm: Array = field(default_factory=lambda: np.zeros(0))
 
 
-def motion_columns(rows: IntArray, batches: Sequence[SensorBatch]) -> MotionColumns:
-    """Each batch's motion samples merged in time order, padded to the longest row.
+def motion_samples(rows: IntArray, batches: Sequence[SensorBatch]) -> MotionSamples:
+    """Each sensor's samples of every batch, concatenated row by row (no merge, no padding)."""
+    return MotionSamples(
+        np.asarray(rows, dtype=np.int64),
+        _concatenated([b.accel for b in batches]),
+        _concatenated([b.gyro for b in batches]),
+        _concatenated([b.rotation for b in batches]),
+    )
 
-    One sort for all rows: by row, then time, then sensor (accelerometer, gyroscope, rotation
-    vector: the stable order ``heapq.merge`` gives at equal times), then the sensor's own order.
-    """
-    series = [s for b in batches for s in (b.accel, b.gyro, b.rotation)]
-    lengths = np.array([len(s.t_ms) for s in series], dtype=np.int64).reshape(-1, 3)
-    t = np.concatenate([s.t_ms for s in series]) if series else np.zeros(0, dtype=np.int64)
-    xyz = np.concatenate([s.xyz for s in series]) if series else np.zeros((0, 3))
-    kind_codes = np.tile(np.array([ACCEL, GYRO, ROTATION], dtype=np.int8), len(batches))
-    kind = np.repeat(kind_codes, lengths.ravel())
-    per_row = lengths.sum(axis=1)
-    row = np.repeat(np.arange(len(batches)), per_row)
-    # One int64 key (row, time since the push's first sample, sensor); a stable sort keeps each
-    # sensor's own order at equal keys. Each row is three sorted runs: timsort merges them fast.
-    # Batches span minutes at most (the server refuses older readings): 2³⁴ ms is 200 days.
-    since = t - (t.min() if len(t) else 0)
-    key = (row << 36) | (since << 2) | kind
-    order = np.argsort(key, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(per_row)[:-1]]) if len(batches) else per_row
-    sorted_row = row[order]
-    column = np.arange(len(order)) - starts[sorted_row]
-    width = int(per_row.max(initial=0))
-    kinds = np.full((len(batches), width), PAD, dtype=np.int8)
-    times = np.zeros((len(batches), width), dtype=np.int64)
-    values = np.zeros((len(batches), width, 3))
-    kinds[sorted_row, column] = kind[order]
-    times[sorted_row, column] = t[order]
-    values[sorted_row, column] = xyz[order]
-    return MotionColumns(np.asarray(rows, dtype=np.int64), kinds, times, values)
+
+def _concatenated(series: Sequence[Series3]) -> SensorSamples:
+    if not series:
+        return SensorSamples(EMPTY3.t_ms, EMPTY3.t_ms, EMPTY3.xyz)
+    lengths = np.fromiter((len(s.t_ms) for s in series), dtype=np.int64, count=len(series))
+    row = np.repeat(np.arange(len(series)), lengths)
+    t_ms = np.concatenate([s.t_ms for s in series])
+    # BatchMotion reads the merged order off (row, time) keys: a series must not go backwards.
+    if ((np.diff(t_ms) < 0) & (row[1:] == row[:-1])).any():
+        raise ValueError("a sensor series goes back in time (samples must be in time order)")
+    return SensorSamples(row, t_ms, np.concatenate([s.xyz for s in series]))

@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 
 from positioning.batch_beacons import BeaconFixer
 from positioning.batch_ekf import BatchEKF
-from positioning.batch_input import SensorBatch, motion_columns
+from positioning.batch_input import SensorBatch, motion_samples
 from positioning.batch_motion import NEVER, BatchMotion, MotionSteps
 from positioning.beacons import BeaconMap
 from positioning.estimate import Estimate
@@ -92,7 +92,7 @@ class BatchTracker:
             raise ValueError("one batch per row per push")
         if len(idx) == 0:
             return []
-        steps = self.motion.run(motion_columns(idx, batches))
+        steps = self.motion.run(motion_samples(idx, batches))
         self._predict(idx, steps)
         has, x, y, sigma = self.fixer.fix(
             [b.beacon_id for b in batches], [b.beacon_rssi_dbm for b in batches]
@@ -105,13 +105,10 @@ class BatchTracker:
     def _predict(self, idx: IntArray, steps: MotionSteps) -> None:
         """Each row's steps in order: round j predicts every row's j-th step (with a heading)."""
         usable = ~np.isnan(steps.heading_rad)
-        row, column = steps.row[usable], steps.column[usable]
-        order = np.lexsort((column, row))
-        row = row[order]
-        first = np.searchsorted(row, row, side="left")
-        rank = np.arange(len(row)) - first
-        length = np.clip(self.weinberg_k * steps.feature[usable][order], MIN_STEP_M, MAX_STEP_M)
-        heading = steps.heading_rad[usable][order]
+        row = steps.row[usable]  # by row, then time
+        rank = np.arange(len(row)) - np.searchsorted(row, row, side="left")
+        length = np.clip(self.weinberg_k * steps.feature[usable], MIN_STEP_M, MAX_STEP_M)
+        heading = steps.heading_rad[usable]
         n = len(self.ekf)
         for j in range(int(rank.max(initial=-1)) + 1):
             at = rank == j
