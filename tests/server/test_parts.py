@@ -4,6 +4,7 @@ the Redis bus. Database tests run on SQLite and the local PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 import uuid
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from positioning import Estimate
 from server.csv_import import CsvFormatError, parse_customers, parse_products
 from server.database import Database, upgrade_to_head
+from server.gc_tuning import SERVING_GC_YOUNG_THRESHOLD, tune_gc_for_serving
 from server.login_guard import LoginGuard
 from server.offer_ledger import ack_through, advance_status, issue_offers, pending_app_offers
 from server.pipeline import DecisionResult, Occasion, OfferDraft, Shopper
@@ -26,6 +28,7 @@ from server.realtime.bus import DeliveryBus, RedisBus
 from server.realtime.frames import ReadingsBatch
 from server.realtime.limits import MAX_FUTURE_MS, MAX_PAST_MS, TokenBucket, timestamp_problem
 from server.retention import DAY_MS, purge_raw_positions
+from server.settings import Settings, settings_from_env
 from server.store_snapshot import CampaignCounts, load_snapshot
 from server.tables import (
     Base,
@@ -378,3 +381,24 @@ def test_the_store_radio_is_read_once_per_check_interval_and_an_edit_is_seen_aft
     assert set(edited.beacon_map.beacons) == {"b1", "b2"}
     clock[0] += 2000
     assert trackers.radio(store_id) is edited  # read again, unchanged: the same radio kept
+
+
+# ---- the served process's garbage collector -----------------------------------------------------
+
+
+def test_the_served_app_raises_the_young_gc_threshold_and_tests_keep_pythons_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(database_url="sqlite://").gc_young_threshold == 0  # apps built in tests
+    monkeypatch.delenv("AISLECAST_GC_YOUNG_THRESHOLD", raising=False)
+    assert settings_from_env().gc_young_threshold == SERVING_GC_YOUNG_THRESHOLD
+    monkeypatch.setenv("AISLECAST_GC_YOUNG_THRESHOLD", "0")
+    assert settings_from_env().gc_young_threshold == 0
+    before = gc.get_threshold()
+    try:
+        tune_gc_for_serving(12_345)
+        assert gc.get_threshold() == (12_345, *before[1:])
+        assert gc.get_freeze_count() > 0  # startup's objects are out of every pass
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
