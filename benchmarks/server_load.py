@@ -95,6 +95,7 @@ class LevelResult:
     server_cores: float
     client_cores: float
     rss_per_conn_kb: float
+    server_us_per_batch: float  # server CPU time over the frames answered
 
 
 def free_port() -> int:
@@ -307,7 +308,8 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
         except queue.Empty:
             outcomes.append(([], sum(len(frames[i % len(frames)]) for i in job.phones), 0.0))
     wall = time.monotonic() - wall_before
-    cores = (cpu_seconds(pid) - cpu_before) / wall
+    server_cpu_s = cpu_seconds(pid) - cpu_before
+    cores = server_cpu_s / wall
     rss_loaded = rss_kb(pid)
     for process in processes:
         process.join(timeout=30)
@@ -315,10 +317,12 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
             process.kill()
     latencies = [ms for found, _, _ in outcomes for ms in found]
     ms = np.array(latencies) if latencies else np.array([float("nan")])
-    return LevelResult(variant, n, sent, sum(lost for _, lost, _ in outcomes),
-                       float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), cores,
-                       sum(cpu for *_, cpu in outcomes) / wall,
-                       (rss_loaded - rss_idle) / n)  # fmt: skip
+    lost = sum(lost for _, lost, _ in outcomes)
+    answered = sent - lost
+    return LevelResult(variant, n, sent, lost, float(np.percentile(ms, 50)),
+                       float(np.percentile(ms, 99)), cores, sum(cpu for *_, cpu in outcomes) / wall,
+                       (rss_loaded - rss_idle) / n,
+                       server_cpu_s * 1e6 / answered if answered else float("nan"))  # fmt: skip
 
 
 async def echo_socket(websocket: WebSocket) -> None:
@@ -385,10 +389,11 @@ def main() -> None:
                     )
                     print(f"  {variant} {n}: p99 {results[-1].p99_ms:.1f} ms", file=sys.stderr)
     print(format_table(
-        ["variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores", "client cores",
-         "RSS/conn KB"],
+        ["variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores",
+         "server µs/batch", "client cores", "RSS/conn KB"],
         [[r.variant, r.conns, r.frames, r.lost, f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
-          f"{r.server_cores:.2f}", f"{r.client_cores:.2f}", f"{r.rss_per_conn_kb:.0f}"]
+          f"{r.server_cores:.2f}", f"{r.server_us_per_batch:.0f}", f"{r.client_cores:.2f}",
+          f"{r.rss_per_conn_kb:.0f}"]
          for r in results],
     ))  # fmt: skip
     if args.accuracy_walks > 0:

@@ -22,6 +22,7 @@ from server.analytics_rollup import ROLLUP_EVERY_S, rollup_loop
 from server.api.main import api_router
 from server.clock import now_ms
 from server.database import Database, upgrade_to_head
+from server.gc_tuning import tune_gc_for_serving
 from server.pipeline import PipelineWiring
 from server.realtime.bus import make_bus
 from server.realtime.framed_socket import cancel_and_wait, validation_reason
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None, wiring: PipelineWiring | None =
             retention_loop(database, resolved.position_retention_days, resolved.retention_sweep_s)
         )
         rollups = asyncio.create_task(rollup_loop(database, ROLLUP_EVERY_S))
+        if resolved.gc_young_threshold > 0:
+            tune_gc_for_serving(resolved.gc_young_threshold)
         try:
             yield
         finally:

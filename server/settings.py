@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from server.gc_tuning import SERVING_GC_YOUNG_THRESHOLD
+
 
 def default_database_url() -> str:
     """A SQLite file in the working directory: nothing to install for a first run."""
@@ -42,6 +44,9 @@ class Settings:
     retention_sweep_s: float = 3600.0
     # Staff login sessions last a working day.
     staff_session_ttl_s: float = 12 * 3600.0
+    # Python's young-generation GC threshold for this process, set when the app starts (0: leave
+    # Python's own, 700). ``settings_from_env`` (the served app) uses SERVING_GC_YOUNG_THRESHOLD.
+    gc_young_threshold: int = 0
     # Bootstrap admin created on first start when no user exists (make demo prints it).
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: str | None = None
@@ -68,6 +73,9 @@ def settings_from_env() -> Settings:
         tracker=os.environ.get("AISLECAST_TRACKER") or base.tracker,
         retention_sweep_s=_env_float("AISLECAST_RETENTION_SWEEP_S", base.retention_sweep_s),
         staff_session_ttl_s=_env_float("AISLECAST_STAFF_SESSION_TTL_S", base.staff_session_ttl_s),
+        gc_young_threshold=int(
+            os.environ.get("AISLECAST_GC_YOUNG_THRESHOLD") or SERVING_GC_YOUNG_THRESHOLD
+        ),
         bootstrap_admin_email=os.environ.get("AISLECAST_ADMIN_EMAIL") or None,
         bootstrap_admin_password=os.environ.get("AISLECAST_ADMIN_PASSWORD") or None,
     )

@@ -8,9 +8,10 @@ shopper's own ``Tracker``.
 
 Each store's tracker inputs — its beacons (``BeaconMap``) and its floor as a walkable raster
 (``WalkableGrid``) — are built once and shared by its shoppers' trackers, rebuilt when the beacons
-or the floor change. The walkable area is the floor's rectangle minus the floor's obstacle zones
-(kind ``obstacle``: shelf units, walls); editing one rebuilds the raster. A store without
-beacons gets no tracker: the app is told ``positioning: not_wired`` and sends fixes.
+or the floor change (read from the database at most every ``RADIO_CHECK_MS``, not per connect).
+The walkable area is the floor's rectangle minus the floor's obstacle zones (kind ``obstacle``:
+shelf units, walls); editing one rebuilds the raster. A store without beacons gets no tracker:
+the app is told ``positioning: not_wired`` and sends fixes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import heapq
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -40,10 +41,15 @@ from positioning import (
     WifiReading,
 )
 from positioning.beacons import DEFAULT_TX_POWER_DBM
+from server.clock import now_ms
 from server.database import Database
 from server.realtime.frames import BeaconSeries, ReadingsBatch, VectorSeries, WifiSeries
-from server.store_zones import floor_obstacle_documents, obstacles_of
+from server.store_zones import ZONE_CHECK_MS, floor_obstacle_documents, obstacles_of
 from server.tables import Beacon, Floor
+
+# Staff edits of beacons, floors and obstacle zones (over REST, in this process or another) reach
+# new trackers within this long: the same staleness as zone edits reaching the zone detector.
+RADIO_CHECK_MS = ZONE_CHECK_MS
 
 
 def store_beacons(session: Session, store_id: int) -> dict[str, tuple[float, float, float | None]]:
@@ -146,14 +152,37 @@ def _store_radio(
 class StoreTrackers:
     """``tracker_for``: one ``Tracker`` per connected shopper on the store's shared inputs."""
 
-    def __init__(self, database: Database, settings: TrackerSettings | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: TrackerSettings | None = None,
+        clock: Callable[[], int] = now_ms,
+        check_ms: int = RADIO_CHECK_MS,
+    ) -> None:
         self.database = database
         self.settings = settings or TrackerSettings()
+        self.clock = clock
+        self.check_ms = check_ms
         self._radios: dict[int, StoreRadio] = {}
+        self._checked: dict[int, tuple[int, StoreRadio | None]] = {}  # store → (read at, radio)
         self._lock = threading.Lock()
 
     def radio(self, store_id: int) -> StoreRadio | None:
-        """The store's beacons and floor raster (None without beacons or a floor)."""
+        """The store's beacons and floor raster (None without beacons or a floor), read from the
+        database at most every ``check_ms`` (a connect storm reads it once, not per phone)."""
+        now = self.clock()
+        with self._lock:
+            checked = self._checked.get(store_id)
+        if checked is not None and now - checked[0] < self.check_ms:
+            return checked[1]
+        radio = self._read_radio(store_id)
+        with self._lock:
+            self._checked[store_id] = (now, radio)
+        return radio
+
+    def _read_radio(self, store_id: int) -> StoreRadio | None:
+        """The store's radio as the database has it now; the built one is kept while its beacons,
+        floor and obstacles are unchanged."""
         key, beacons, floors = _store_radio(self.database, store_id)
         if not beacons or not floors:
             return None

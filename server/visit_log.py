@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import uuid
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from positioning import Estimate
@@ -125,40 +128,107 @@ def record_app_event(
     session.add(AppEvent(visit_id=shopper.visit_id, kind=kind, offer_id=offer_id, t_ms=t_ms))
 
 
+@dataclass
+class RawFrame:
+    """One received readings frame waiting to be written: ``data`` is its JSON text until the
+    compressor (or a flush that got there first) replaces it by its zlib bytes."""
+
+    t_first_ms: int
+    t_last_ms: int
+    n_readings: int
+    data: str | bytes
+
+    def payload(self) -> bytes:
+        """The zlib bytes, compressing now if nobody has yet.
+
+        ``data`` is read and written as one attribute (atomic under the GIL): two threads may
+        both compress a frame, and both write the same bytes; the text is dropped either way.
+        """
+        data = self.data
+        if isinstance(data, str):
+            data = self.data = zlib.compress(data.encode("utf-8"), RAW_READINGS_ZLIB_LEVEL)
+        return data
+
+
+class RawFrameCompressor:
+    """A thread that compresses raw frames as they arrive, off the event loop and the tick.
+
+    zlib releases the GIL while it deflates, so this uses a core the event loop does not. Frames
+    it has not reached yet are compressed by whoever flushes them (``RawFrame.payload``): a
+    compressor that falls behind costs time, never a frame. Started at the first frame.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[RawFrame] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, frame: RawFrame) -> None:
+        if self._thread is None:
+            self._start()
+        self._queue.put(frame)
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="raw-frames", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def _run(self) -> None:
+        while True:
+            self._queue.get().payload()
+
+
+# One per process: shoppers' frames share its thread.
+RAW_FRAME_COMPRESSOR = RawFrameCompressor()
+
+
 class ReadingBuffer:
-    """Raw sensor batches of one visit, compressed at once and written several at a time.
+    """Raw readings frames of one visit, compressed in the background and written several at a
+    time (one multi-row insert).
 
     One commit per batch would be a commit per shopper per second (an fsync each on SQLite); raw
     readings are for replay, not for delivery, so a crash may cost the last few seconds of them.
     """
 
-    def __init__(self, shopper: Shopper) -> None:
+    def __init__(self, shopper: Shopper, compressor: RawFrameCompressor | None = None) -> None:
         self.shopper = shopper
-        self._rows: list[RawReadingBatch] = []
+        self.compressor = compressor or RAW_FRAME_COMPRESSOR
+        self._frames: list[RawFrame] = []
 
     def add(self, batch: ReadingsBatch, frame_text: str) -> None:
         """Keep the frame exactly as received (its JSON text), with its time span."""
         first, last = batch.time_span()
-        self._rows.append(
-            RawReadingBatch(
-                visit_id=self.shopper.visit_id,
-                store_id=self.shopper.store_id,
-                t_first_ms=first,
-                t_last_ms=last,
-                n_readings=batch.count(),
-                payload=zlib.compress(frame_text.encode("utf-8"), RAW_READINGS_ZLIB_LEVEL),
-            )
-        )
+        frame = RawFrame(first, last, batch.count(), frame_text)
+        self._frames.append(frame)
+        self.compressor.submit(frame)
 
     def pending(self) -> int:
-        return len(self._rows)
+        return len(self._frames)
 
     def full(self) -> bool:
-        return len(self._rows) >= READING_BATCHES_PER_WRITE
+        return len(self._frames) >= READING_BATCHES_PER_WRITE
 
     def flush(self, session: Session) -> None:
-        session.add_all(self._rows)
-        self._rows = []
+        frames, self._frames = self._frames, []
+        if not frames:
+            return
+        visit_id, store_id = self.shopper.visit_id, self.shopper.store_id
+        session.execute(
+            insert(RawReadingBatch),
+            [
+                {
+                    "visit_id": visit_id,
+                    "store_id": store_id,
+                    "t_first_ms": f.t_first_ms,
+                    "t_last_ms": f.t_last_ms,
+                    "n_readings": f.n_readings,
+                    "payload": f.payload(),
+                }
+                for f in frames
+            ],
+        )
 
 
 def load_profile(session: Session, shopper: Shopper) -> ProfileRecord:

@@ -46,7 +46,7 @@ def test_an_obstacle_drawn_moved_and_deleted_over_rest_reshapes_the_walkable_gri
     base = f"/api/stores/{store['id']}"
     floor = admin.ok("POST", f"{base}/floors", json={"name": "g", "width_m": 20, "height_m": 10})
     admin.ok("POST", f"{base}/beacons", json={"id": "b1", "floor_id": floor["id"], "x": 1, "y": 1})
-    trackers = StoreTrackers(database)
+    trackers = StoreTrackers(database, check_ms=0)  # edits seen at once
     assert free_at(trackers, store["id"], 6, 2.5)
     before = trackers.radio(store["id"])
     assert trackers.radio(store["id"]) is before  # nothing changed: the cached raster

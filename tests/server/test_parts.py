@@ -4,23 +4,31 @@ the Redis bus. Database tests run on SQLite and the local PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
+import time
 import uuid
+import zlib
 
 import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 
 from positioning import Estimate
 from server.csv_import import CsvFormatError, parse_customers, parse_products
 from server.database import Database, upgrade_to_head
+from server.gc_tuning import SERVING_GC_YOUNG_THRESHOLD, tune_gc_for_serving
 from server.login_guard import LoginGuard
 from server.offer_ledger import ack_through, advance_status, issue_offers, pending_app_offers
 from server.pipeline import DecisionResult, Occasion, OfferDraft, Shopper
 from server.positions_codec import POINT_DTYPE, pack_estimates, unpack_estimates
 from server.realtime.bus import DeliveryBus, RedisBus
+from server.realtime.frames import ReadingsBatch
 from server.realtime.limits import MAX_FUTURE_MS, MAX_PAST_MS, TokenBucket, timestamp_problem
 from server.retention import DAY_MS, purge_raw_positions
+from server.settings import Settings, settings_from_env
 from server.store_snapshot import CampaignCounts, load_snapshot
 from server.tables import (
     Base,
@@ -29,11 +37,13 @@ from server.tables import (
     Customer,
     Floor,
     PositionChunk,
+    RawReadingBatch,
     Store,
     Visit,
     Zone,
 )
-from server.visit_log import record_zone_events
+from server.tracking import StoreTrackers
+from server.visit_log import RawFrame, RawFrameCompressor, ReadingBuffer, record_zone_events
 from server.wiring import store_beacons, store_zone_documents
 from zones import ZoneEvent
 
@@ -274,3 +284,121 @@ def test_the_login_guard_blocks_an_email_after_repeated_failures_for_its_window(
     guard.failed("a@x", 1000)
     guard.succeeded("a@x")
     assert guard.blocked_for_ms("a@x", 1001) == 0
+
+
+# ---- raw frames and the store radio ------------------------------------------------------------
+
+
+class IdleCompressor(RawFrameCompressor):
+    """A compressor that never gets to its frames (a saturated machine): flush must do it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[RawFrame] = []
+
+    def submit(self, frame: RawFrame) -> None:
+        self.frames.append(frame)
+
+
+def readings_text(t0: int, n: int) -> str:
+    # Spaces and key order as a client may send them: the stored text must be this, byte for byte.
+    return json.dumps({"type": "readings", "beacons": {"t_ms": [t0 + 10 * i for i in range(n)],
+                       "beacon_id": ["b"] * n, "rssi_dbm": [-70.5] * n}}, indent=1)  # fmt: skip
+
+
+def stored_frames(database: Database, visit_id: str) -> list[tuple[int, int, int, str]]:
+    with database.session() as session:
+        rows = session.scalars(
+            select(RawReadingBatch).where(RawReadingBatch.visit_id == visit_id)
+        ).all()
+        return sorted((r.t_first_ms, r.t_last_ms, r.n_readings, zlib.decompress(r.payload).decode())
+                      for r in rows)  # fmt: skip
+
+
+@pytest.mark.parametrize("compressed_in_background", [True, False])
+def test_raw_frames_are_stored_as_received_whoever_compresses_them(
+    database: Database, compressed_in_background: bool
+) -> None:
+    shopper = seeded_shopper(database)
+    idle = IdleCompressor()
+    buffer = ReadingBuffer(shopper, idle)
+    texts = [readings_text(T0 + 1000 * k, k + 1) for k in range(3)]
+    for text in texts:
+        buffer.add(ReadingsBatch.model_validate_json(text), text)
+    assert len(idle.frames) == buffer.pending() == 3
+    if compressed_in_background:
+        for frame in idle.frames:
+            frame.payload()  # what the compressor thread does
+        assert all(isinstance(frame.data, bytes) for frame in idle.frames)  # text dropped
+    with database.session() as session:
+        buffer.flush(session)
+    assert buffer.pending() == 0
+    expected = [(T0 + 1000 * k, T0 + 1000 * k + 10 * k, k + 1, texts[k]) for k in range(3)]
+    assert stored_frames(database, shopper.visit_id) == expected
+
+
+def test_the_background_compressor_compresses_every_frame_submitted() -> None:
+    compressor = RawFrameCompressor()
+    frames = [RawFrame(T0, T0, 1, readings_text(T0, 1 + k)) for k in range(20)]
+    for frame in frames:
+        compressor.submit(frame)
+    deadline = time.monotonic() + 30
+    while any(isinstance(f.data, str) for f in frames) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [zlib.decompress(f.payload()).decode() for f in frames] == [
+        readings_text(T0, 1 + k) for k in range(20)
+    ]
+
+
+def add_radio_store(database: Database) -> tuple[int, int]:
+    with database.session() as session:
+        store = Store(name="radio", timezone="UTC", created_ms=T0)
+        session.add(store)
+        session.flush()
+        floor = Floor(store_id=store.id, name="g", width_m=10, height_m=5, created_ms=T0)
+        session.add(floor)
+        session.flush()
+        session.add(Beacon(store_id=store.id, id="b1", floor_id=floor.id, x=1.0, y=1.0))
+        return store.id, floor.id
+
+
+def test_the_store_radio_is_read_once_per_check_interval_and_an_edit_is_seen_after_it(
+    database: Database,
+) -> None:
+    store_id, floor_id = add_radio_store(database)
+    clock = [T0]
+    trackers = StoreTrackers(database, clock=lambda: clock[0], check_ms=2000)
+    first = trackers.radio(store_id)
+    assert first is not None
+    assert set(first.beacon_map.beacons) == {"b1"}
+    with database.session() as session:  # staff add a beacon
+        session.add(Beacon(store_id=store_id, id="b2", floor_id=floor_id, x=9.0, y=4.0))
+    clock[0] += 1999
+    assert trackers.radio(store_id) is first  # within the interval: not read again
+    clock[0] += 1
+    edited = trackers.radio(store_id)  # the next connect after the interval sees the edit
+    assert edited is not None
+    assert set(edited.beacon_map.beacons) == {"b1", "b2"}
+    clock[0] += 2000
+    assert trackers.radio(store_id) is edited  # read again, unchanged: the same radio kept
+
+
+# ---- the served process's garbage collector -----------------------------------------------------
+
+
+def test_the_served_app_raises_the_young_gc_threshold_and_tests_keep_pythons_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(database_url="sqlite://").gc_young_threshold == 0  # apps built in tests
+    monkeypatch.delenv("AISLECAST_GC_YOUNG_THRESHOLD", raising=False)
+    assert settings_from_env().gc_young_threshold == SERVING_GC_YOUNG_THRESHOLD
+    monkeypatch.setenv("AISLECAST_GC_YOUNG_THRESHOLD", "0")
+    assert settings_from_env().gc_young_threshold == 0
+    before = gc.get_threshold()
+    try:
+        tune_gc_for_serving(12_345)
+        assert gc.get_threshold() == (12_345, *before[1:])
+        assert gc.get_freeze_count() > 0  # startup's objects are out of every pass
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
