@@ -30,8 +30,9 @@ from positioning import Estimate, TrackerSettings
 from positioning.batch_input import EMPTY3, SensorBatch, Series3
 from positioning.batch_tracker import BatchTracker
 from server.database import Database
-from server.pipeline import PipelineStep, ShopperPipeline, flush_full_buffers
+from server.pipeline import PipelineStep, Positioned, ShopperPipeline, write_tick
 from server.realtime.frames import ReadingsBatch, VectorSeries
+from server.tick_zones import tick_zone_events
 from server.tracking import StoreRadio, StoreTrackers
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,12 @@ def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Est
 
 
 def process_jobs(jobs: Sequence[BatchJob]) -> list[PipelineStep | Exception]:
-    """A runner call: every store's push, every shopper's pipeline, one commit for the buffers."""
+    """A runner call: every store's push, then the tick (every shopper's pipeline, one commit)."""
+    return finish_tick(jobs, push_jobs(jobs))
+
+
+def push_jobs(jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
+    """Every store's push: each job's estimates, or the exception that failed it."""
     estimates: list[list[Estimate] | Exception] = [[] for _ in jobs]
     by_store: dict[int, tuple[StoreBatch, list[int]]] = {}
     for i, job in enumerate(jobs):
@@ -159,20 +165,41 @@ def process_jobs(jobs: Sequence[BatchJob]) -> list[PipelineStep | Exception]:
             found = [error] * len(members)
         for i, out in zip(members, found, strict=True):
             estimates[i] = out
+    return estimates
+
+
+def finish_tick(
+    jobs: Sequence[BatchJob], estimates: Sequence[list[Estimate] | Exception]
+) -> list[PipelineStep | Exception]:
+    """What follows the push: the zone events (one detector call per store), each shopper's
+    positions, one commit for the tick's zone events and full buffers, then the decisions."""
     steps: list[PipelineStep | Exception] = []
-    for job, out in zip(jobs, estimates, strict=True):
-        if isinstance(out, Exception):
-            steps.append(out)
+    ok: list[tuple[int, list[Estimate]]] = []
+    for i, out in enumerate(estimates):
+        steps.append(out if isinstance(out, Exception) else PipelineStep())
+        if not isinstance(out, Exception):
+            ok.append((i, out))
+    events = tick_zone_events([jobs[i].pipeline for i, _ in ok], [out for _, out in ok])
+    positioned: list[tuple[int, BatchJob, Positioned]] = []
+    for (i, out), found in zip(ok, events, strict=True):
+        job = jobs[i]
+        try:
+            if isinstance(found, Exception):
+                raise found
+            part = job.pipeline.on_tick_batch(job.batch, out, found, job.now_ms, job.frame_text)
+        except Exception as error:
+            steps[i] = error
+            continue
+        positioned.append((i, job, part))
+        steps[i] = part.step
+    write_tick(jobs[0].pipeline.database, [(job.pipeline, p.step) for _, job, p in positioned])
+    for i, job, part in positioned:
+        if not part.occasions:
             continue
         try:
-            steps.append(
-                job.pipeline.on_batch_estimates(
-                    job.batch, out, job.now_ms, job.frame_text, flush=False
-                )
-            )
-        except Exception as error:
-            steps.append(error)
-    flush_full_buffers(jobs[0].pipeline.database, [job.pipeline for job in jobs])
+            part.step.offers = job.pipeline.decide(part.occasions, job.now_ms)
+        except Exception as error:  # its profile could not be read: this shopper's frame fails
+            steps[i] = error
     return steps
 
 
