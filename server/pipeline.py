@@ -239,9 +239,8 @@ class ShopperPipeline:
         """What follows positioning for one batch, everything written before it returns: raw
         frame kept, zones, triggers."""
         self._keep_raw(batch, frame_text)
-        if self.raw_readings.full():
-            self.flush_buffers()
         if self.tracker is None:
+            self._flush_full()
             return PipelineStep(readings_accepted=batch.count(), positioning_wired=False)
         self._default_floor(now_ms)
         step = self._on_estimates(estimates, now_ms)
@@ -319,14 +318,23 @@ class ShopperPipeline:
                 self.positions.flush(session)
                 self.raw_readings.flush(session)
 
+    def _flush_full(self) -> None:
+        """Write each buffer that filled (a chunk is cut when it is full, not when the other is)."""
+        positions, raw = self.positions.full(), self.raw_readings.full()
+        if positions or raw:
+            with self.database.session() as session:
+                if positions:
+                    self.positions.flush(session)
+                if raw:
+                    self.raw_readings.flush(session)
+
     # ---- steps --------------------------------------------------------------------------------
 
     def _on_estimates(self, estimates: Sequence[Estimate], now_ms: int) -> PipelineStep:
         positioned = self._positioned(estimates, [self._zone_events(e) for e in estimates], now_ms)
         self._record_zone_events(positioned.step.zone_events)
         positioned.step.offers = self.decide(positioned.occasions, now_ms)
-        if self.positions.full():
-            self.flush_buffers()
+        self._flush_full()
         return positioned.step
 
     def _positioned(
