@@ -37,10 +37,11 @@ from server.tracking import StoreRadio, StoreTrackers
 
 log = logging.getLogger(__name__)
 
-# A runner call starts at least this long after the previous one started. A call has a fixed cost
-# (the motion loop runs over ≈ 150 sample columns whatever the number of shoppers), so at load the
-# calls stay at ≤ 1/MIN_TICK_S a second and each shares that cost among the batches that came in
-# meanwhile; a batch after a quiet spell runs at once instead of waiting a tick.
+# A runner call starts at least this long after the previous one ended. A call has a fixed cost F
+# (the motion loop runs over ≈ 150 sample columns whatever the number of shoppers), so under load
+# a call takes every batch of the last d + MIN_TICK_S seconds (d: the previous call's length) and
+# the fixed cost stays ≤ F / (d + MIN_TICK_S) of a core; the gap is the event loop's, to read
+# frames. A batch after a quiet spell (the last call ended longer ago) runs at once.
 MIN_TICK_S = 0.02
 
 
@@ -208,7 +209,7 @@ def finish_tick(
 class _Queue:
     pending: list[tuple[BatchJob, asyncio.Future[PipelineStep]]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
-    last_start: float = float("-inf")  # the event loop's time when the last call started
+    last_end: float = float("-inf")  # the event loop's time when the last call ended
 
 
 class BatchRunner:
@@ -233,20 +234,21 @@ class BatchRunner:
     async def _drain(self, queue: _Queue) -> None:
         loop = asyncio.get_running_loop()
         while queue.pending:
-            wait = queue.last_start + MIN_TICK_S - loop.time()
+            wait = queue.last_end + MIN_TICK_S - loop.time()
             await asyncio.sleep(max(wait, 0.0))  # at least one turn: batches read meanwhile join
-            queue.last_start = loop.time()
             taken, queue.pending = queue.pending, []
             self.calls += 1
             try:
                 results = await to_thread.run_sync(process_jobs, [job for job, _ in taken])
             except BaseException as error:
+                queue.last_end = loop.time()
                 for _, future in taken:
                     if not future.done():
                         future.set_exception(
                             error if isinstance(error, Exception) else RuntimeError("cancelled")
                         )
                 raise
+            queue.last_end = loop.time()
             for (_, future), result in zip(taken, results, strict=True):
                 if future.done():
                     continue
