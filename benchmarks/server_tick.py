@@ -14,8 +14,7 @@ Reports, per rows-per-tick, the process CPU µs per batch (best of the repeats; 
 simulated seconds warm caches and load profiles and are not counted), zone events and offers per
 1,000 batches and the rows written. Closing line: ``tick: rows=N cpu_us_per_batch=X``.
 
-    python benchmarks/server_tick.py [--shoppers 1000] [--seconds 20] [--rows 20 100]
-        [--database-url URL]
+    python benchmarks/server_tick.py [--shoppers 1000] [--seconds 70] [--rows 5 20 100]
 """
 
 from __future__ import annotations
@@ -190,16 +189,13 @@ def run(database_url: str, shoppers: int, seconds: int, rows: int) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shoppers", type=int, default=1000)
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--rows", type=int, nargs="+", default=[20, 100])
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--seconds", type=int, default=70)  # past a full chunk (60 estimates)
+    parser.add_argument("--rows", type=int, nargs="+", default=[5, 20, 100])
     args = parser.parse_args()
     results = []
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as folder:
-            url = args.database_url or f"sqlite:///{folder}/tick.db"
-            if args.database_url is not None:
-                print("--database-url: the database must be empty", file=sys.stderr)
+            url = f"sqlite:///{folder}/tick.db"  # a fresh database per row count
             results.append(run(url, args.shoppers, args.seconds, rows))
     print(format_table(
         ["rows/tick", "batches timed", "CPU µs/batch", "zone events", "offers", "chunks"],

@@ -194,9 +194,13 @@ def finish_tick(
             continue
         positioned.append((i, job, part))
         steps[i] = part.step
-    write_tick(jobs[0].pipeline.database, [(job.pipeline, p.step) for _, job, p in positioned])
+    database = jobs[0].pipeline.database
+    written = write_tick(database, [(job.pipeline, part.step) for _, job, part in positioned])
+    for (i, _, _), failed in zip(positioned, written, strict=True):
+        if failed is not None:
+            steps[i] = failed
     for i, job, part in positioned:
-        if not part.occasions:
+        if not part.occasions or isinstance(steps[i], Exception):
             continue
         try:
             part.step.offers = job.pipeline.decide(part.occasions, job.now_ms)

@@ -440,20 +440,40 @@ class ShopperPipeline:
         )
 
 
-def write_tick(database: Database, parts: Sequence[tuple[ShopperPipeline, PipelineStep]]) -> None:
+def write_tick(
+    database: Database, parts: Sequence[tuple[ShopperPipeline, PipelineStep]]
+) -> list[Exception | None]:
     """One transaction for a runner call: every shopper's zone events, then each position and
-    raw-reading buffer that filled (one commit a tick instead of one per shopper with events)."""
-    writes = VisitWrites()
-    full_raw = []
+    raw-reading buffer that filled (one commit a tick instead of one per shopper with events).
+
+    If it fails, each shopper's zone events and chunk are written on their own, so one bad row
+    fails its shopper's frame only (the raw batches of that commit are lost: replay data). Per
+    part, None or the error that kept its rows out."""
+    shares = []
     for pipeline, step in parts:
+        writes = VisitWrites()
         writes.add_zone_events(pipeline.shopper, step.zone_events)
         if pipeline.positions.full():
             writes.add_chunk(pipeline.positions)
-        if pipeline.raw_readings.full():
-            full_raw.append(pipeline)
-    if not writes and not full_raw:
-        return
-    with database.session() as session:
-        writes.write(session)
-        for pipeline in full_raw:
-            pipeline.raw_readings.flush(session)
+        shares.append(writes)
+    full_raw = [pipeline for pipeline, _ in parts if pipeline.raw_readings.full()]
+    everything = VisitWrites.joined(shares)
+    try:
+        if everything or full_raw:
+            with database.session() as session:
+                everything.write(session)
+                for pipeline in full_raw:
+                    pipeline.raw_readings.flush(session)
+        return [None] * len(parts)
+    except Exception:
+        log.exception("the commit of a tick failed; its shoppers' rows go one by one")
+    errors: list[Exception | None] = []
+    for writes in shares:
+        try:
+            if writes:
+                with database.session() as session:
+                    writes.write(session)
+            errors.append(None)
+        except Exception as error:
+            errors.append(error)
+    return errors

@@ -109,6 +109,15 @@ class VisitWrites:
     visit_ends: list[tuple[str, int]] = field(default_factory=list)  # (visit id, ended_ms)
     chunks: list[dict[str, Any]] = field(default_factory=list)
 
+    @classmethod
+    def joined(cls, parts: Sequence[VisitWrites]) -> VisitWrites:
+        """All the parts' rows, in order, for one transaction."""
+        return cls(
+            [row for p in parts for row in p.zone_events],
+            [end for p in parts for end in p.visit_ends],
+            [row for p in parts for row in p.chunks],
+        )
+
     def add_zone_events(self, shopper: Shopper, events: Sequence[ZoneEvent]) -> None:
         for e in events:
             if e.kind == "visit_end":

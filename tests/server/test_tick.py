@@ -389,3 +389,26 @@ def test_core_inserts_write_the_rows_orm_objects_did(database: Database) -> None
     assert len(new[0]) == 3
     assert new[1][0][4] == 7
     assert new[2] == T0 + 20  # the visit_end closed the visit
+
+
+def test_a_shopper_whose_rows_cannot_be_written_fails_alone(database: Database) -> None:
+    """The tick's commit fails (a zone event of a visit that does not exist); each shopper's rows
+    then go on their own: the good shopper's frame and events survive, the bad one's frame fails."""
+    good = seeded_shopper(database)
+    ghost = Shopper("ghost", good.store_id, "no-such-visit", frozenset())
+    tracked = _Tracked()
+    wiring = PipelineWiring(
+        tracker_for=lambda _store, _customer: tracked,
+        zone_detector_for=lambda _store: BoxZones({"z": (0.0, 0.0, 4.0, 3.0, 90.0)}),
+    )
+    snapshots = SnapshotCache(database)
+    lines = [ShopperPipeline(s, database, wiring, snapshots) for s in (ghost, good)]
+    jobs = [BatchJob(None, frame(T0), line, T0 + 40, "") for line in lines]
+    inside = [[Estimate(T0, 2.0, 1.5, 90.0, 1.0)] for _ in lines]
+    failed, done = finish_tick(jobs, inside)
+    assert isinstance(failed, Exception)
+    assert isinstance(done, PipelineStep)
+    assert [e.kind for e in done.zone_events] == ["enter", "facing"]
+    with database.session() as session:
+        rows = session.scalars(select(ZoneEventRow)).all()
+        assert [(r.visit_id, r.kind) for r in rows] == [("v1", "enter"), ("v1", "facing")]
