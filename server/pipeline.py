@@ -259,7 +259,7 @@ class ShopperPipeline:
         """One batch of a runner call (its estimates from the store's batched tracker, and
         ``zone_events[k]`` those of ``estimates[k]`` from the store's detector): nothing is
         written and nothing decided; the caller commits the tick's zone events and full buffers
-        (``tick_writes``), then decides the occasions (``decide``)."""
+        (``write_tick``), then decides the occasions (``decide``)."""
         self._keep_raw(batch, frame_text)
         if self.tracker is None:
             return Positioned(PipelineStep(readings_accepted=batch.count()))
