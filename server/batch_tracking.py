@@ -30,16 +30,19 @@ from positioning import Estimate, TrackerSettings
 from positioning.batch_input import EMPTY3, SensorBatch, Series3
 from positioning.batch_tracker import BatchTracker
 from server.database import Database
-from server.pipeline import PipelineStep, ShopperPipeline, flush_full_buffers
+from server.pipeline import PipelineStep, Positioned, ShopperPipeline, write_tick
 from server.realtime.frames import ReadingsBatch, VectorSeries
+from server.tick_zones import tick_zone_events
 from server.tracking import StoreRadio, StoreTrackers
 
 log = logging.getLogger(__name__)
 
-# A runner call waits this long for more batches before it starts: a call has a fixed cost (the
-# motion loop runs over ≈ 150 sample columns whatever the number of shoppers), so at load the
-# calls stay at ≤ 1/BATCH_TICK_S a second; a lone batch waits at most this long.
-BATCH_TICK_S = 0.02
+# A runner call starts at least this long after the previous one ended. A call has a fixed cost F
+# (the motion loop runs over ≈ 150 sample columns whatever the number of shoppers), so under load
+# a call takes every batch of the last d + MIN_TICK_S seconds (d: the previous call's length) and
+# the fixed cost stays ≤ F / (d + MIN_TICK_S) of a core; the gap is the event loop's, to read
+# frames. A batch after a quiet spell (the last call ended longer ago) runs at once.
+MIN_TICK_S = 0.02
 
 
 def _series3(series: VectorSeries | None) -> Series3:
@@ -146,7 +149,12 @@ def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Est
 
 
 def process_jobs(jobs: Sequence[BatchJob]) -> list[PipelineStep | Exception]:
-    """A runner call: every store's push, every shopper's pipeline, one commit for the buffers."""
+    """A runner call: every store's push, then the tick (every shopper's pipeline, one commit)."""
+    return finish_tick(jobs, push_jobs(jobs))
+
+
+def push_jobs(jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
+    """Every store's push: each job's estimates, or the exception that failed it."""
     estimates: list[list[Estimate] | Exception] = [[] for _ in jobs]
     by_store: dict[int, tuple[StoreBatch, list[int]]] = {}
     for i, job in enumerate(jobs):
@@ -159,20 +167,45 @@ def process_jobs(jobs: Sequence[BatchJob]) -> list[PipelineStep | Exception]:
             found = [error] * len(members)
         for i, out in zip(members, found, strict=True):
             estimates[i] = out
+    return estimates
+
+
+def finish_tick(
+    jobs: Sequence[BatchJob], estimates: Sequence[list[Estimate] | Exception]
+) -> list[PipelineStep | Exception]:
+    """What follows the push: the zone events (one detector call per store), each shopper's
+    positions, one commit for the tick's zone events and full buffers, then the decisions."""
     steps: list[PipelineStep | Exception] = []
-    for job, out in zip(jobs, estimates, strict=True):
-        if isinstance(out, Exception):
-            steps.append(out)
+    ok: list[tuple[int, list[Estimate]]] = []
+    for i, out in enumerate(estimates):
+        steps.append(out if isinstance(out, Exception) else PipelineStep())
+        if not isinstance(out, Exception):
+            ok.append((i, out))
+    events = tick_zone_events([jobs[i].pipeline for i, _ in ok], [out for _, out in ok])
+    positioned: list[tuple[int, BatchJob, Positioned]] = []
+    for (i, out), found in zip(ok, events, strict=True):
+        job = jobs[i]
+        try:
+            if isinstance(found, Exception):
+                raise found
+            part = job.pipeline.on_tick_batch(job.batch, out, found, job.now_ms, job.frame_text)
+        except Exception as error:
+            steps[i] = error
+            continue
+        positioned.append((i, job, part))
+        steps[i] = part.step
+    database = jobs[0].pipeline.database
+    written = write_tick(database, [(job.pipeline, part.step) for _, job, part in positioned])
+    for (i, _, _), failed in zip(positioned, written, strict=True):
+        if failed is not None:
+            steps[i] = failed
+    for i, job, part in positioned:
+        if not part.occasions or isinstance(steps[i], Exception):
             continue
         try:
-            steps.append(
-                job.pipeline.on_batch_estimates(
-                    job.batch, out, job.now_ms, job.frame_text, flush=False
-                )
-            )
-        except Exception as error:
-            steps.append(error)
-    flush_full_buffers(jobs[0].pipeline.database, [job.pipeline for job in jobs])
+            part.step.offers = job.pipeline.decide(part.occasions, job.now_ms)
+        except Exception as error:  # its profile could not be read: this shopper's frame fails
+            steps[i] = error
     return steps
 
 
@@ -180,6 +213,7 @@ def process_jobs(jobs: Sequence[BatchJob]) -> list[PipelineStep | Exception]:
 class _Queue:
     pending: list[tuple[BatchJob, asyncio.Future[PipelineStep]]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    last_end: float = float("-inf")  # the event loop's time when the last call ended
 
 
 class BatchRunner:
@@ -202,19 +236,23 @@ class BatchRunner:
         return await future
 
     async def _drain(self, queue: _Queue) -> None:
+        loop = asyncio.get_running_loop()
         while queue.pending:
-            await asyncio.sleep(BATCH_TICK_S)
+            wait = queue.last_end + MIN_TICK_S - loop.time()
+            await asyncio.sleep(max(wait, 0.0))  # at least one turn: batches read meanwhile join
             taken, queue.pending = queue.pending, []
             self.calls += 1
             try:
                 results = await to_thread.run_sync(process_jobs, [job for job, _ in taken])
             except BaseException as error:
+                queue.last_end = loop.time()
                 for _, future in taken:
                     if not future.done():
                         future.set_exception(
                             error if isinstance(error, Exception) else RuntimeError("cancelled")
                         )
                 raise
+            queue.last_end = loop.time()
             for (_, future), result in zip(taken, results, strict=True):
                 if future.done():
                     continue

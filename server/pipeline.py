@@ -28,6 +28,7 @@ from server.store_snapshot import CampaignCounts, SnapshotCache, StoreSnapshot
 from server.visit_log import (
     PositionBuffer,
     ReadingBuffer,
+    VisitWrites,
     load_profile,
     record_app_event,
     record_zone_events,
@@ -107,6 +108,9 @@ class DecisionResult:
 
 
 DecideFn = Callable[[DecisionRequest], DecisionResult]
+# Whether deciding on the occasion, with these active campaigns, could send or log anything. A
+# ``DecideFn`` with such a ``could_offer`` method is asked first (``TriggersDecider``).
+MayOfferFn = Callable[[Occasion, tuple[dict[str, Any], ...]], bool]
 
 
 class UnknownFloor(LookupError):
@@ -134,6 +138,11 @@ def no_offers(request: DecisionRequest) -> DecisionResult:
     return DecisionResult(offers=(), cap_ledger=request.cap_ledger)
 
 
+def any_occasion(_occasion: Occasion, _campaigns: tuple[dict[str, Any], ...]) -> bool:
+    """Without a cheaper test from the decision's side, every occasion is decided."""
+    return True
+
+
 def no_tracker(_store_id: int, _customer_id: str) -> PositionSource | None:
     return None
 
@@ -149,6 +158,13 @@ class PipelineWiring:
     decide: DecideFn = no_offers
     tracker_for: Callable[[int, str], PositionSource | None] = no_tracker
     zone_detector_for: Callable[[int], ZoneEventSource | None] = no_zone_detector
+
+    @property
+    def may_offer(self) -> MayOfferFn:
+        """The decision's ``could_offer`` if it has one: an occasion it answers False for is not
+        decided (no transaction, no ledger read or write). Else every occasion is decided."""
+        could_offer: MayOfferFn = getattr(self.decide, "could_offer", any_occasion)
+        return could_offer
 
 
 @dataclass
@@ -168,12 +184,21 @@ class PipelineStep:
     positioning_wired: bool = False
 
 
+@dataclass
+class Positioned:
+    """One batch of a runner call before anything is written: the step (its offers still to
+    come) and the occasions its zone events are, to decide once the tick's rows are committed."""
+
+    step: PipelineStep
+    occasions: list[Occasion] = field(default_factory=list)
+
+
 # The detector of a store is shared by its shoppers' pipelines, which run in worker threads.
 _DETECTOR_LOCKS: dict[int, threading.Lock] = {}
 _DETECTOR_LOCKS_GUARD = threading.Lock()
 
 
-def _detector_lock(store_id: int) -> threading.Lock:
+def detector_lock(store_id: int) -> threading.Lock:
     with _DETECTOR_LOCKS_GUARD:
         return _DETECTOR_LOCKS.setdefault(store_id, threading.Lock())
 
@@ -209,29 +234,49 @@ class ShopperPipeline:
         return self.on_batch_estimates(batch, estimates, now_ms, frame_text)
 
     def on_batch_estimates(
-        self,
-        batch: ReadingsBatch,
-        estimates: Sequence[Estimate],
-        now_ms: int,
-        frame_text: str = "",
-        flush: bool = True,
+        self, batch: ReadingsBatch, estimates: Sequence[Estimate], now_ms: int, frame_text: str = ""
     ) -> PipelineStep:
-        """What follows positioning for one batch (its estimates computed elsewhere, e.g. by the
-        store's batched tracker): raw frame kept, zones, triggers. ``flush=False`` leaves full
-        buffers for the caller to write together with other shoppers' (``flush_full_buffers``)."""
-        if self.keep_raw_readings:
-            self.raw_readings.add(batch, frame_text)
-            if flush and self.raw_readings.full():
-                self.flush_buffers()
+        """What follows positioning for one batch, everything written before it returns: raw
+        frame kept, zones, triggers."""
+        self._keep_raw(batch, frame_text)
         if self.tracker is None:
+            self._flush_full()
             return PipelineStep(readings_accepted=batch.count(), positioning_wired=False)
-        if self.positions.floor_id is None:  # trackers work on the store's first floor for now
-            floor_ids = self.snapshots.get(self.shopper.store_id, now_ms).floor_ids
-            self.positions.floor_id = next(iter(floor_ids), None)
-        step = self._on_estimates(estimates, now_ms, flush)
+        self._default_floor(now_ms)
+        step = self._on_estimates(estimates, now_ms)
         step.readings_accepted = batch.count()
         step.positioning_wired = True
         return step
+
+    def on_tick_batch(
+        self,
+        batch: ReadingsBatch,
+        estimates: Sequence[Estimate],
+        zone_events: Sequence[Sequence[ZoneEvent]],
+        now_ms: int,
+        frame_text: str = "",
+    ) -> Positioned:
+        """One batch of a runner call (its estimates from the store's batched tracker, and
+        ``zone_events[k]`` those of ``estimates[k]`` from the store's detector): nothing is
+        written and nothing decided; the caller commits the tick's zone events and full buffers
+        (``write_tick``), then decides the occasions (``decide``)."""
+        self._keep_raw(batch, frame_text)
+        if self.tracker is None:
+            return Positioned(PipelineStep(readings_accepted=batch.count()))
+        self._default_floor(now_ms)
+        positioned = self._positioned(estimates, zone_events, now_ms)
+        positioned.step.readings_accepted = batch.count()
+        positioned.step.positioning_wired = True
+        return positioned
+
+    def _keep_raw(self, batch: ReadingsBatch, frame_text: str) -> None:
+        if self.keep_raw_readings:
+            self.raw_readings.add(batch, frame_text)
+
+    def _default_floor(self, now_ms: int) -> None:
+        if self.positions.floor_id is None:  # trackers work on the store's first floor for now
+            floor_ids = self.snapshots.get(self.shopper.store_id, now_ms).floor_ids
+            self.positions.floor_id = next(iter(floor_ids), None)
 
     def on_fix(self, fix: Estimate, now_ms: int, floor_id: int | None = None) -> PipelineStep:
         """A position the app computed; ``floor_id`` None means the store's first floor."""
@@ -250,20 +295,20 @@ class ShopperPipeline:
         if kind != "app_open":
             return PipelineStep()
         occasion = self._occasion("app_open", t_ms)
-        return PipelineStep(offers=self._decide([occasion], [], now_ms))
+        return PipelineStep(offers=self.decide([occasion], now_ms))
 
     def end_visit(self, t_ms: int, now_ms: int) -> PipelineStep:
         """The shopper left: exits and ``visit_end`` from the detector, or a bare visit_end."""
         events: list[ZoneEvent] = []
         if self.detector is not None:
-            with _detector_lock(self.shopper.store_id):
+            with detector_lock(self.shopper.store_id):
                 events = self.detector.end_visit(self.shopper.customer_id, t_ms)
         if not any(e.kind == "visit_end" for e in events):
             events.append(ZoneEvent("visit_end", self.shopper.customer_id, None, t_ms))
         self.flush_buffers()
-        snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
-        occasions = [o for e in events if (o := self._occasion_for(e, snapshot)) is not None]
-        return PipelineStep(zone_events=events, offers=self._decide(occasions, events, now_ms))
+        self._record_zone_events(events)
+        occasions = self._occasions(events, now_ms)
+        return PipelineStep(zone_events=events, offers=self.decide(occasions, now_ms))
 
     def flush_buffers(self) -> None:
         """Write the buffered positions and raw readings (on a timer of their own size, and at
@@ -273,18 +318,34 @@ class ShopperPipeline:
                 self.positions.flush(session)
                 self.raw_readings.flush(session)
 
+    def _flush_full(self) -> None:
+        """Write each buffer that filled (a chunk is cut when it is full, not when the other is)."""
+        positions, raw = self.positions.full(), self.raw_readings.full()
+        if positions or raw:
+            with self.database.session() as session:
+                if positions:
+                    self.positions.flush(session)
+                if raw:
+                    self.raw_readings.flush(session)
+
     # ---- steps --------------------------------------------------------------------------------
 
-    def buffers_full(self) -> bool:
-        return self.positions.full() or self.raw_readings.full()
+    def _on_estimates(self, estimates: Sequence[Estimate], now_ms: int) -> PipelineStep:
+        positioned = self._positioned(estimates, [self._zone_events(e) for e in estimates], now_ms)
+        self._record_zone_events(positioned.step.zone_events)
+        positioned.step.offers = self.decide(positioned.occasions, now_ms)
+        self._flush_full()
+        return positioned.step
 
-    def _on_estimates(
-        self, estimates: Sequence[Estimate], now_ms: int, flush: bool = True
-    ) -> PipelineStep:
+    def _positioned(
+        self,
+        estimates: Sequence[Estimate],
+        zone_events: Sequence[Sequence[ZoneEvent]],
+        now_ms: int,
+    ) -> Positioned:
+        """Positions with the zone each leaves the shopper in, the buffer extended, occasions."""
         step = PipelineStep(positioning_wired=self.tracker is not None)
-        snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
-        for estimate in estimates:
-            events = self._zone_events(estimate)
+        for estimate, events in zip(estimates, zone_events, strict=True):
             for event in events:
                 if event.kind in ("enter", "dwell", "facing"):
                     self.current_zone = event.zone_id
@@ -294,32 +355,34 @@ class ShopperPipeline:
             step.positions.append(PositionUpdate(estimate, self.current_zone))
         if "location_analytics" in self.shopper.consents:
             self.positions.extend(estimates)
-            if flush and self.positions.full():
-                self.flush_buffers()
-        occasions = [o for e in step.zone_events if (o := self._occasion_for(e, snapshot))]
-        step.offers = self._decide(occasions, step.zone_events, now_ms)
-        return step
+        occasions = self._occasions(step.zone_events, now_ms) if step.zone_events else []
+        return Positioned(step, occasions)
 
     def _zone_events(self, estimate: Estimate) -> list[ZoneEvent]:
         if self.detector is None:
             return []
-        with _detector_lock(self.shopper.store_id):
+        with detector_lock(self.shopper.store_id):
             return self.detector.update(self.shopper.customer_id, estimate)
 
-    def _decide(
-        self, occasions: Sequence[Occasion], events: Sequence[ZoneEvent], now_ms: int
-    ) -> list[IssuedOffer]:
-        """Commit the zone events, then decide each occasion in its own transaction.
-
-        Each decision's offers and the cap ledger it returns are committed together, so a restart
-        never sees offers without the caps they used up, nor caps without their offers.
-        """
+    def _record_zone_events(self, events: Sequence[ZoneEvent]) -> None:
         if events:
             with self.database.session() as session:
                 record_zone_events(session, self.shopper, events)
+
+    def decide(self, occasions: Sequence[Occasion], now_ms: int) -> list[IssuedOffer]:
+        """Decide each occasion in its own transaction (zone events already committed).
+
+        Each decision's offers and the cap ledger it returns are committed together, so a restart
+        never sees offers without the caps they used up, nor caps without their offers. An
+        occasion no active campaign could answer (``PipelineWiring.may_offer``) is not decided:
+        its decision would send nothing and leave the ledger as it is.
+        """
         if not occasions:
             return []
         snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
+        occasions = [o for o in occasions if self.wiring.may_offer(o, snapshot.campaigns)]
+        if not occasions:
+            return []
         profile = self._load_profile()
         issued: list[IssuedOffer] = []
         for occasion in occasions:
@@ -359,6 +422,10 @@ class ShopperPipeline:
             **where,
         )
 
+    def _occasions(self, events: Sequence[ZoneEvent], now_ms: int) -> list[Occasion]:
+        snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
+        return [o for e in events if (o := self._occasion_for(e, snapshot)) is not None]
+
     def _occasion_for(self, event: ZoneEvent, snapshot: StoreSnapshot) -> Occasion | None:
         """Zone events onto occasions (triggers' mapping: entering a screen's zone is
         ``near_screen``, exits are none), with the zone's kind, categories and screen."""
@@ -373,13 +440,39 @@ class ShopperPipeline:
         )
 
 
-def flush_full_buffers(database: Database, pipelines: Sequence[ShopperPipeline]) -> None:
-    """Write the full position and raw-reading buffers of many shoppers in one transaction (one
-    commit for a whole tick of the batched tracker instead of one per shopper)."""
-    full = [p for p in pipelines if p.buffers_full()]
-    if not full:
-        return
-    with database.session() as session:
-        for pipeline in full:
-            pipeline.positions.flush(session)
-            pipeline.raw_readings.flush(session)
+def write_tick(
+    database: Database, parts: Sequence[tuple[ShopperPipeline, PipelineStep]]
+) -> list[Exception | None]:
+    """One transaction for a runner call: every shopper's zone events, then each position and
+    raw-reading buffer that filled (one commit a tick instead of one per shopper with events).
+
+    If it fails, each shopper's rows (zone events, chunk, raw frames) are written on their own, so
+    one bad row fails its shopper's frame only and the others' rows are kept. Per part, None or
+    the error that kept its rows out."""
+    shares = []
+    for pipeline, step in parts:
+        writes = VisitWrites()
+        writes.add_zone_events(pipeline.shopper, step.zone_events)
+        if pipeline.positions.full():
+            writes.add_chunk(pipeline.positions)
+        if pipeline.raw_readings.full():
+            writes.add_raw(pipeline.raw_readings)
+        shares.append(writes)
+    everything = VisitWrites.joined(shares)
+    try:
+        if everything:
+            with database.session() as session:
+                everything.write(session)
+        return [None] * len(parts)
+    except Exception:
+        log.exception("the commit of a tick failed; its shoppers' rows go one by one")
+    errors: list[Exception | None] = []
+    for writes in shares:
+        try:
+            if writes:
+                with database.session() as session:
+                    writes.write(session)
+            errors.append(None)
+        except Exception as error:
+            errors.append(error)
+    return errors

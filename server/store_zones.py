@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 # How stale a store's zones may be: the same as the store snapshot (kinds and categories of the
 # zones the occasions name), so the two never disagree for longer than that.
 ZONE_CHECK_MS = SNAPSHOT_TTL_MS
+
+# From this many estimates at once the detector's batch form is cheaper than its loop (demo store,
+# 73 zones, CPU per estimate: loop 18 µs; batch 37 µs at 5 rows, 21 at 10, 14 at 20, 6 at 100).
+BATCH_MIN_ROWS = 12
 
 ZoneSignature = tuple[tuple[str, int], ...]  # (zone id, version) of the live zones, sorted
 
@@ -129,6 +134,23 @@ class StoreZoneDetector:
 
     def update(self, shopper_id: str, estimate: Estimate) -> list[ZoneEvent]:
         return self._current().update(shopper_id, estimate)
+
+    def update_many(
+        self, shopper_ids: Sequence[str], estimates: Sequence[Estimate]
+    ) -> list[ZoneEvent]:
+        """The events of several estimates in one call, equal to ``update`` on each in turn."""
+        detector = self._current()
+        if len(estimates) < BATCH_MIN_ROWS:
+            return [e for s, est in zip(shopper_ids, estimates, strict=True)
+                    for e in detector.update(s, est)]  # fmt: skip
+        return detector.update_batch(
+            shopper_ids,
+            [e.t_ms for e in estimates],
+            [e.x for e in estimates],
+            [e.y for e in estimates],
+            [e.heading_deg for e in estimates],
+            [e.accuracy_m for e in estimates],
+        )
 
     def end_visit(self, shopper_id: str, t_ms: int) -> list[ZoneEvent]:
         return self._current().end_visit(shopper_id, t_ms)

@@ -32,6 +32,7 @@ from triggers import (
     CapLedger,
     CoPurchaseModel,
     Decision,
+    Occasion,
     Product,
     Purchase,
     ShopperProfile,
@@ -220,6 +221,13 @@ class TriggersDecider:
     def __init__(self, database: Database) -> None:
         self.campaigns = CampaignCache()
         self.recommenders = RecommenderCache(database)
+
+    def could_offer(self, occasion: Occasion, campaigns: tuple[dict[str, Any], ...]) -> bool:
+        """``PipelineWiring.may_offer``: whether a campaign is filed under the occasion's event
+        and place. Without one, ``decide`` chooses nothing, so the decision would send nothing,
+        hold nobody out and leave the cap ledger as it was."""
+        index = self.campaigns.index(campaigns)
+        return any(c.context.applies_to_place(occasion) for c in index.candidates(occasion))
 
     def __call__(self, request: DecisionRequest) -> DecisionResult:
         occasion = request.occasion

@@ -7,8 +7,8 @@ import threading
 import uuid
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -97,22 +97,68 @@ def touch_visit(session: Session, visit_id: str, now_ms: int, ended: bool = Fals
 
 def record_zone_events(session: Session, shopper: Shopper, events: Sequence[ZoneEvent]) -> None:
     """Store the events; a ``visit_end`` among them also closes the visit at its time."""
-    for event in events:
-        if event.kind == "visit_end":
-            session.execute(
-                update(Visit).where(Visit.id == shopper.visit_id).values(ended_ms=event.t_ms)
-            )
-    session.add_all(
-        ZoneEventRow(
-            visit_id=shopper.visit_id,
-            store_id=shopper.store_id,
-            zone_id=e.zone_id,
-            kind=e.kind,
-            t_ms=e.t_ms,
-            dwell_s=e.dwell_s,
+    writes = VisitWrites()
+    writes.add_zone_events(shopper, events)
+    writes.write(session)
+
+
+@dataclass
+class VisitWrites:
+    """Rows of many shoppers' visits for one transaction: one multi-row insert per table (a
+    runner tick's zone events and full position chunks) instead of an ORM object per row."""
+
+    zone_events: list[dict[str, Any]] = field(default_factory=list)
+    visit_ends: list[tuple[str, int]] = field(default_factory=list)  # (visit id, ended_ms)
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+    raw_batches: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def joined(cls, parts: Sequence[VisitWrites]) -> VisitWrites:
+        """All the parts' rows, in order, for one transaction."""
+        return cls(
+            [row for p in parts for row in p.zone_events],
+            [end for p in parts for end in p.visit_ends],
+            [row for p in parts for row in p.chunks],
+            [row for p in parts for row in p.raw_batches],
         )
-        for e in events
-    )
+
+    def add_zone_events(self, shopper: Shopper, events: Sequence[ZoneEvent]) -> None:
+        for e in events:
+            if e.kind == "visit_end":
+                self.visit_ends.append((shopper.visit_id, e.t_ms))
+            self.zone_events.append(
+                {
+                    "visit_id": shopper.visit_id,
+                    "store_id": shopper.store_id,
+                    "zone_id": e.zone_id,
+                    "kind": e.kind,
+                    "t_ms": e.t_ms,
+                    "dwell_s": e.dwell_s,
+                }
+            )
+
+    def add_chunk(self, positions: PositionBuffer) -> None:
+        """The buffer's estimates as one chunk (the buffer is emptied)."""
+        row = positions.take_chunk()
+        if row is not None:
+            self.chunks.append(row)
+
+    def add_raw(self, readings: ReadingBuffer) -> None:
+        """The buffer's raw frames (the buffer is emptied)."""
+        self.raw_batches.extend(readings.take_rows())
+
+    def __bool__(self) -> bool:
+        return bool(self.zone_events or self.chunks or self.raw_batches)
+
+    def write(self, session: Session) -> None:
+        for visit_id, ended_ms in self.visit_ends:
+            session.execute(update(Visit).where(Visit.id == visit_id).values(ended_ms=ended_ms))
+        if self.zone_events:
+            session.execute(insert(ZoneEventRow), self.zone_events)
+        if self.chunks:
+            session.execute(insert(PositionChunk), self.chunks)
+        if self.raw_batches:
+            session.execute(insert(RawReadingBatch), self.raw_batches)
 
 
 def record_app_event(
@@ -210,25 +256,26 @@ class ReadingBuffer:
     def full(self) -> bool:
         return len(self._frames) >= READING_BATCHES_PER_WRITE
 
-    def flush(self, session: Session) -> None:
+    def take_rows(self) -> list[dict[str, Any]]:
+        """The buffered frames as ``raw_reading_batches`` rows (the buffer is emptied)."""
         frames, self._frames = self._frames, []
-        if not frames:
-            return
         visit_id, store_id = self.shopper.visit_id, self.shopper.store_id
-        session.execute(
-            insert(RawReadingBatch),
-            [
-                {
-                    "visit_id": visit_id,
-                    "store_id": store_id,
-                    "t_first_ms": f.t_first_ms,
-                    "t_last_ms": f.t_last_ms,
-                    "n_readings": f.n_readings,
-                    "payload": f.payload(),
-                }
-                for f in frames
-            ],
-        )
+        return [
+            {
+                "visit_id": visit_id,
+                "store_id": store_id,
+                "t_first_ms": f.t_first_ms,
+                "t_last_ms": f.t_last_ms,
+                "n_readings": f.n_readings,
+                "payload": f.payload(),
+            }
+            for f in frames
+        ]
+
+    def flush(self, session: Session) -> None:
+        rows = self.take_rows()
+        if rows:
+            session.execute(insert(RawReadingBatch), rows)
 
 
 def load_profile(session: Session, shopper: Shopper) -> ProfileRecord:
@@ -282,20 +329,25 @@ class PositionBuffer:
     def full(self) -> bool:
         return len(self._estimates) >= POSITIONS_PER_CHUNK
 
-    def flush(self, session: Session) -> None:
+    def take_chunk(self) -> dict[str, Any] | None:
+        """The buffered estimates as one ``position_chunks`` row (None if there are none); the
+        buffer is emptied."""
         estimates = sorted(self._estimates, key=lambda e: e.t_ms)
         self._estimates = []
         if not estimates:
-            return
+            return None
         t_start = estimates[0].t_ms
-        session.add(
-            PositionChunk(
-                visit_id=self.visit_id,
-                store_id=self.store_id,
-                floor_id=self.floor_id,
-                t_start_ms=t_start,
-                t_end_ms=estimates[-1].t_ms,
-                n_points=len(estimates),
-                payload=pack_estimates(estimates, t_start),
-            )
-        )
+        return {
+            "visit_id": self.visit_id,
+            "store_id": self.store_id,
+            "floor_id": self.floor_id,
+            "t_start_ms": t_start,
+            "t_end_ms": estimates[-1].t_ms,
+            "n_points": len(estimates),
+            "payload": pack_estimates(estimates, t_start),
+        }
+
+    def flush(self, session: Session) -> None:
+        row = self.take_chunk()
+        if row is not None:
+            session.execute(insert(PositionChunk), [row])
