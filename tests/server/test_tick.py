@@ -36,7 +36,7 @@ from server.store_zones import BATCH_MIN_ROWS, StoreZoneDetectors
 from server.tables import Base, Customer, Offer, PositionChunk, RawReadingBatch, Visit, ZoneEventRow
 from server.tick_zones import rounds, tick_zone_events
 from server.trigger_decisions import TriggersDecider
-from server.visit_log import PositionBuffer, VisitWrites, open_visit
+from server.visit_log import READING_BATCHES_PER_WRITE, PositionBuffer, VisitWrites, open_visit
 from simulator import demo_store
 from simulator.live import load_cast
 from simulator.store import store_to_dict
@@ -412,3 +412,26 @@ def test_a_shopper_whose_rows_cannot_be_written_fails_alone(database: Database) 
     with database.session() as session:
         rows = session.scalars(select(ZoneEventRow)).all()
         assert [(r.visit_id, r.kind) for r in rows] == [("v1", "enter"), ("v1", "facing")]
+
+
+def test_raw_frames_of_the_good_shoppers_survive_a_failed_tick_commit(database: Database) -> None:
+    """Both shoppers' raw-reading buffers fill in the tick whose commit fails (a ghost visit):
+    the good shopper's frames are written on their own, none is lost with the failed commit."""
+    good = seeded_shopper(database)
+    ghost = Shopper("ghost", good.store_id, "no-such-visit", frozenset())
+    wiring = PipelineWiring(tracker_for=lambda _store, _customer: _Tracked())
+    snapshots = SnapshotCache(database)
+    lines = [ShopperPipeline(s, database, wiring, snapshots) for s in (ghost, good)]
+    kept = [T0 + 1000 * (i + 1) for i in range(READING_BATCHES_PER_WRITE - 1)]
+    for line in lines:
+        for t_ms in kept:  # the tick's own frame fills the buffer
+            line.raw_readings.add(frame(t_ms), f'{{"t": {t_ms}}}')
+    jobs = [BatchJob(None, frame(T0), line, T0 + 40, "") for line in lines]
+    failed, done = finish_tick(jobs, [[Estimate(T0, 2.0, 1.5, 90.0, 1.0)] for _ in lines])
+    assert isinstance(failed, Exception)
+    assert isinstance(done, PipelineStep)
+    with database.session() as session:
+        rows = session.scalars(select(RawReadingBatch).order_by(RawReadingBatch.t_first_ms)).all()
+        assert [(r.visit_id, r.t_first_ms) for r in rows] == [(good.visit_id, T0)] + [
+            (good.visit_id, t_ms) for t_ms in kept
+        ]
