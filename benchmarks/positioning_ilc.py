@@ -32,7 +32,14 @@ from positioning.radiomap import RadioMap, survey_fingerprints
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
-from positioning.tracker import HEADING_REPORTS, RADIO_LIKELIHOODS, Tracker, TrackerSettings
+from positioning.tracker import (
+    HEADING_REPORTS,
+    PRIORS,
+    RADIO_LIKELIHOODS,
+    REPORTS,
+    Tracker,
+    TrackerSettings,
+)
 from positioning.walkable import WalkableGrid
 from positioning.walkfile import Walk, read_walk
 
@@ -66,6 +73,8 @@ _FLOORS: dict[str, FloorContext] = {}
 _RADIO_LIKELIHOOD = [TrackerSettings().radio_likelihood]
 _HEADING_REPORT = [TrackerSettings().heading_report]
 _MOTION_HEADING = [TrackerSettings().motion_heading]
+_REPORT = [TrackerSettings().report]
+_PRIOR = [TrackerSettings().prior]
 _SEED_OFFSET = [0]
 
 
@@ -119,6 +128,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         radio_likelihood=_RADIO_LIKELIHOOD[0],
         heading_report=_HEADING_REPORT[0],
         motion_heading=_MOTION_HEADING[0],
+        report=_REPORT[0],
+        prior=_PRIOR[0],
     )
     tracker = Tracker(radio_map, ctx.grid, settings=fused)
     estimates, cpu = replay(tracker, walk)
@@ -207,6 +218,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the heading steps move the particles along (default: the product's)",
     )
     parser.add_argument(
+        "--report",
+        default=TrackerSettings().report,
+        choices=REPORTS,
+        help="which of the fused tracker's hypotheses the estimate reports",
+    )
+    parser.add_argument(
+        "--prior",
+        default=TrackerSettings().prior,
+        choices=PRIORS,
+        help="the fused tracker's cloud before any radio fix",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -216,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
     _HEADING_REPORT[0] = args.heading_report
     _MOTION_HEADING[0] = args.motion_heading
+    _REPORT[0] = args.report
+    _PRIOR[0] = args.prior
     _SEED_OFFSET[0] = args.seed_offset
     root = ilc_root(args.data)
     if root is None:

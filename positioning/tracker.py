@@ -30,6 +30,7 @@ from positioning.beacons import BeaconMap
 from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
 from positioning.heading import HeadingFilter
+from positioning.hypotheses import PathEvidence
 from positioning.radiomap import RadioFix, RadioMap
 from positioning.readings import (
     AccelReading,
@@ -69,6 +70,11 @@ RADIO_LIKELIHOODS = ("projected+model", "knn+model", "knn", "model", "fix", "ker
 # What the estimate's heading is: the gyro-steadied phone heading or the rotation vector's own,
 # each as is or with the walk's heading bias against the plan's axes removed (``axes``).
 HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vector+axes")
+# Which hypothesis the estimate reports: the heaviest cluster, or the one whose particles' recent
+# paths fit the radio and the walls best (``hypotheses.PathEvidence``).
+REPORTS = ("heaviest", "evidence")
+# What the cloud is before any radio fix: every surveyed place, or all walkable floor.
+PRIORS = ("survey", "walkable")
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,8 @@ class TrackerSettings:
     radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
     heading_report: str = "rotation-vector+axes"  # any of HEADING_REPORTS (_heading_rad)
     motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
+    report: str = "heaviest"  # any of REPORTS
+    prior: str = "survey"  # any of PRIORS
 
 
 class Tracker:
@@ -107,6 +115,12 @@ class Tracker:
         if settings.motion_heading not in HEADING_REPORTS:
             choice = settings.motion_heading
             raise ValueError(f"motion_heading must be one of {HEADING_REPORTS}, not {choice!r}")
+        for name, value, choices in (
+            ("report", settings.report, REPORTS),
+            ("prior", settings.prior, PRIORS),
+        ):
+            if value not in choices:
+                raise ValueError(f"{name} must be one of {choices}, not {value!r}")
         self.radio_map = radio_map
         self.grid = grid
         self.beacon_map = beacon_map
@@ -128,6 +142,7 @@ class Tracker:
         self._lag_xy: list[tuple[float, float]] = []
         self._first_ms: int | None = None
         self._from_prior = False
+        self._evidence = PathEvidence()
 
     @property
     def started(self) -> bool:
@@ -185,7 +200,10 @@ class Tracker:
             # displacement (plain PDR, no offset) to move its candidates up to the present.
             self._record_lag(step.t_ms, length * math.cos(heading), length * math.sin(heading))
             return []
+        x0, y0, alive = self._cloud.x, self._cloud.y, self._cloud.weight > 0
         mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
+        if self.settings.report == "evidence":
+            self._evidence.on_step(self._cloud, x0, y0, alive, self._now_ms or step.t_ms)
         pf.resample(self._cloud, self.grid, self._rng)
         self._ekf.predict_step(length, heading)
 
@@ -217,6 +235,8 @@ class Tracker:
         heard_x, heard_y = self._cloud.x - lag_x, self._cloud.y - lag_y
         likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
         pf.reweight(self._cloud, likelihood)
+        if self.settings.report == "evidence":
+            self._evidence.on_fix(self._cloud, likelihood, self._now_ms or fix.t_ms)
         pf.inject(
             self._cloud,
             fix.candidates_xy,
@@ -358,13 +378,16 @@ class Tracker:
         assert self._cloud is not None
         assert self._now_ms is not None
         x, y, spread = pf.cluster_estimate(self._cloud)
+        if self.settings.report == "evidence" and not self._from_prior:
+            chosen = self._evidence.choose(self._cloud)
+            if chosen is not None:
+                x, y = chosen.x, chosen.y
+                spread = pf.rms_distance(self._cloud, x, y)
         if self._from_prior:
             # No radio fix yet: the cloud is every surveyed place and its heaviest cell an
             # arbitrary one of them; report the point of least expected distance instead.
             x, y = pf.geometric_median(self._cloud)
-            spread = math.sqrt(
-                float(self._cloud.weight @ ((self._cloud.x - x) ** 2 + (self._cloud.y - y) ** 2))
-            )
+            spread = pf.rms_distance(self._cloud, x, y)
         if self.grid is not None:
             x, y = pf.onto_floor(self._cloud, x, y, self.grid)
         # Facing: the phone is held in front. The particles' offset δ is the walking direction's,
