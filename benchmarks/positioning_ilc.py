@@ -33,6 +33,7 @@ from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
 from positioning.tracker import (
+    HANDOVERS,
     HEADING_REPORTS,
     PRIORS,
     RADIO_LIKELIHOODS,
@@ -75,6 +76,7 @@ _HEADING_REPORT = [TrackerSettings().heading_report]
 _MOTION_HEADING = [TrackerSettings().motion_heading]
 _REPORT = [TrackerSettings().report]
 _PRIOR = [TrackerSettings().prior]
+_HANDOVER = [TrackerSettings().handover]
 _SEED_OFFSET = [0]
 
 
@@ -130,6 +132,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         motion_heading=_MOTION_HEADING[0],
         report=_REPORT[0],
         prior=_PRIOR[0],
+        handover=_HANDOVER[0],
     )
     tracker = Tracker(radio_map, ctx.grid, settings=fused)
     estimates, cpu = replay(tracker, walk)
@@ -230,6 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the fused tracker's cloud before any radio fix",
     )
     parser.add_argument(
+        "--handover",
+        default=TrackerSettings().handover,
+        choices=HANDOVERS,
+        help="what the fused tracker's first fix does to a prior cloud",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -241,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _MOTION_HEADING[0] = args.motion_heading
     _REPORT[0] = args.report
     _PRIOR[0] = args.prior
+    _HANDOVER[0] = args.handover
     _SEED_OFFSET[0] = args.seed_offset
     root = ilc_root(args.data)
     if root is None:

@@ -31,6 +31,12 @@ from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
 from positioning.heading import HeadingFilter
 from positioning.hypotheses import PathEvidence
+from positioning.prior import (
+    HANDOVER_FRESH_SHARE,
+    advert_log_likelihood,
+    hand_over,
+    walkable_prior,
+)
 from positioning.radiomap import RadioFix, RadioMap
 from positioning.readings import (
     AccelReading,
@@ -74,7 +80,9 @@ HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vec
 # paths fit the radio and the walls best (``hypotheses.PathEvidence``).
 REPORTS = ("heaviest", "evidence")
 # What the cloud is before any radio fix: every surveyed place, or all walkable floor.
-PRIORS = ("survey", "walkable")
+PRIORS = ("survey", "walkable", "survey+adverts")
+# What the first fix does to a prior cloud: replace it, or weigh it and mix in fresh draws.
+HANDOVERS = ("replace", "reweight")
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ class TrackerSettings:
     motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
     report: str = "heaviest"  # any of REPORTS
     prior: str = "survey"  # any of PRIORS
+    handover: str = "replace"  # any of HANDOVERS
 
 
 class Tracker:
@@ -118,6 +127,7 @@ class Tracker:
         for name, value, choices in (
             ("report", settings.report, REPORTS),
             ("prior", settings.prior, PRIORS),
+            ("handover", settings.handover, HANDOVERS),
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -213,21 +223,27 @@ class Tracker:
     def _on_fix(self, fix: RadioFix, fingerprint: Fingerprint) -> list[Estimate]:
         if self._cloud is None or self._from_prior:
             # The first fix starts the track; a cloud spread from the prior gives way to it.
-            self._from_prior = False
             # The candidates are where the phone was when it heard the scan (up to 15 s ago for
             # a first scan); move them by the displacement walked since.
             lag_x, lag_y = self._lag_since(fix.heard_ms)
+            n = self.settings.particles
+            handing_over = self._from_prior and self.settings.handover == "reweight"
             xy = pf.sample_around(
                 fix.candidates_xy + np.array([lag_x, lag_y]),
                 fix.candidate_weights,
-                self.settings.particles,
+                round(HANDOVER_FRESH_SHARE * n) if handing_over else n,
                 pf.INIT_POSITION_SIGMA_M,
                 self.grid,
                 self._rng,
             )
-            self._cloud = pf.new_cloud(
-                xy, self.settings.particles, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG
-            )
+            if handing_over and self._cloud is not None:
+                cloud = self._cloud
+                heard_x, heard_y = cloud.x - lag_x, cloud.y - lag_y
+                likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
+                self._cloud = hand_over(cloud, likelihood, xy, self._rng)
+            else:
+                self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+            self._from_prior = False
             x, y, spread = pf.cluster_estimate(self._cloud)
             self._ekf.reset(x, y, spread)
             return [self._estimate()]
@@ -291,6 +307,8 @@ class Tracker:
         return pf.tempered(RADIO_POWER * (np.log(knn) + np.log(pf.tempered(log_l))))
 
     def _on_beacon(self, reading: BeaconReading) -> None:
+        if self._from_prior and self.settings.prior == "survey+adverts":
+            self._weigh_prior_by_advert(reading)
         if self.beacon_map is None or reading.beacon_id not in self.beacon_map:
             return
         if self._cloud is None:
@@ -333,6 +351,18 @@ class Tracker:
         self._cloud = pf.new_cloud((x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._ekf.reset(xy[0], xy[1], KNOWN_START_SIGMA_M)
 
+    def _weigh_prior_by_advert(self, reading: BeaconReading) -> None:
+        """A beacon advert heard before any fix re-weighs the prior cloud (tempered as a scan)."""
+        assert self._cloud is not None
+        assert self.radio_map is not None
+        log_l = advert_log_likelihood(
+            self.radio_map, reading.beacon_id, reading.rssi_dbm, self._cloud.x, self._cloud.y
+        )
+        if log_l is None:
+            return
+        pf.reweight(self._cloud, pf.tempered(RADIO_POWER * log_l))
+        pf.resample(self._cloud, self.grid, self._rng)
+
     def _start_from_prior(self, t_ms: int) -> bool:
         """Without a fix for PRIOR_START_MS: every surveyed place is a hypothesis."""
         if (
@@ -343,10 +373,15 @@ class Tracker:
             or t_ms - self._first_ms < PRIOR_START_MS
         ):
             return False
-        places = self.radio_map.positions
-        weights = np.full(len(places), 1.0 / len(places))
         n = self.settings.particles
-        xy = pf.sample_around(places, weights, n, pf.INIT_POSITION_SIGMA_M, self.grid, self._rng)
+        if self.settings.prior == "walkable" and self.grid is not None:
+            xy = walkable_prior(self.grid, n, self._rng)
+        else:
+            places = self.radio_map.positions
+            weights = np.full(len(places), 1.0 / len(places))
+            xy = pf.sample_around(
+                places, weights, n, pf.INIT_POSITION_SIGMA_M, self.grid, self._rng
+            )
         self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._from_prior = True
         x, y, spread = pf.cluster_estimate(self._cloud)
