@@ -99,7 +99,7 @@ class TrackerSettings:
     heading_report: str = "rotation-vector+axes"  # any of HEADING_REPORTS (_heading_rad)
     motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
     report: str = "heaviest"  # any of REPORTS
-    prior: str = "survey"  # any of PRIORS
+    prior: str = "survey+adverts"  # any of PRIORS
     handover: str = "replace"  # any of HANDOVERS
 
 
