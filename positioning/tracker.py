@@ -8,6 +8,8 @@ Pipeline per reading:
   is re-weighted by the fix's candidates (lag-corrected to when the scan was heard), and the
   first fix starts the track (no known start point);
 - beacons at known positions (``BeaconMap``) → range likelihood on the particle layer.
+- no fix for 1.8 s: a prior cloud over the survey, weighed by each beacon advert the radio map
+  models until the first fix replaces it (``positioning.prior``).
 
 An estimate is emitted after every step and every radio fix once the track has started; its
 ``t_ms`` is the latest reading time seen, so it uses no reading later than itself. Randomness
@@ -79,7 +81,8 @@ HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vec
 # Which hypothesis the estimate reports: the heaviest cluster, or the one whose particles' recent
 # paths fit the radio and the walls best (``hypotheses.PathEvidence``).
 REPORTS = ("heaviest", "evidence")
-# What the cloud is before any radio fix: every surveyed place, or all walkable floor.
+# What the cloud is before any radio fix: every surveyed place, all walkable floor, or every
+# surveyed place weighed by each beacon advert heard meanwhile (``prior.advert_log_likelihood``).
 PRIORS = ("survey", "walkable", "survey+adverts")
 # What the first fix does to a prior cloud: replace it, or weigh it and mix in fresh draws.
 HANDOVERS = ("replace", "reweight")

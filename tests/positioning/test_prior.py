@@ -127,3 +127,9 @@ def test_the_advert_prior_is_causal(
     truncated = run(readings[:cut])
     assert len(truncated) > 5
     assert truncated == full[: len(truncated)]
+
+
+def test_unknown_prior_report_and_handover_settings_are_refused() -> None:
+    for setting in ("prior", "report", "handover"):
+        with pytest.raises(ValueError, match=setting):
+            Tracker(settings=TrackerSettings(**{setting: "magic"}))
