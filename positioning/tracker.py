@@ -156,6 +156,8 @@ class Tracker:
         self._first_ms: int | None = None
         self._from_prior = False
         self._evidence = PathEvidence()
+        # Beacon adverts heard before the prior cloud starts (the first PRIOR_START_MS).
+        self._early_adverts: list[BeaconReading] = []
 
     @property
     def started(self) -> bool:
@@ -310,8 +312,11 @@ class Tracker:
         return pf.tempered(RADIO_POWER * (np.log(knn) + np.log(pf.tempered(log_l))))
 
     def _on_beacon(self, reading: BeaconReading) -> None:
-        if self._from_prior and self.settings.prior == "survey+adverts":
-            self._weigh_prior_by_advert(reading)
+        if self.settings.prior == "survey+adverts":
+            if self._from_prior:
+                self._weigh_prior_by_advert(reading)
+            elif self._cloud is None:
+                self._early_adverts.append(reading)  # weighs the prior cloud once it exists
         if self.beacon_map is None or reading.beacon_id not in self.beacon_map:
             return
         if self._cloud is None:
@@ -387,6 +392,9 @@ class Tracker:
             )
         self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._from_prior = True
+        for advert in self._early_adverts:
+            self._weigh_prior_by_advert(advert)
+        self._early_adverts.clear()
         x, y, spread = pf.cluster_estimate(self._cloud)
         self._ekf.reset(x, y, spread)
         return True

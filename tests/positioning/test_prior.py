@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import shapely
@@ -133,3 +135,23 @@ def test_unknown_prior_report_and_handover_settings_are_refused() -> None:
     for setting in ("prior", "report", "handover"):
         with pytest.raises(ValueError, match=setting):
             Tracker(settings=TrackerSettings(**{setting: "magic"}))
+
+
+def test_adverts_heard_before_the_prior_starts_still_count(
+    hall_survey: Survey, late_wifi_walk: tuple[list[Reading], list[Waypoint]]
+) -> None:
+    """Only the adverts of the first 1.5 s are kept: the prior cloud starts at 1.8 s and must
+    still be weighed by them."""
+    readings, waypoints = late_wifi_walk
+    t0 = readings[0].t_ms
+    early_only = [r for r in readings if not isinstance(r, BeaconReading) or r.t_ms < t0 + 1500]
+    assert any(isinstance(r, BeaconReading) for r in early_only)
+    first = {}
+    for prior in ("survey", "survey+adverts"):
+        settings = TrackerSettings(weinberg_k=hall_survey.weinberg_k, prior=prior)
+        tracker = Tracker(hall_survey.radio_map, WalkableGrid.from_plan(HALL), settings=settings)
+        estimates = [e for r in early_only for e in tracker.push(r)]
+        first[prior] = estimates[0]
+    truth = waypoints[0]
+    error = {k: math.hypot(e.x - truth.x, e.y - truth.y) for k, e in first.items()}
+    assert error["survey+adverts"] < error["survey"] - 5.0  # dropped, they would be equal
