@@ -315,8 +315,9 @@ class Tracker:
         if self.settings.prior == "survey+adverts":
             if self._from_prior:
                 self._weigh_prior_by_advert(reading)
-            elif self._cloud is None:
-                self._early_adverts.append(reading)  # weighs the prior cloud once it exists
+            elif self._cloud is None and self.radio_map is not None:
+                # Weighs the prior cloud once it exists (PRIOR_START_MS in, so few are kept).
+                self._early_adverts.append(reading)
         if self.beacon_map is None or reading.beacon_id not in self.beacon_map:
             return
         if self._cloud is None:
