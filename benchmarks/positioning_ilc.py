@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,15 @@ from positioning.radiomap import RadioMap, survey_fingerprints
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
-from positioning.tracker import HEADING_REPORTS, RADIO_LIKELIHOODS, Tracker, TrackerSettings
+from positioning.tracker import (
+    HANDOVERS,
+    HEADING_REPORTS,
+    PRIORS,
+    RADIO_LIKELIHOODS,
+    REPORTS,
+    Tracker,
+    TrackerSettings,
+)
 from positioning.walkable import WalkableGrid
 from positioning.walkfile import Walk, read_walk
 
@@ -66,6 +75,14 @@ _FLOORS: dict[str, FloorContext] = {}
 _RADIO_LIKELIHOOD = [TrackerSettings().radio_likelihood]
 _HEADING_REPORT = [TrackerSettings().heading_report]
 _MOTION_HEADING = [TrackerSettings().motion_heading]
+# Hypothesis and prior settings of the fused tracker, one --flag each: (setting, choices, help).
+HYPOTHESIS_OPTIONS = (
+    ("report", REPORTS, "which of the fused tracker's hypotheses the estimate reports"),
+    ("prior", PRIORS, "the fused tracker's cloud before any radio fix"),
+    ("handover", HANDOVERS, "what the fused tracker's first fix does to a prior cloud"),
+)
+# Their chosen values (a dict so forked workers see it).
+_HYPOTHESIS: dict[str, Any] = {}
 _SEED_OFFSET = [0]
 
 
@@ -120,6 +137,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         heading_report=_HEADING_REPORT[0],
         motion_heading=_MOTION_HEADING[0],
     )
+    fused = replace(fused, **_HYPOTHESIS)
     tracker = Tracker(radio_map, ctx.grid, settings=fused)
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
@@ -206,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=HEADING_REPORTS,
         help="the heading steps move the particles along (default: the product's)",
     )
+    for name, choices, help_text in HYPOTHESIS_OPTIONS:
+        default = getattr(TrackerSettings(), name)
+        parser.add_argument(f"--{name}", default=default, choices=choices, help=help_text)
     parser.add_argument(
         "--seed-offset",
         type=int,
@@ -216,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
     _HEADING_REPORT[0] = args.heading_report
     _MOTION_HEADING[0] = args.motion_heading
+    _HYPOTHESIS.update({name: getattr(args, name) for name, _, _ in HYPOTHESIS_OPTIONS})
     _SEED_OFFSET[0] = args.seed_offset
     root = ilc_root(args.data)
     if root is None:

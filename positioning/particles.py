@@ -16,7 +16,7 @@ shoppers is a reshape away.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,6 +68,13 @@ class ParticleCloud:
     offset_rad: Array
     scale: Array
     weight: Array
+    # Each particle's recent evidence (decayed sum of log likelihoods along its own path; see
+    # ``positioning.hypotheses``): carried through resampling, not part of the weight.
+    evidence: Array = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        if len(self.evidence) != len(self.x):
+            self.evidence = np.zeros(len(self.x))
 
     def __len__(self) -> int:
         return len(self.x)
@@ -79,6 +86,7 @@ class ParticleCloud:
             self.offset_rad.copy(),
             self.scale.copy(),
             self.weight.copy(),
+            self.evidence.copy(),
         )
 
 
@@ -216,6 +224,7 @@ def resample(cloud: ParticleCloud, grid: WalkableGrid | None, rng: np.random.Gen
     cloud.x, cloud.y = x, y
     cloud.offset_rad = cloud.offset_rad[idx]
     cloud.scale = cloud.scale[idx]
+    cloud.evidence = cloud.evidence[idx]
     cloud.weight = np.full(n, 1.0 / n)
 
 
@@ -240,6 +249,9 @@ def inject(
     cloud.x[lightest], cloud.y[lightest] = x, y
     cloud.offset_rad[lightest] = np.median(cloud.offset_rad)
     cloud.scale[lightest] = np.median(cloud.scale)
+    # New places have no path yet: they start with the cloud's typical evidence, neither
+    # favoured nor condemned.
+    cloud.evidence[lightest] = np.median(cloud.evidence)
     cloud.weight[lightest] = cloud.weight[lightest].mean()
     cloud.weight /= cloud.weight.sum()
 
@@ -293,5 +305,9 @@ def cluster_estimate(cloud: ParticleCloud) -> tuple[float, float, float]:
     near = (cloud.x - mx) ** 2 + (cloud.y - my) ** 2 <= CLUSTER_RADIUS_M**2
     nw = w[near] / w[near].sum()
     x, y = float(nw @ cloud.x[near]), float(nw @ cloud.y[near])
-    spread = math.sqrt(float(w @ ((cloud.x - x) ** 2 + (cloud.y - y) ** 2)))
-    return x, y, spread
+    return x, y, rms_distance(cloud, x, y)
+
+
+def rms_distance(cloud: ParticleCloud, x: float, y: float) -> float:
+    """√(Σ wᵢ·|pᵢ − (x, y)|²): how far the whole cloud lies from a reported point."""
+    return math.sqrt(float(cloud.weight @ ((cloud.x - x) ** 2 + (cloud.y - y) ** 2)))

@@ -8,6 +8,8 @@ Pipeline per reading:
   is re-weighted by the fix's candidates (lag-corrected to when the scan was heard), and the
   first fix starts the track (no known start point);
 - beacons at known positions (``BeaconMap``) → range likelihood on the particle layer.
+- no fix for 1.8 s: a prior cloud over the survey, weighed by each beacon advert the radio map
+  models until the first fix replaces it (``positioning.prior``).
 
 An estimate is emitted after every step and every radio fix once the track has started; its
 ``t_ms`` is the latest reading time seen, so it uses no reading later than itself. Randomness
@@ -30,6 +32,13 @@ from positioning.beacons import BeaconMap
 from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
 from positioning.heading import HeadingFilter
+from positioning.hypotheses import PathEvidence
+from positioning.prior import (
+    HANDOVER_FRESH_SHARE,
+    advert_log_likelihood,
+    hand_over,
+    walkable_prior,
+)
 from positioning.radiomap import RadioFix, RadioMap
 from positioning.readings import (
     AccelReading,
@@ -69,6 +78,14 @@ RADIO_LIKELIHOODS = ("projected+model", "knn+model", "knn", "model", "fix", "ker
 # What the estimate's heading is: the gyro-steadied phone heading or the rotation vector's own,
 # each as is or with the walk's heading bias against the plan's axes removed (``axes``).
 HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vector+axes")
+# Which hypothesis the estimate reports: the heaviest cluster, or the one whose particles' recent
+# paths fit the radio and the walls best (``hypotheses.PathEvidence``).
+REPORTS = ("heaviest", "evidence")
+# What the cloud is before any radio fix: every surveyed place, all walkable floor, or every
+# surveyed place weighed by each beacon advert heard meanwhile (``prior.advert_log_likelihood``).
+PRIORS = ("survey", "walkable", "survey+adverts")
+# What the first fix does to a prior cloud: replace it, or weigh it and mix in fresh draws.
+HANDOVERS = ("replace", "reweight")
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,9 @@ class TrackerSettings:
     radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
     heading_report: str = "rotation-vector+axes"  # any of HEADING_REPORTS (_heading_rad)
     motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
+    report: str = "heaviest"  # any of REPORTS
+    prior: str = "survey+adverts"  # any of PRIORS
+    handover: str = "replace"  # any of HANDOVERS
 
 
 class Tracker:
@@ -107,6 +127,13 @@ class Tracker:
         if settings.motion_heading not in HEADING_REPORTS:
             choice = settings.motion_heading
             raise ValueError(f"motion_heading must be one of {HEADING_REPORTS}, not {choice!r}")
+        for name, value, choices in (
+            ("report", settings.report, REPORTS),
+            ("prior", settings.prior, PRIORS),
+            ("handover", settings.handover, HANDOVERS),
+        ):
+            if value not in choices:
+                raise ValueError(f"{name} must be one of {choices}, not {value!r}")
         self.radio_map = radio_map
         self.grid = grid
         self.beacon_map = beacon_map
@@ -128,6 +155,9 @@ class Tracker:
         self._lag_xy: list[tuple[float, float]] = []
         self._first_ms: int | None = None
         self._from_prior = False
+        self._evidence = PathEvidence()
+        # Beacon adverts heard before the prior cloud starts (the first PRIOR_START_MS).
+        self._early_adverts: list[BeaconReading] = []
 
     @property
     def started(self) -> bool:
@@ -185,7 +215,10 @@ class Tracker:
             # displacement (plain PDR, no offset) to move its candidates up to the present.
             self._record_lag(step.t_ms, length * math.cos(heading), length * math.sin(heading))
             return []
+        x0, y0, alive = self._cloud.x, self._cloud.y, self._cloud.weight > 0
         mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
+        if self.settings.report == "evidence":
+            self._evidence.on_step(self._cloud, x0, y0, alive, self._now_ms or step.t_ms)
         pf.resample(self._cloud, self.grid, self._rng)
         self._ekf.predict_step(length, heading)
 
@@ -195,21 +228,27 @@ class Tracker:
     def _on_fix(self, fix: RadioFix, fingerprint: Fingerprint) -> list[Estimate]:
         if self._cloud is None or self._from_prior:
             # The first fix starts the track; a cloud spread from the prior gives way to it.
-            self._from_prior = False
             # The candidates are where the phone was when it heard the scan (up to 15 s ago for
             # a first scan); move them by the displacement walked since.
             lag_x, lag_y = self._lag_since(fix.heard_ms)
+            n = self.settings.particles
+            handing_over = self._from_prior and self.settings.handover == "reweight"
             xy = pf.sample_around(
                 fix.candidates_xy + np.array([lag_x, lag_y]),
                 fix.candidate_weights,
-                self.settings.particles,
+                round(HANDOVER_FRESH_SHARE * n) if handing_over else n,
                 pf.INIT_POSITION_SIGMA_M,
                 self.grid,
                 self._rng,
             )
-            self._cloud = pf.new_cloud(
-                xy, self.settings.particles, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG
-            )
+            if handing_over and self._cloud is not None:
+                cloud = self._cloud
+                heard_x, heard_y = cloud.x - lag_x, cloud.y - lag_y
+                likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
+                self._cloud = hand_over(cloud, likelihood, xy, self._rng)
+            else:
+                self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+            self._from_prior = False
             x, y, spread = pf.cluster_estimate(self._cloud)
             self._ekf.reset(x, y, spread)
             return [self._estimate()]
@@ -217,6 +256,8 @@ class Tracker:
         heard_x, heard_y = self._cloud.x - lag_x, self._cloud.y - lag_y
         likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
         pf.reweight(self._cloud, likelihood)
+        if self.settings.report == "evidence":
+            self._evidence.on_fix(self._cloud, likelihood, self._now_ms or fix.t_ms)
         pf.inject(
             self._cloud,
             fix.candidates_xy,
@@ -271,6 +312,12 @@ class Tracker:
         return pf.tempered(RADIO_POWER * (np.log(knn) + np.log(pf.tempered(log_l))))
 
     def _on_beacon(self, reading: BeaconReading) -> None:
+        if self.settings.prior == "survey+adverts":
+            if self._from_prior:
+                self._weigh_prior_by_advert(reading)
+            elif self._cloud is None and self.radio_map is not None:
+                # Weighs the prior cloud once it exists (PRIOR_START_MS in, so few are kept).
+                self._early_adverts.append(reading)
         if self.beacon_map is None or reading.beacon_id not in self.beacon_map:
             return
         if self._cloud is None:
@@ -313,6 +360,18 @@ class Tracker:
         self._cloud = pf.new_cloud((x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._ekf.reset(xy[0], xy[1], KNOWN_START_SIGMA_M)
 
+    def _weigh_prior_by_advert(self, reading: BeaconReading) -> None:
+        """A beacon advert heard before any fix re-weighs the prior cloud (tempered as a scan)."""
+        assert self._cloud is not None
+        assert self.radio_map is not None
+        log_l = advert_log_likelihood(
+            self.radio_map, reading.beacon_id, reading.rssi_dbm, self._cloud.x, self._cloud.y
+        )
+        if log_l is None:
+            return
+        pf.reweight(self._cloud, pf.tempered(RADIO_POWER * log_l))
+        pf.resample(self._cloud, self.grid, self._rng)
+
     def _start_from_prior(self, t_ms: int) -> bool:
         """Without a fix for PRIOR_START_MS: every surveyed place is a hypothesis."""
         if (
@@ -323,12 +382,20 @@ class Tracker:
             or t_ms - self._first_ms < PRIOR_START_MS
         ):
             return False
-        places = self.radio_map.positions
-        weights = np.full(len(places), 1.0 / len(places))
         n = self.settings.particles
-        xy = pf.sample_around(places, weights, n, pf.INIT_POSITION_SIGMA_M, self.grid, self._rng)
+        if self.settings.prior == "walkable" and self.grid is not None:
+            xy = walkable_prior(self.grid, n, self._rng)
+        else:
+            places = self.radio_map.positions
+            weights = np.full(len(places), 1.0 / len(places))
+            xy = pf.sample_around(
+                places, weights, n, pf.INIT_POSITION_SIGMA_M, self.grid, self._rng
+            )
         self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._from_prior = True
+        for advert in self._early_adverts:
+            self._weigh_prior_by_advert(advert)
+        self._early_adverts.clear()
         x, y, spread = pf.cluster_estimate(self._cloud)
         self._ekf.reset(x, y, spread)
         return True
@@ -358,13 +425,16 @@ class Tracker:
         assert self._cloud is not None
         assert self._now_ms is not None
         x, y, spread = pf.cluster_estimate(self._cloud)
+        if self.settings.report == "evidence" and not self._from_prior:
+            chosen = self._evidence.choose(self._cloud)
+            if chosen is not None:
+                x, y = chosen.x, chosen.y
+                spread = pf.rms_distance(self._cloud, x, y)
         if self._from_prior:
             # No radio fix yet: the cloud is every surveyed place and its heaviest cell an
             # arbitrary one of them; report the point of least expected distance instead.
             x, y = pf.geometric_median(self._cloud)
-            spread = math.sqrt(
-                float(self._cloud.weight @ ((self._cloud.x - x) ** 2 + (self._cloud.y - y) ** 2))
-            )
+            spread = pf.rms_distance(self._cloud, x, y)
         if self.grid is not None:
             x, y = pf.onto_floor(self._cloud, x, y, self.grid)
         # Facing: the phone is held in front. The particles' offset δ is the walking direction's,
