@@ -30,6 +30,7 @@ from positioning.beacons import BeaconMap
 from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
 from positioning.heading import HeadingFilter
+from positioning.radiofield import RadioField
 from positioning.radiomap import RadioFix, RadioMap
 from positioning.readings import (
     AccelReading,
@@ -65,7 +66,17 @@ EKF_UNIMODAL_SPREAD_M = 6.0
 PRIOR_START_MS = 1800
 
 
-RADIO_LIKELIHOODS = ("projected+model", "knn+model", "knn", "model", "fix", "kernel")
+RADIO_LIKELIHOODS = (
+    "projected+model",
+    "knn+model",
+    "knn",
+    "model",
+    "fix",
+    "kernel",
+    "projected+gp",
+    "gp",
+    "projected+fitted",
+)
 # What the estimate's heading is: the gyro-steadied phone heading or the rotation vector's own,
 # each as is or with the walk's heading bias against the plan's axes removed (``axes``).
 HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vector+axes")
@@ -95,7 +106,10 @@ class Tracker:
         grid: WalkableGrid | None = None,
         beacon_map: BeaconMap | None = None,
         settings: TrackerSettings = TrackerSettings(),
+        radio_field: RadioField | None = None,
     ) -> None:
+        """``radio_field``: the map's GP field for the "gp" likelihoods (built here if None;
+        pass one to share it between the shoppers of a store)."""
         if settings.output not in ("particles", "ekf"):
             raise ValueError(f"output must be 'particles' or 'ekf', not {settings.output!r}")
         if settings.radio_likelihood not in RADIO_LIKELIHOODS:
@@ -111,6 +125,13 @@ class Tracker:
         self.grid = grid
         self.beacon_map = beacon_map
         self.settings = settings
+        if (
+            radio_field is None
+            and radio_map is not None
+            and settings.radio_likelihood.endswith(("gp", "fitted"))
+        ):
+            radio_field = RadioField(radio_map, grid)
+        self.radio_field = radio_field
         self.skipped: Counter[str] = Counter()
         self.fixes: list[RadioFix] = []
         self._rng = np.random.default_rng(settings.seed)
@@ -263,10 +284,14 @@ class Tracker:
         if kind == "kernel":
             log_l = self.radio_map.log_likelihood(fingerprint, x, y)
             return knn if log_l is None else pf.tempered(log_l)
-        log_l = self.radio_map.model_log_likelihood(fingerprint, x, y)
+        if kind.endswith(("gp", "fitted")) and self.radio_field is not None:
+            residual = kind.endswith("gp")
+            log_l = self.radio_field.log_likelihood(fingerprint, x, y, residual)
+        else:
+            log_l = self.radio_map.model_log_likelihood(fingerprint, x, y)
         if log_l is None:
             return knn
-        if kind == "model":
+        if kind in ("model", "gp"):
             return pf.tempered(log_l)
         return pf.tempered(RADIO_POWER * (np.log(knn) + np.log(pf.tempered(log_l))))
 
