@@ -34,7 +34,13 @@ from positioning.readings import BeaconReading, WifiReading
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
-from positioning.tracker import HEADING_REPORTS, RADIO_LIKELIHOODS, Tracker, TrackerSettings
+from positioning.tracker import (
+    FIRST_FIXES,
+    HEADING_REPORTS,
+    RADIO_LIKELIHOODS,
+    Tracker,
+    TrackerSettings,
+)
 from positioning.walkable import WalkableGrid
 from positioning.walkfile import Walk, read_walk
 
@@ -70,6 +76,7 @@ _RADIO_LIKELIHOOD = [TrackerSettings().radio_likelihood]
 _HEADING_REPORT = [TrackerSettings().heading_report]
 _MOTION_HEADING = [TrackerSettings().motion_heading]
 _SEED_OFFSET = [0]
+_FIRST_FIX = [TrackerSettings().first_fix]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -122,9 +129,10 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         radio_likelihood=_RADIO_LIKELIHOOD[0],
         heading_report=_HEADING_REPORT[0],
         motion_heading=_MOTION_HEADING[0],
+        first_fix=_FIRST_FIX[0],
     )
     field, field_cpu = None, 0.0
-    if fused.radio_likelihood.endswith(("gp", "fitted")):
+    if fused.radio_likelihood.endswith(("gp", "fitted")) or fused.first_fix == "field":
         # The field is survey-time work (once per map in a store), so it is timed apart from the
         # tracker; fields of sources this walk never hears are not computed (same estimates).
         start = time.process_time()
@@ -221,6 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the heading steps move the particles along (default: the product's)",
     )
     parser.add_argument(
+        "--first-fix",
+        default=TrackerSettings().first_fix,
+        choices=FIRST_FIXES,
+        help="where the fused tracker's first fix seeds its particles (default: the product's)",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -231,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _HEADING_REPORT[0] = args.heading_report
     _MOTION_HEADING[0] = args.motion_heading
     _SEED_OFFSET[0] = args.seed_offset
+    _FIRST_FIX[0] = args.first_fix
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

@@ -86,7 +86,7 @@ HYPER_SOURCES = 60
 HYPER_MIN_SUPPORT = 8
 # Support bins, m; doubled for a source until it has at most MAX_SUPPORT bins.
 SUPPORT_BIN_M = 2.0
-MAX_SUPPORT = 120
+MAX_SUPPORT = 64
 # Raster of the field, m: finer than the 6 m k-NN kernel, coarse enough to hold a field per
 # source of a 17,000 m² floor in 20 kB.
 FIELD_CELL_M = 2.0
@@ -131,7 +131,7 @@ def fit_source_models(
     ∂/∂P₁ = 1, ∂/∂n = −10·log₁₀ d. Huber weights w = min(1, c/|e|) (IRLS); priors
     n ~ N(2.5, 0.5²) and s ~ N(start, 20 m²) enter as pseudo-observations; the step is
     (JᵀWJ/σ² + Λ)⁻¹(JᵀWe/σ² + Λ(prior − θ)), positions clipped to ``bounds``
-    (x_min, y_min, x_max, y_max). All sources at once, as (references × sources) arrays.
+    (x_min, y_min, x_max, y_max). All sources at once, over the heard (reference, source) pairs.
     """
     heard_all = rssi > MISSING_DBM
     fitted = heard_all.sum(axis=0) >= MIN_REFERENCES_FOR_MODEL
@@ -142,41 +142,37 @@ def fit_source_models(
     cols = np.flatnonzero(fitted)
     if len(cols) == 0 or len(positions) == 0:
         return SourceModels(xy, p1, exponent, fitted)
-    z = rssi[:, cols].astype(np.float64)
-    heard = heard_all[:, cols]
+    # The heard (reference, source) pairs only: a scan hears a tenth of a mall's sources.
+    ref, src = np.nonzero(heard_all[:, cols])
+    z = rssi[ref, cols[src]].astype(np.float64)
+    px, py = positions[ref, 0], positions[ref, 1]
+    count = np.bincount(src, minlength=len(cols)).astype(float)
     x0, y0 = xy[cols, 0].copy(), xy[cols, 1].copy()
     sx = np.clip(x0, bounds[0], bounds[2])
     sy = np.clip(y0, bounds[1], bounds[3])
     n = np.full(len(cols), EXPONENT_PRIOR)
-    px, py = positions[:, 0, None], positions[:, 1, None]
 
-    def model(sx: Array, sy: Array, n: Array) -> tuple[Array, Array, Array, Array]:
-        dx, dy = sx[None, :] - px, sy[None, :] - py
-        d2 = dx**2 + dy**2 + SOURCE_HEIGHT_M**2
-        return dx, dy, d2, 0.5 * np.log10(d2)
+    def per_source(values: Array) -> Array:
+        return np.bincount(src, weights=values, minlength=len(cols)).astype(np.float64)
 
     # P₁ given the rest is the heard references' mean of z + 10·n·log₁₀ d.
-    *_, logd = model(sx, sy, n)
-    count = heard.sum(axis=0)
-    p = np.where(heard, z + 10.0 * n * logd, 0.0).sum(axis=0) / count
+    d2 = (sx[src] - px) ** 2 + (sy[src] - py) ** 2 + SOURCE_HEIGHT_M**2
+    p = per_source(z + 5.0 * n[src] * np.log10(d2)) / count
     prior_pos = 1.0 / POSITION_PRIOR_SIGMA_M**2
     prior_n = 1.0 / EXPONENT_PRIOR_SIGMA**2
     for _ in range(FIT_ITERATIONS):
-        dx, dy, d2, logd = model(sx, sy, n)
-        e = np.where(heard, z - (p - 10.0 * n * logd), 0.0)
-        w = np.where(heard, np.minimum(1.0, HUBER_DB / np.maximum(np.abs(e), 1e-9)), 0.0)
-        w /= FIT_RSSI_SIGMA_DB**2
-        jac = np.stack(
-            [
-                -10.0 * n / math.log(10.0) * dx / d2,
-                -10.0 * n / math.log(10.0) * dy / d2,
-                np.ones_like(d2),
-                -10.0 * logd,
-            ]
-        )  # (4, references, sources)
-        wj = jac * w[None]
-        normal = np.einsum("ars,brs->sab", wj, jac)  # (sources, 4, 4)
-        grad = np.einsum("ars,rs->sa", wj, e)  # (sources, 4)
+        dx, dy = sx[src] - px, sy[src] - py
+        d2 = dx**2 + dy**2 + SOURCE_HEIGHT_M**2
+        logd = 0.5 * np.log10(d2)
+        e = z - (p[src] - 10.0 * n[src] * logd)
+        w = np.minimum(1.0, HUBER_DB / np.maximum(np.abs(e), 1e-9)) / FIT_RSSI_SIGMA_DB**2
+        slope = -10.0 * n[src] / math.log(10.0) / d2
+        jac = (slope * dx, slope * dy, np.ones_like(d2), -10.0 * logd)
+        normal = np.empty((len(cols), 4, 4))
+        for a in range(4):
+            for b in range(a, 4):
+                normal[:, a, b] = normal[:, b, a] = per_source(w * jac[a] * jac[b])
+        grad = np.column_stack([per_source(w * j * e) for j in jac])
         normal[:, 0, 0] += prior_pos
         normal[:, 1, 1] += prior_pos
         normal[:, 3, 3] += prior_n
@@ -280,11 +276,19 @@ class RadioField:
     def _hyper_supports(self) -> list[tuple[Array, Array, Array]]:
         """The residual supports of HYPER_SOURCES well-heard sources (every k-th by coverage)."""
         heard = (self.radio_map.rssi > MISSING_DBM).sum(axis=0)
-        ranked = [c for c in np.argsort(-heard, kind="stable") if self.models.fitted[c]]
-        supports = [self._residual_support(int(c)) for c in ranked]
-        supports = [s for s in supports if len(s[1]) >= HYPER_MIN_SUPPORT]
-        stride = max(1, len(supports) // HYPER_SOURCES)
-        return supports[::stride][:HYPER_SOURCES]
+        ranked = [
+            int(c)
+            for c in np.argsort(-heard, kind="stable")
+            if self.models.fitted[c] and heard[c] >= HYPER_MIN_SUPPORT
+        ]
+        stride = max(1, len(ranked) // HYPER_SOURCES)
+        supports = [self._residual_support(c) for c in ranked[::stride][:HYPER_SOURCES]]
+        return [s for s in supports if len(s[1]) >= HYPER_MIN_SUPPORT]
+
+    @property
+    def cells_xy(self) -> Array:
+        """Centres of the field's floor cells, (cells, 2)."""
+        return self._cells_xy
 
     def cell_of(self, x: Array, y: Array) -> NDArray[np.int64]:
         """Index of the raster cell holding each point (off-floor: the nearest floor cell's)."""
@@ -309,13 +313,15 @@ class RadioField:
             + np.diag(h.noise_db**2 / count),
             lower=True,
         )
-        alpha = cho_solve((chol, True), r)
+        # (K + N)⁻¹ once; the variance's quadratic form is then a matrix product per cell.
+        inverse = cho_solve((chol, True), np.eye(len(r)), check_finite=False)
+        alpha = inverse @ r
         dist, _ = cKDTree(support_xy).query(cells, distance_upper_bound=REACH_LENGTHS * h.length_m)
         near = np.isfinite(dist)
         k = h.signal_db**2 * _unit_kernel(cells[near], support_xy, h.length_m)
         mean[near] += k @ alpha  # μ = m + kᵀ(K + N)⁻¹r
-        v = solve_triangular(chol, k.T, lower=True)
-        var[near] = h.signal_db**2 - (v * v).sum(axis=0) + h.noise_db**2  # σ_f² − kᵀ(K+N)⁻¹k + σ_n²
+        quadratic = ((k @ inverse) * k).sum(axis=1)  # kᵀ(K + N)⁻¹k
+        var[near] = h.signal_db**2 - quadratic + h.noise_db**2
         field = (mean.astype(np.float32), var.astype(np.float32))
         self._fields[col] = field
         return field

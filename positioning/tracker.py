@@ -77,6 +77,12 @@ RADIO_LIKELIHOODS = (
     "gp",
     "projected+fitted",
 )
+# Where the first fix seeds the particles: around the k-NN fix's candidates (surveyed places
+# only), or over every floor cell of the GP radio field in proportion to the scan's likelihood
+# there ("field"; places no survey walked included).
+FIRST_FIXES = ("candidates", "field")
+# Spread of a field seed around its cell centre, m: half the field's cell.
+FIELD_SEED_SIGMA_M = 1.0
 # What the estimate's heading is: the gyro-steadied phone heading or the rotation vector's own,
 # each as is or with the walk's heading bias against the plan's axes removed (``axes``).
 HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vector+axes")
@@ -95,6 +101,7 @@ class TrackerSettings:
     radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
     heading_report: str = "rotation-vector+axes"  # any of HEADING_REPORTS (_heading_rad)
     motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
+    first_fix: str = "candidates"  # any of FIRST_FIXES (_first_seeds)
 
 
 class Tracker:
@@ -118,6 +125,9 @@ class Tracker:
         if settings.heading_report not in HEADING_REPORTS:
             choice = settings.heading_report
             raise ValueError(f"heading_report must be one of {HEADING_REPORTS}, not {choice!r}")
+        if settings.first_fix not in FIRST_FIXES:
+            choice = settings.first_fix
+            raise ValueError(f"first_fix must be one of {FIRST_FIXES}, not {choice!r}")
         if settings.motion_heading not in HEADING_REPORTS:
             choice = settings.motion_heading
             raise ValueError(f"motion_heading must be one of {HEADING_REPORTS}, not {choice!r}")
@@ -128,7 +138,10 @@ class Tracker:
         if (
             radio_field is None
             and radio_map is not None
-            and settings.radio_likelihood.endswith(("gp", "fitted"))
+            and (
+                settings.radio_likelihood.endswith(("gp", "fitted"))
+                or settings.first_fix == "field"
+            )
         ):
             radio_field = RadioField(radio_map, grid)
         self.radio_field = radio_field
@@ -220,11 +233,12 @@ class Tracker:
             # The candidates are where the phone was when it heard the scan (up to 15 s ago for
             # a first scan); move them by the displacement walked since.
             lag_x, lag_y = self._lag_since(fix.heard_ms)
+            centres, weights, sigma = self._first_seeds(fix, fingerprint)
             xy = pf.sample_around(
-                fix.candidates_xy + np.array([lag_x, lag_y]),
-                fix.candidate_weights,
+                centres + np.array([lag_x, lag_y]),
+                weights,
                 self.settings.particles,
-                pf.INIT_POSITION_SIGMA_M,
+                sigma,
                 self.grid,
                 self._rng,
             )
@@ -251,6 +265,34 @@ class Tracker:
         if spread <= EKF_UNIMODAL_SPREAD_M:
             self._ekf.update_position(x, y, max(spread, 1.0))
         return [self._estimate()]
+
+    def _first_seeds(
+        self, fix: RadioFix, fingerprint: Fingerprint
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """(centres, weights, σ m) the first cloud is drawn from (FIRST_FIXES).
+
+        "field": every floor cell of the radio field, weighted by the scan's likelihood there —
+        the field's, times the candidates' mixture read at the reference nearest the cell for
+        the "projected" likelihoods, to the power RADIO_POWER — without the outlier floors,
+        which over thousands of cells would spread most of the cloud uniformly.
+        """
+        field = self.radio_field
+        kind = self.settings.radio_likelihood
+        log_l = None
+        if self.settings.first_fix == "field" and field is not None:
+            cells = field.cells_xy
+            log_l = field.log_likelihood(fingerprint, cells[:, 0], cells[:, 1], kind.endswith("gp"))
+        if log_l is None or field is None or self.radio_map is None:
+            return fix.candidates_xy, fix.candidate_weights, pf.INIT_POSITION_SIGMA_M
+        if kind.startswith("projected"):
+            x, y = self.radio_map.nearest_reference(cells[:, 0], cells[:, 1])
+            d2 = (x[:, None] - fix.candidates_xy[None, :, 0]) ** 2 + (
+                y[:, None] - fix.candidates_xy[None, :, 1]
+            ) ** 2
+            mixture = np.exp(-0.5 * d2 / pf.RADIO_KERNEL_M**2) @ fix.candidate_weights
+            log_l = RADIO_POWER * (np.log(np.maximum(mixture, 1e-300)) + log_l)
+        weights = np.exp(log_l - log_l.max())
+        return cells, weights / weights.sum(), FIELD_SEED_SIGMA_M
 
     def _radio_likelihood(
         self, fix: RadioFix, fingerprint: Fingerprint, x: np.ndarray, y: np.ndarray

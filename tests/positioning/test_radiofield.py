@@ -19,6 +19,7 @@ from positioning.radiofield import (
 )
 from positioning.radiomap import RadioMap, SurveyFingerprint
 from positioning.scans import Fingerprint
+from positioning.tracker import Tracker, TrackerSettings
 from positioning.walkable import WalkableGrid
 
 ACCESS_POINTS = [(10.0, 8.0), (30.0, 12.0), (50.0, 10.0), (20.0, 11.0), (40.0, 9.0)]
@@ -194,3 +195,27 @@ def test_leave_one_out_field_never_sees_the_held_out_walk() -> None:
     scan = Fingerprint(0, 0, {**levels_at(30.0, 20.0), "only3": -50.0})
     x, y = np.array([30.0, 10.0]), np.array([20.0, 0.0])
     np.testing.assert_allclose(masked.log_likelihood(scan, x, y), others.log_likelihood(scan, x, y))
+
+
+def first_cloud_error(field: RadioField, first_fix: str, truth: tuple[float, float]) -> float:
+    """Weighted mean distance of the first cloud's particles from where the scan was heard."""
+    settings = TrackerSettings(radio_likelihood="projected+gp", first_fix=first_fix, seed=1)
+    tracker = Tracker(field.radio_map, FLOOR, settings=settings, radio_field=field)
+    scan = Fingerprint(0, 0, levels_at(*truth))
+    fix = field.radio_map.match(scan)
+    assert fix is not None
+    tracker._now_ms = 0
+    tracker._on_fix(fix, scan)
+    cloud = tracker._cloud
+    assert cloud is not None
+    return float(cloud.weight @ np.hypot(cloud.x - truth[0], cloud.y - truth[1]))
+
+
+def test_first_fix_from_the_field_seeds_where_no_survey_walked(field: RadioField) -> None:
+    """A first scan from between the corridors: the k-NN candidates can only name the corridors;
+    seeded over the field's cells the cloud gathers where the scan was heard."""
+    truth = (30.0, 10.0)
+    from_candidates = first_cloud_error(field, "candidates", truth)
+    from_field = first_cloud_error(field, "field", truth)
+    assert from_field < 0.6 * from_candidates
+    assert from_field < 5.0
