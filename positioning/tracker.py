@@ -98,10 +98,10 @@ class TrackerSettings:
     use_radio: bool = True
     start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
     output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
-    radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
+    radio_likelihood: str = "projected+gp"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
     heading_report: str = "rotation-vector+axes"  # any of HEADING_REPORTS (_heading_rad)
     motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
-    first_fix: str = "candidates"  # any of FIRST_FIXES (_first_seeds)
+    first_fix: str = "field"  # any of FIRST_FIXES (_first_seeds)
 
 
 class Tracker:
@@ -302,11 +302,14 @@ class Tracker:
         ``knn``: Gaussian mixture over the k-NN candidates; ``fix``: one Gaussian at the fix;
         ``model``: per-source propagation model; ``kernel``: per-source kernel-smoothed map;
         ``knn+model``: the product of the first and the third — sharp where the survey passed,
-        still informative where it did not; ``projected+model`` (default): the same, but the
+        still informative where it did not; ``projected+model``: the same, but the
         mixture is read at the reference nearest each particle. A k-NN fix can only land on
         surveyed places, so from an aisle no survey walked it lands on the survey nearest it:
         p(fix | p) = p(fix | nearest reference to p). Read at p itself, the mixture would call
         every unsurveyed aisle unlikely and pull the cloud onto surveyed paths.
+        ``projected+gp`` (default): ``projected+model`` with the GP radio field
+        (``positioning.radiofield``) in place of the propagation model; ``gp``: the field alone;
+        ``projected+fitted``: the field's fitted propagation models without the GP residual.
         """
         kind = self.settings.radio_likelihood
         if kind.startswith("projected") and self.radio_map is not None:
