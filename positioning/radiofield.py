@@ -80,15 +80,15 @@ BOUNDS_MARGIN_M = 20.0
 # (2 m) to an open atrium (24 m).
 LENGTH_SCALES_M = (2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
 NOISE_RATIOS = (0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
-# The marginal likelihood is summed over this many sources (those heard at the most support
-# bins, every k-th): a per-floor fit, not one per source.
+# The marginal likelihood is summed over this many sources (every k-th of those ranked by how
+# many references heard them): one fit per map, not one per source.
 HYPER_SOURCES = 60
 HYPER_MIN_SUPPORT = 8
 # Support bins, m; doubled for a source until it has at most MAX_SUPPORT bins.
 SUPPORT_BIN_M = 2.0
 MAX_SUPPORT = 64
-# Raster of the field, m: finer than the 6 m k-NN kernel, coarse enough to hold a field per
-# source of a 17,000 m² floor in 20 kB.
+# Raster of the field, m: finer than the 6 m k-NN kernel, coarse enough to hold a source's
+# field (mean and variance, float32) over a 17,000 m² floor in 45 kB.
 FIELD_CELL_M = 2.0
 # Beyond this many length scales from every support point the residual has no say (k < 1e-2).
 REACH_LENGTHS = 3.0
