@@ -29,11 +29,14 @@ import numpy as np
 from aislecast.bench import format_table
 from aislecast.paths import ilc_floors, ilc_root
 from positioning import Estimate, read_floor
+from positioning.radiofield import RadioField
 from positioning.radiomap import RadioMap, survey_fingerprints
+from positioning.readings import BeaconReading, WifiReading
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
 from positioning.tracker import (
+    FIRST_FIXES,
     HANDOVERS,
     HEADING_REPORTS,
     PRIORS,
@@ -68,6 +71,7 @@ class WalkScore:
     walk_s: float = 0.0
     cpu_s: float = 0.0
     within_accuracy: int = 0
+    field_cpu_s: float = 0.0  # building the held-out map's GP radio field (survey-time work)
 
 
 _FLOORS: dict[str, FloorContext] = {}
@@ -84,6 +88,7 @@ HYPOTHESIS_OPTIONS = (
 # Their chosen values (a dict so forked workers see it).
 _HYPOTHESIS: dict[str, Any] = {}
 _SEED_OFFSET = [0]
+_FIRST_FIX = [TrackerSettings().first_fix]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -136,14 +141,26 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         radio_likelihood=_RADIO_LIKELIHOOD[0],
         heading_report=_HEADING_REPORT[0],
         motion_heading=_MOTION_HEADING[0],
+        first_fix=_FIRST_FIX[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
-    tracker = Tracker(radio_map, ctx.grid, settings=fused)
+    field, field_cpu = None, 0.0
+    if fused.radio_likelihood.endswith(("gp", "fitted")) or fused.first_fix == "field":
+        # The field is survey-time work (once per map in a store), so it is timed apart from the
+        # tracker; fields of sources this walk never hears are not computed (same estimates).
+        start = time.process_time()
+        field = RadioField(radio_map, ctx.grid)
+        field.prepare({r.bssid for r in walk.readings if isinstance(r, WifiReading)})
+        field.prepare({r.beacon_id for r in walk.readings if isinstance(r, BeaconReading)})
+        field_cpu = time.process_time() - start
+    tracker = Tracker(radio_map, ctx.grid, settings=fused, radio_field=field)
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
+    scores[-1].field_cpu_s = field_cpu
     if "fused-ekf" in variants:
         settings = replace(fused, output="ekf")
-        estimates, cpu = replay(Tracker(radio_map, ctx.grid, settings=settings), walk)
+        ekf = Tracker(radio_map, ctx.grid, settings=settings, radio_field=field)
+        estimates, cpu = replay(ekf, walk)
         scores.append(score(floor_name, "fused-ekf", walk, estimates, walk_s, cpu))
     if "radio-only" in variants:
         # The fused run's radio fixes, each taken on its own; scored at the time it was ready.
@@ -228,6 +245,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default = getattr(TrackerSettings(), name)
         parser.add_argument(f"--{name}", default=default, choices=choices, help=help_text)
     parser.add_argument(
+        "--first-fix",
+        default=TrackerSettings().first_fix,
+        choices=FIRST_FIXES,
+        help="where the fused tracker's first fix seeds its particles (default: the product's)",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -239,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _MOTION_HEADING[0] = args.motion_heading
     _HYPOTHESIS.update({name: getattr(args, name) for name, _, _ in HYPOTHESIS_OPTIONS})
     _SEED_OFFSET[0] = args.seed_offset
+    _FIRST_FIX[0] = args.first_fix
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)
@@ -281,6 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_table(headers, rows))
     print(f"walks: {len(jobs)}, jobs: {args.jobs}, wall: {time.perf_counter() - wall:.1f}s")
     fused = [s for s in scores if s.variant == "fused"]
+    field_cpu = [s.field_cpu_s for s in fused if s.field_cpu_s > 0]
+    if field_cpu:
+        print(f"radio field build: {np.mean(field_cpu):.2f} s CPU per held-out map (mean)")
     summary = summarise(fused)
     errors = np.array([e for s in fused for e in s.errors_m])
     heading = np.array([h for s in fused for h in s.heading_errors_deg])

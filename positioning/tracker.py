@@ -39,6 +39,7 @@ from positioning.prior import (
     hand_over,
     walkable_prior,
 )
+from positioning.radiofield import RadioField
 from positioning.radiomap import RadioFix, RadioMap
 from positioning.readings import (
     AccelReading,
@@ -74,7 +75,23 @@ EKF_UNIMODAL_SPREAD_M = 6.0
 PRIOR_START_MS = 1800
 
 
-RADIO_LIKELIHOODS = ("projected+model", "knn+model", "knn", "model", "fix", "kernel")
+RADIO_LIKELIHOODS = (
+    "projected+model",
+    "knn+model",
+    "knn",
+    "model",
+    "fix",
+    "kernel",
+    "projected+gp",
+    "gp",
+    "projected+fitted",
+)
+# Where the first fix seeds the particles: around the k-NN fix's candidates (surveyed places
+# only), or over every floor cell of the GP radio field in proportion to the scan's likelihood
+# there ("field"; places no survey walked included).
+FIRST_FIXES = ("candidates", "field")
+# Spread of a field seed around its cell centre, m: half the field's cell.
+FIELD_SEED_SIGMA_M = 1.0
 # What the estimate's heading is: the gyro-steadied phone heading or the rotation vector's own,
 # each as is or with the walk's heading bias against the plan's axes removed (``axes``).
 HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vector+axes")
@@ -98,12 +115,13 @@ class TrackerSettings:
     use_radio: bool = True
     start_xy: tuple[float, float] | None = None  # a known start (benchmark PDR-only runs)
     output: str = "particles"  # "particles" (heaviest cluster) or "ekf" (filterpy EKF state)
-    radio_likelihood: str = "projected+model"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
+    radio_likelihood: str = "projected+gp"  # or any of RADIO_LIKELIHOODS (_radio_likelihood)
     heading_report: str = "rotation-vector+axes"  # any of HEADING_REPORTS (_heading_rad)
     motion_heading: str = "filtered"  # the heading steps move the particles along, likewise
     report: str = "heaviest"  # any of REPORTS
     prior: str = "survey+adverts"  # any of PRIORS
     handover: str = "replace"  # any of HANDOVERS
+    first_fix: str = "field"  # any of FIRST_FIXES (_first_seeds)
 
 
 class Tracker:
@@ -115,7 +133,10 @@ class Tracker:
         grid: WalkableGrid | None = None,
         beacon_map: BeaconMap | None = None,
         settings: TrackerSettings = TrackerSettings(),
+        radio_field: RadioField | None = None,
     ) -> None:
+        """``radio_field``: the map's GP field for the "gp" likelihoods (built here if None;
+        pass one to share it between the shoppers of a store)."""
         if settings.output not in ("particles", "ekf"):
             raise ValueError(f"output must be 'particles' or 'ekf', not {settings.output!r}")
         if settings.radio_likelihood not in RADIO_LIKELIHOODS:
@@ -124,6 +145,9 @@ class Tracker:
         if settings.heading_report not in HEADING_REPORTS:
             choice = settings.heading_report
             raise ValueError(f"heading_report must be one of {HEADING_REPORTS}, not {choice!r}")
+        if settings.first_fix not in FIRST_FIXES:
+            choice = settings.first_fix
+            raise ValueError(f"first_fix must be one of {FIRST_FIXES}, not {choice!r}")
         if settings.motion_heading not in HEADING_REPORTS:
             choice = settings.motion_heading
             raise ValueError(f"motion_heading must be one of {HEADING_REPORTS}, not {choice!r}")
@@ -138,6 +162,16 @@ class Tracker:
         self.grid = grid
         self.beacon_map = beacon_map
         self.settings = settings
+        if (
+            radio_field is None
+            and radio_map is not None
+            and (
+                settings.radio_likelihood.endswith(("gp", "fitted"))
+                or settings.first_fix == "field"
+            )
+        ):
+            radio_field = RadioField(radio_map, grid)
+        self.radio_field = radio_field
         self.skipped: Counter[str] = Counter()
         self.fixes: list[RadioFix] = []
         self._rng = np.random.default_rng(settings.seed)
@@ -233,11 +267,12 @@ class Tracker:
             lag_x, lag_y = self._lag_since(fix.heard_ms)
             n = self.settings.particles
             handing_over = self._from_prior and self.settings.handover == "reweight"
+            centres, weights, sigma = self._first_seeds(fix, fingerprint)
             xy = pf.sample_around(
-                fix.candidates_xy + np.array([lag_x, lag_y]),
-                fix.candidate_weights,
+                centres + np.array([lag_x, lag_y]),
+                weights,
                 round(HANDOVER_FRESH_SHARE * n) if handing_over else n,
-                pf.INIT_POSITION_SIGMA_M,
+                sigma,
                 self.grid,
                 self._rng,
             )
@@ -272,6 +307,34 @@ class Tracker:
             self._ekf.update_position(x, y, max(spread, 1.0))
         return [self._estimate()]
 
+    def _first_seeds(
+        self, fix: RadioFix, fingerprint: Fingerprint
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """(centres, weights, σ m) the first cloud is drawn from (FIRST_FIXES).
+
+        "field": every floor cell of the radio field, weighted by the scan's likelihood there —
+        the field's, times the candidates' mixture read at the reference nearest the cell for
+        the "projected" likelihoods, to the power RADIO_POWER — without the outlier floors,
+        which over thousands of cells would spread most of the cloud uniformly.
+        """
+        field = self.radio_field
+        kind = self.settings.radio_likelihood
+        log_l = None
+        if self.settings.first_fix == "field" and field is not None:
+            cells = field.cells_xy
+            log_l = field.log_likelihood(fingerprint, cells[:, 0], cells[:, 1], kind.endswith("gp"))
+        if log_l is None or field is None or self.radio_map is None:
+            return fix.candidates_xy, fix.candidate_weights, pf.INIT_POSITION_SIGMA_M
+        if kind.startswith("projected"):
+            x, y = self.radio_map.nearest_reference(cells[:, 0], cells[:, 1])
+            d2 = (x[:, None] - fix.candidates_xy[None, :, 0]) ** 2 + (
+                y[:, None] - fix.candidates_xy[None, :, 1]
+            ) ** 2
+            mixture = np.exp(-0.5 * d2 / pf.RADIO_KERNEL_M**2) @ fix.candidate_weights
+            log_l = RADIO_POWER * (np.log(np.maximum(mixture, 1e-300)) + log_l)
+        weights = np.exp(log_l - log_l.max())
+        return cells, weights / weights.sum(), FIELD_SEED_SIGMA_M
+
     def _radio_likelihood(
         self, fix: RadioFix, fingerprint: Fingerprint, x: np.ndarray, y: np.ndarray
     ) -> np.ndarray:
@@ -280,11 +343,14 @@ class Tracker:
         ``knn``: Gaussian mixture over the k-NN candidates; ``fix``: one Gaussian at the fix;
         ``model``: per-source propagation model; ``kernel``: per-source kernel-smoothed map;
         ``knn+model``: the product of the first and the third — sharp where the survey passed,
-        still informative where it did not; ``projected+model`` (default): the same, but the
+        still informative where it did not; ``projected+model``: the same, but the
         mixture is read at the reference nearest each particle. A k-NN fix can only land on
         surveyed places, so from an aisle no survey walked it lands on the survey nearest it:
         p(fix | p) = p(fix | nearest reference to p). Read at p itself, the mixture would call
         every unsurveyed aisle unlikely and pull the cloud onto surveyed paths.
+        ``projected+gp`` (default): ``projected+model`` with the GP radio field
+        (``positioning.radiofield``) in place of the propagation model; ``gp``: the field alone;
+        ``projected+fitted``: the field's fitted propagation models without the GP residual.
         """
         kind = self.settings.radio_likelihood
         if kind.startswith("projected") and self.radio_map is not None:
@@ -304,10 +370,14 @@ class Tracker:
         if kind == "kernel":
             log_l = self.radio_map.log_likelihood(fingerprint, x, y)
             return knn if log_l is None else pf.tempered(log_l)
-        log_l = self.radio_map.model_log_likelihood(fingerprint, x, y)
+        if kind.endswith(("gp", "fitted")) and self.radio_field is not None:
+            residual = kind.endswith("gp")
+            log_l = self.radio_field.log_likelihood(fingerprint, x, y, residual)
+        else:
+            log_l = self.radio_map.model_log_likelihood(fingerprint, x, y)
         if log_l is None:
             return knn
-        if kind == "model":
+        if kind in ("model", "gp"):
             return pf.tempered(log_l)
         return pf.tempered(RADIO_POWER * (np.log(knn) + np.log(pf.tempered(log_l))))
 

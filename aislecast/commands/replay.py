@@ -38,11 +38,12 @@ def replay_walks(
     survey, _ = load_survey(floor_dir, exclude=walk_paths)
     grid = WalkableGrid.from_plan(plan)
     replayed = []
+    field = None  # the survey's GP radio field, built by the first tracker, shared by the rest
     for i, path in enumerate(walk_paths):
         walk = read_walk(path)
-        tracker = Tracker(
-            survey.radio_map, grid, settings=TrackerSettings(weinberg_k=survey.weinberg_k, seed=i)
-        )
+        settings = TrackerSettings(weinberg_k=survey.weinberg_k, seed=i)
+        tracker = Tracker(survey.radio_map, grid, settings=settings, radio_field=field)
+        field = tracker.radio_field
         estimates = [e for reading in walk.readings for e in tracker.push(reading)]
         replayed.append(ReplayedWalk(walk, estimates))
     return plan, survey, replayed

@@ -184,3 +184,33 @@ def test_a_first_fix_heard_seconds_ago_starts_the_track_where_the_shopper_is_now
     at_fix = [e for e in estimates if first_fix_ms <= e.t_ms <= first_fix_ms + 1000]
     assert at_fix
     assert abs(at_fix[0].x - x_now) < 4.0  # not the 12.5 m back where the scan was heard
+
+
+@pytest.mark.parametrize(
+    ("likelihood", "first_fix"), [("projected+gp", "field"), ("gp", "candidates")]
+)
+def test_gp_field_settings_position_a_new_walk_in_an_open_hall(hall_survey, likelihood, first_fix):
+    path = [(5.0, 7.0), (35.0, 7.0), (35.0, 30.0)]
+    readings, waypoints = walk_readings(path, seed=77, access_points=HALL_APS)
+    settings = TrackerSettings(
+        weinberg_k=hall_survey.weinberg_k, radio_likelihood=likelihood, first_fix=first_fix
+    )
+    tracker = Tracker(hall_survey.radio_map, WalkableGrid.from_plan(HALL), settings=settings)
+    assert tracker.radio_field is not None
+    errors = score_walk(run(tracker, readings), waypoints)
+    assert np.median(errors.position_m) < 3.0
+
+
+def test_gp_field_tracker_never_looks_ahead(hall_survey):
+    readings, _ = walk_readings([(5.0, 7.0), (35.0, 7.0)], seed=80, access_points=HALL_APS)
+    settings = TrackerSettings(
+        weinberg_k=hall_survey.weinberg_k, radio_likelihood="projected+gp", first_fix="field"
+    )
+    grid = WalkableGrid.from_plan(HALL)
+    field = Tracker(hall_survey.radio_map, grid, settings=settings).radio_field
+    full = run(Tracker(hall_survey.radio_map, grid, settings=settings, radio_field=field), readings)
+    cut = len(readings) // 2 + 11
+    tracker = Tracker(hall_survey.radio_map, grid, settings=settings, radio_field=field)
+    truncated = run(tracker, readings[:cut])
+    assert len(truncated) > 10
+    assert truncated == full[: len(truncated)]
