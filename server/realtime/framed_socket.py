@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.realtime.limits import MAX_FRAME_BYTES, MAX_REFUSED_IN_A_ROW, TokenBucket
@@ -64,12 +64,13 @@ class FramedSocket:
         async with self._send_lock:
             await self.websocket.close(code, reason[:120])
 
-    async def receive_frame(self, adapter: TypeAdapter[Frame]) -> Frame:
-        """The next frame that validates; others get a ``bad_frame`` error and are skipped."""
+    async def receive_frame(self, decode: Callable[[str], Frame]) -> Frame:
+        """The next frame that ``decode`` (a ``TypeAdapter.validate_json`` or one raising the same
+        ``ValidationError``) accepts; others get a ``bad_frame`` error and are skipped."""
         while True:
             text = await self.receive_text()
             try:
-                frame = adapter.validate_json(text)
+                frame = decode(text)
             except ValidationError as error:
                 await self.error("bad_frame", validation_reason(error))
                 continue
