@@ -40,7 +40,7 @@ from server.realtime.frames import (
     WifiSeries,
 )
 
-ShopperFrame = Hello | ReadingsBatch | Fix | AppEventFrame | Ack | Bye
+AnyShopperFrame = Hello | ReadingsBatch | Fix | AppEventFrame | Ack | Bye
 Model = TypeVar("Model", bound=BaseModel)
 
 # The bounds of frames.py, as msgspec constraints (an infinity or NaN fails any bound).
@@ -88,7 +88,7 @@ class _NotFast(Exception):
     """The frame is not a plain good readings frame: pydantic decides."""
 
 
-def decode_shopper_frame(text: str) -> ShopperFrame:
+def decode_shopper_frame(text: str) -> AnyShopperFrame:
     """The shopper frame in ``text``; raises pydantic's ``ValidationError`` with the reason."""
     try:
         return _fast_readings(text)
@@ -104,11 +104,10 @@ def _fast_readings(text: str) -> ReadingsBatch:
     count = sum(len(s.t_ms) for s in present)
     if not 0 < count <= MAX_READINGS_PER_BATCH:
         raise _NotFast
-    # ``_count`` is the cached_property ReadingsBatch's own validator fills in.
-    values = {"type": "readings", **vectors, "beacons": beacons, "wifi": wifi, "_count": count}
-    return _trusted(
-        ReadingsBatch, values, {"type", *(s for s, v in values.items() if v is not None)}
-    )
+    values = {"type": "readings", **vectors, "beacons": beacons, "wifi": wifi}
+    given = {name for name, value in values.items() if value is not None}
+    # ``_count``: the cached_property that ReadingsBatch's own validator fills in.
+    return _trusted(ReadingsBatch, {**values, "_count": count}, given)
 
 
 def _vector(series: _Vector | None) -> VectorSeries | None:

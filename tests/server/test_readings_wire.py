@@ -162,9 +162,19 @@ def test_every_broken_frame_gets_pydantics_answer(phone_frames: list[Frame], bre
     assert_same_answer(json.dumps(frame))
 
 
+IN_ORDER = '{"t_ms": [1, 2], "x": [0, 0], "y": [0, 0], "z": [0, 0]}'
+BACKWARDS = '{"t_ms": [2, 1], "x": [0, 0], "y": [0, 0], "z": [0, 0]}'
+
+
 @pytest.mark.parametrize(
     "text",
     [
+        # A repeated key: the last one counts, and both are checked.
+        f'{{"type": "readings", "accel": {BACKWARDS}, "accel": {IN_ORDER}}}',
+        f'{{"type": "readings", "accel": {IN_ORDER}, "accel": {BACKWARDS}}}',
+        '{"type": "readings", "accel": {"t_ms": [1], "x": [9999], "x": [1], "y": [0], "z": [0]}}',
+        f'{{"type": "readings", "type": "fix", "accel": {IN_ORDER}}}',
+        f'{{"type": "fix", "type": "readings", "accel": {IN_ORDER}}}',
         "not json at all",
         "[1, 2]",
         '{"type": "readings", "accel": {"t_ms": [1], "x": [NaN], "y": [0], "z": [0]}}',
