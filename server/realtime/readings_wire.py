@@ -50,29 +50,34 @@ _Millis = Annotated[int, msgspec.Meta(ge=0, le=MAX_MILLIS)]
 _Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SHORT_TEXT)]
 _Times = Annotated[list[_Millis], msgspec.Meta(min_length=1, max_length=MAX_READINGS_PER_BATCH)]
 
+# gc=False: these structs hold lists of numbers and strings only (no cycle can form) and live for
+# one call; untracked, they do not count towards the collector's next young pass.
 
-class _Vector(msgspec.Struct, forbid_unknown_fields=True):
+
+class _Vector(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     t_ms: _Times
     x: list[_Sensor]
     y: list[_Sensor]
     z: list[_Sensor]
 
 
-class _Beacons(msgspec.Struct, forbid_unknown_fields=True):
+class _Beacons(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     t_ms: _Times
     beacon_id: list[_Text]
     rssi_dbm: list[_Rssi]
     tx_power_dbm: list[_Rssi | None] | None = None
 
 
-class _Wifi(msgspec.Struct, forbid_unknown_fields=True):
+class _Wifi(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     t_ms: _Times
     bssid: list[_Text]
     rssi_dbm: list[_Rssi]
     last_seen_ms: list[_Millis]
 
 
-class _Readings(msgspec.Struct, forbid_unknown_fields=True, tag_field="type", tag="readings"):
+class _Readings(
+    msgspec.Struct, forbid_unknown_fields=True, gc=False, tag_field="type", tag="readings"
+):
     accel: _Vector | None = None
     gyro: _Vector | None = None
     mag: _Vector | None = None
