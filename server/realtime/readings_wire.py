@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 import msgspec
+from msgspec.structs import asdict
 from pydantic import BaseModel
 
 from server.realtime.frames import (
@@ -103,52 +104,54 @@ def decode_shopper_frame(text: str) -> AnyShopperFrame:
 
 def _fast_readings(text: str) -> ReadingsBatch:
     wire = _DECODER.decode(text)
-    vectors = {name: _vector(getattr(wire, name)) for name in ("accel", "gyro", "mag", "rotation")}
-    beacons, wifi = _beacons(wire.beacons), _wifi(wire.wifi)
-    present = [s for s in (*vectors.values(), beacons, wifi) if s is not None]
-    count = sum(len(s.t_ms) for s in present)
+    values: dict[str, Any] = {
+        "type": "readings",
+        "accel": _vector(wire.accel),
+        "gyro": _vector(wire.gyro),
+        "mag": _vector(wire.mag),
+        "rotation": _vector(wire.rotation),
+        "beacons": _beacons(wire.beacons),
+        "wifi": _wifi(wire.wifi),
+    }
+    present = [s for s in values.values() if s is not None]
+    count = sum(len(s.t_ms) for s in present[1:])  # present[0]: the type
     if not 0 < count <= MAX_READINGS_PER_BATCH:
         raise _NotFast
-    values = {"type": "readings", **vectors, "beacons": beacons, "wifi": wifi}
     given = {name for name, value in values.items() if value is not None}
     # ``_count``: the cached_property that ReadingsBatch's own validator fills in.
-    return _trusted(ReadingsBatch, {**values, "_count": count}, given)
+    values["_count"] = count
+    return _trusted(ReadingsBatch, values, given)
 
 
 def _vector(series: _Vector | None) -> VectorSeries | None:
     if series is None:
         return None
-    _check_columns(series.t_ms, series.x, series.y, series.z)
-    values = {"t_ms": series.t_ms, "x": series.x, "y": series.y, "z": series.z}
-    return _trusted(VectorSeries, values, set(values))
+    t_ms = series.t_ms
+    if not len(t_ms) == len(series.x) == len(series.y) == len(series.z) or sorted(t_ms) != t_ms:
+        raise _NotFast  # misaligned or out of order: ``_aligned_and_in_order`` in frames.py
+    return _trusted(VectorSeries, asdict(series), set(VectorSeries.model_fields))
 
 
 def _beacons(series: _Beacons | None) -> BeaconSeries | None:
     if series is None:
         return None
-    power = series.tx_power_dbm
-    _check_columns(
-        series.t_ms, series.beacon_id, series.rssi_dbm, *(() if power is None else (power,))
-    )
-    values = {"t_ms": series.t_ms, "beacon_id": series.beacon_id, "rssi_dbm": series.rssi_dbm,
-              "tx_power_dbm": power}  # fmt: skip
+    t_ms, power = series.t_ms, series.tx_power_dbm
+    n = len(t_ms)
+    aligned = len(series.beacon_id) == len(series.rssi_dbm) == n
+    if not aligned or (power is not None and len(power) != n) or sorted(t_ms) != t_ms:
+        raise _NotFast
+    values = asdict(series)
     return _trusted(BeaconSeries, values, {k for k, v in values.items() if v is not None})
 
 
 def _wifi(series: _Wifi | None) -> WifiSeries | None:
     if series is None:
         return None
-    _check_columns(series.t_ms, series.bssid, series.rssi_dbm, series.last_seen_ms)
-    values = {"t_ms": series.t_ms, "bssid": series.bssid, "rssi_dbm": series.rssi_dbm,
-              "last_seen_ms": series.last_seen_ms}  # fmt: skip
-    return _trusted(WifiSeries, values, set(values))
-
-
-def _check_columns(t_ms: list[int], *columns: list[Any]) -> None:
-    """What frames.py's ``_aligned_and_in_order`` refuses, refused here too (pydantic says why)."""
-    n = len(t_ms)
-    if any(len(column) != n for column in columns) or sorted(t_ms) != t_ms:
+    t_ms = series.t_ms
+    aligned = len(t_ms) == len(series.bssid) == len(series.rssi_dbm) == len(series.last_seen_ms)
+    if not aligned or sorted(t_ms) != t_ms:
         raise _NotFast
+    return _trusted(WifiSeries, asdict(series), set(WifiSeries.model_fields))
 
 
 _set = object.__setattr__
