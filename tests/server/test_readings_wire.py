@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from itertools import islice
 from typing import Any
 
 import pytest
@@ -18,12 +17,7 @@ from pydantic import ValidationError
 
 from server.realtime.frames import MAX_READINGS_PER_BATCH, SHOPPER_FRAME, ReadingsBatch
 from server.realtime.readings_wire import decode_shopper_frame
-from simulator import demo_store
-from simulator.customers import make_customer_base
-from simulator.phone import walk_windows
-from simulator.radio import RadioEnvironment
-from simulator.routes import RouteGrid
-from simulator.run import FIRST_VISIT_MS, SimulationSettings, simulate_visit
+from simulator.live import load_cast
 from simulator.wire import readings_frames
 
 Frame = dict[str, Any]
@@ -31,17 +25,12 @@ Frame = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def phone_frames() -> list[Frame]:
-    """Twenty seconds of a simulated visit's readings frames, as the phone sends them."""
-    store = demo_store(5)
-    categories = sorted({c for z in store.zones for c in z.categories})
-    customers = make_customer_base(categories, 20, FIRST_VISIT_MS, 5)
-    grid = RouteGrid.build(store.floor_plan().walkable)
-    environment = RadioEnvironment.for_store(store, 5)
-    _cid, trajectory, phone = simulate_visit(
-        store, grid, environment, customers, 0, 5, SimulationSettings(max_stops=1)
-    )
-    windows = islice(walk_windows(trajectory, phone), 20)
-    return [frame for _t1, rows in windows for frame in readings_frames(rows)]
+    """Twenty seconds of two simulated demo-store visits' readings frames, as the phones send them
+    (the load mode of ``simulate live``, as ``benchmarks/server_load.py`` streams them)."""
+    cast = load_cast("demo", 2, 5, 1, distinct_visits=2, max_visit_s=20.0)
+    return [
+        f for _, _, windows in cast.visits for _, rows in windows for f in readings_frames(rows)
+    ]
 
 
 def answer(decode: Callable[[str], Any], text: str) -> Any:
