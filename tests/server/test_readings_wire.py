@@ -105,6 +105,8 @@ def _only(section: str) -> Callable[[Frame], None]:
     return change
 
 
+WIFI = {"t_ms": [1, 2], "bssid": ["a1", "b2"], "rssi_dbm": [-60, -70], "last_seen_ms": [0, 1]}
+
 BREAKAGES: dict[str, Callable[[Frame], None]] = {
     "NaN": _set("accel.x.3", float("nan")),
     "infinity": _set("gyro.z.0", float("inf")),
@@ -138,6 +140,9 @@ BREAKAGES: dict[str, Callable[[Frame], None]] = {
     "null series (allowed)": _set("mag", None),
     "no series": _only("type"),
     "only beacons (allowed)": _only("beacons"),
+    "wifi (allowed)": _set("wifi", WIFI),
+    "misaligned wifi": _set("wifi", {**WIFI, "last_seen_ms": [0]}),
+    "wifi time backwards": _set("wifi", {**WIFI, "t_ms": [2, 1]}),
     "too many readings": _too_many,
     "wrong type tag": _set("type", "reading"),
     "type not first (allowed)": lambda frame: frame.update({"type": frame.pop("type")}),
