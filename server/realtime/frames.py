@@ -16,12 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 # Ten times that covers a phone catching up after a stall; more is a bug or an attack.
 MAX_READINGS_PER_BATCH = 2000
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
 # Sensor magnitudes: accelerometer ≤ 16 g ≈ 157 m/s², gyro ≤ 35 rad/s, magnetometer ≤ 4900 µT.
-SensorValue = Annotated[float, Field(ge=-5000.0, le=5000.0, allow_inf_nan=False)]
-Rssi = Annotated[float, Field(ge=-150.0, le=20.0, allow_inf_nan=False)]
-Millis = Annotated[int, Field(ge=0, le=2**53)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+SENSOR_LIMIT = 5000.0
+RSSI_MIN_DBM, RSSI_MAX_DBM = -150.0, 20.0
+MAX_MILLIS = 2**53  # the largest integer a JavaScript number holds exactly
+MAX_SHORT_TEXT = 128
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+SensorValue = Annotated[float, Field(ge=-SENSOR_LIMIT, le=SENSOR_LIMIT, allow_inf_nan=False)]
+Rssi = Annotated[float, Field(ge=RSSI_MIN_DBM, le=RSSI_MAX_DBM, allow_inf_nan=False)]
+Millis = Annotated[int, Field(ge=0, le=MAX_MILLIS)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SHORT_TEXT)]
 Consent = Literal["location_analytics", "personalised_offers", "signage"]
 
 

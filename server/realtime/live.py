@@ -33,7 +33,9 @@ async def live_socket(websocket: WebSocket) -> None:
     socket = FramedSocket(websocket)
     await websocket.accept()
     try:
-        hello = await asyncio.wait_for(socket.receive_frame(LIVE_FRAME), HELLO_TIMEOUT_S)
+        hello = await asyncio.wait_for(
+            socket.receive_frame(LIVE_FRAME.validate_json), HELLO_TIMEOUT_S
+        )
     except (TimeoutError, WebSocketDisconnect):
         with contextlib.suppress(Exception):
             await socket.close(CLOSE_POLICY, "no hello")

@@ -159,7 +159,7 @@ async def screen_socket(websocket: WebSocket) -> None:
         await socket.send(state)
         await watch.sent(state)
         while True:
-            frame = await socket.receive_frame(SCREEN_FRAME)
+            frame = await socket.receive_frame(SCREEN_FRAME.validate_json)
             if isinstance(frame, Register):
                 await socket.error("already_registered", "this screen is registered", "register")
                 continue
@@ -188,7 +188,7 @@ async def _receive_register(
     socket: FramedSocket, runtime: Runtime
 ) -> tuple[int, str, dict[str, Any]]:
     while True:
-        frame = await socket.receive_frame(SCREEN_FRAME)
+        frame = await socket.receive_frame(SCREEN_FRAME.validate_json)
         if isinstance(frame, Register):
             return await to_thread.run_sync(_register, runtime, frame, now_ms())
         await socket.error("register_first", "send register before anything else", frame.type)

@@ -40,7 +40,6 @@ from server.pipeline import (
 from server.realtime.bus import Subscription, live_channel, screen_channel, shopper_channel
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
 from server.realtime.frames import (
-    SHOPPER_FRAME,
     Ack,
     AppEventFrame,
     Bye,
@@ -49,6 +48,7 @@ from server.realtime.frames import (
     ReadingsBatch,
 )
 from server.realtime.limits import HELLO_TIMEOUT_S, timestamp_problem
+from server.realtime.readings_wire import decode_shopper_frame
 from server.realtime.signage import content_frame
 from server.runtime import Runtime
 from server.security import pseudonym, token_digest
@@ -153,14 +153,14 @@ class ShopperConnection:
 
     async def _receive_hello(self) -> Hello:
         while True:
-            frame = await self.socket.receive_frame(SHOPPER_FRAME)
+            frame = await self.socket.receive_frame(decode_shopper_frame)
             if isinstance(frame, Hello):
                 return frame
             await self.socket.error("hello_first", "send a hello before anything else", frame.type)
 
     async def _serve(self, connected: Connected) -> None:
         while True:
-            frame = await self.socket.receive_frame(SHOPPER_FRAME)
+            frame = await self.socket.receive_frame(decode_shopper_frame)
             try:
                 await self._handle(connected, frame)
             except WebSocketDisconnect:
