@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 import threading
 import uuid
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from positioning import Estimate
 from server.offer_ledger import advance_status
 from server.positions_codec import pack_estimates
+from server.raw_frames_codec import encode_frame
 from server.realtime.frames import ReadingsBatch
 from server.tables import (
     AppEvent,
@@ -39,8 +39,6 @@ VISIT_RESUME_WINDOW_MS = 30 * 60 * 1000
 POSITIONS_PER_CHUNK = 60
 # Raw batches (about one a second) written together: ten seconds of them per commit.
 READING_BATCHES_PER_WRITE = 10
-# zlib level 1: half the CPU of the default level for 15 % more bytes (13 KB batch → 4.4 KB).
-RAW_READINGS_ZLIB_LEVEL = 1
 # The purchase history a decision sees: enough for a year of weekly shops.
 PROFILE_PURCHASE_LIMIT = 2000
 
@@ -177,7 +175,8 @@ def record_app_event(
 @dataclass
 class RawFrame:
     """One received readings frame waiting to be written: ``data`` is its JSON text until the
-    compressor (or a flush that got there first) replaces it by its zlib bytes."""
+    compressor (or a flush that got there first) replaces it by its compressed bytes
+    (``server.raw_frames_codec``)."""
 
     t_first_ms: int
     t_last_ms: int
@@ -185,23 +184,23 @@ class RawFrame:
     data: str | bytes
 
     def payload(self) -> bytes:
-        """The zlib bytes, compressing now if nobody has yet.
+        """The compressed bytes, compressing now if nobody has yet.
 
         ``data`` is read and written as one attribute (atomic under the GIL): two threads may
         both compress a frame, and both write the same bytes; the text is dropped either way.
         """
         data = self.data
         if isinstance(data, str):
-            data = self.data = zlib.compress(data.encode("utf-8"), RAW_READINGS_ZLIB_LEVEL)
+            data = self.data = encode_frame(data)
         return data
 
 
 class RawFrameCompressor:
     """A thread that compresses raw frames as they arrive, off the event loop and the tick.
 
-    zlib releases the GIL while it deflates, so this uses a core the event loop does not. Frames
-    it has not reached yet are compressed by whoever flushes them (``RawFrame.payload``): a
-    compressor that falls behind costs time, never a frame. Started at the first frame.
+    The codec releases the GIL while it compresses, so this uses a core the event loop does not.
+    Frames it has not reached yet are compressed by whoever flushes them (``RawFrame.payload``):
+    a compressor that falls behind costs time, never a frame. Started at the first frame.
     """
 
     def __init__(self) -> None:
