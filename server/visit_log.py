@@ -19,6 +19,7 @@ from server.raw_frames_codec import encode_frame
 from server.realtime.frames import ReadingsBatch
 from server.tables import (
     AppEvent,
+    Base,
     Customer,
     PositionChunk,
     Product,
@@ -39,6 +40,12 @@ VISIT_RESUME_WINDOW_MS = 30 * 60 * 1000
 POSITIONS_PER_CHUNK = 60
 # Raw batches (about one a second) written together: ten seconds of them per commit.
 READING_BATCHES_PER_WRITE = 10
+# Multi-row inserts go to the tables (SQLAlchemy Core), not the mapped classes: ``insert(Model)``
+# with a list of rows takes the ORM's bulk path, ≈ 40 µs more per statement for the same rows
+# (a tick-like transaction of 5 zone events and 12 raw frames: 427 → 321 µs of CPU, SQLite).
+ZONE_EVENTS_TABLE = Base.metadata.tables[ZoneEventRow.__tablename__]
+POSITION_CHUNKS_TABLE = Base.metadata.tables[PositionChunk.__tablename__]
+RAW_BATCHES_TABLE = Base.metadata.tables[RawReadingBatch.__tablename__]
 # The purchase history a decision sees: enough for a year of weekly shops.
 PROFILE_PURCHASE_LIMIT = 2000
 
@@ -152,11 +159,11 @@ class VisitWrites:
         for visit_id, ended_ms in self.visit_ends:
             session.execute(update(Visit).where(Visit.id == visit_id).values(ended_ms=ended_ms))
         if self.zone_events:
-            session.execute(insert(ZoneEventRow), self.zone_events)
+            session.execute(insert(ZONE_EVENTS_TABLE), self.zone_events)
         if self.chunks:
-            session.execute(insert(PositionChunk), self.chunks)
+            session.execute(insert(POSITION_CHUNKS_TABLE), self.chunks)
         if self.raw_batches:
-            session.execute(insert(RawReadingBatch), self.raw_batches)
+            session.execute(insert(RAW_BATCHES_TABLE), self.raw_batches)
 
 
 def record_app_event(
@@ -274,7 +281,7 @@ class ReadingBuffer:
     def flush(self, session: Session) -> None:
         rows = self.take_rows()
         if rows:
-            session.execute(insert(RawReadingBatch), rows)
+            session.execute(insert(RAW_BATCHES_TABLE), rows)
 
 
 def load_profile(session: Session, shopper: Shopper) -> ProfileRecord:
@@ -349,4 +356,4 @@ class PositionBuffer:
     def flush(self, session: Session) -> None:
         row = self.take_chunk()
         if row is not None:
-            session.execute(insert(PositionChunk), [row])
+            session.execute(insert(POSITION_CHUNKS_TABLE), [row])
