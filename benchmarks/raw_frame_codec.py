@@ -26,11 +26,10 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))  # benchmarks.server_load, from any working directory
 
-from backports import zstd  # noqa: E402
 
 from aislecast.bench import format_table  # noqa: E402
 from benchmarks.server_load import simulated_cast, visit_frames  # noqa: E402
-from server.raw_frames_codec import decode_frame, encode_frame  # noqa: E402
+from server.raw_frames_codec import decode_frame, encode_frame, zstd  # noqa: E402
 from simulator.live import wall_ms  # noqa: E402
 
 # A frame's text in, its stored bytes out: every codec pays the UTF-8 encode, as the server does.

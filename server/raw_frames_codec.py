@@ -7,18 +7,22 @@ zlib. The payload says which it is by its first bytes, so no codec column is nee
 frame starts with the magic number 28 B5 2F FD, a zlib stream with the CMF byte 0x78 (deflate, 32 KB
 window). Every reader of raw frames goes through ``decode_frame``.
 
-``backports.zstd`` is Python 3.14's ``compression.zstd`` for older Pythons: the import moves to the
-standard library when the project does.
+``backports.zstd`` is Python 3.14's ``compression.zstd`` for older Pythons (same API); from 3.14
+the standard library's is imported.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import zlib
 
-from backports import zstd
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
-# Level 1 is zstd's fastest positive level: negative levels save 4-8 µs more at a ratio of 2.9 and
+# Level 1 is zstd's fastest positive level: negative levels save 4-10 µs more at a ratio of 2.9 and
 # below (docs/server.md, "Round 2: storage").
 RAW_FRAME_ZSTD_LEVEL = 1
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
