@@ -122,8 +122,9 @@ class PositionChunk(Base):
 
 
 class RawReadingBatch(Base):
-    """A raw sensor batch: the ``readings`` frame's JSON text as the app sent it, zlib-compressed,
-    kept for replay under the positions' retention."""
+    """A raw sensor batch: the ``readings`` frame's JSON text as the app sent it, compressed
+    (Zstandard; zlib in older rows: read it with ``server.raw_frames_codec.decode_frame``), kept
+    for replay under the positions' retention."""
 
     __tablename__ = "reading_batches"
     __table_args__ = (Index("ix_reading_batches_store_t", "store_id", "t_first_ms"),)

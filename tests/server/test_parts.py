@@ -24,6 +24,7 @@ from server.login_guard import LoginGuard
 from server.offer_ledger import ack_through, advance_status, issue_offers, pending_app_offers
 from server.pipeline import DecisionResult, Occasion, OfferDraft, Shopper
 from server.positions_codec import POINT_DTYPE, pack_estimates, unpack_estimates
+from server.raw_frames_codec import ZSTD_MAGIC, UnknownRawFrameCodec, decode_frame
 from server.realtime.bus import DeliveryBus, RedisBus
 from server.realtime.frames import ReadingsBatch
 from server.realtime.limits import MAX_FUTURE_MS, MAX_PAST_MS, TokenBucket, timestamp_problem
@@ -311,7 +312,7 @@ def stored_frames(database: Database, visit_id: str) -> list[tuple[int, int, int
         rows = session.scalars(
             select(RawReadingBatch).where(RawReadingBatch.visit_id == visit_id)
         ).all()
-        return sorted((r.t_first_ms, r.t_last_ms, r.n_readings, zlib.decompress(r.payload).decode())
+        return sorted((r.t_first_ms, r.t_last_ms, r.n_readings, decode_frame(r.payload))
                       for r in rows)  # fmt: skip
 
 
@@ -345,9 +346,28 @@ def test_the_background_compressor_compresses_every_frame_submitted() -> None:
     deadline = time.monotonic() + 30
     while any(isinstance(f.data, str) for f in frames) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert [zlib.decompress(f.payload()).decode() for f in frames] == [
+    assert [decode_frame(f.payload()) for f in frames] == [
         readings_text(T0, 1 + k) for k in range(20)
     ]
+
+
+def test_new_raw_frames_are_zstandard_frames_read_back_as_the_text() -> None:
+    text = readings_text(T0, 7) + " é"  # non-ASCII survives the UTF-8 round trip
+    payload = RawFrame(T0, T0, 7, text).payload()
+    assert payload.startswith(ZSTD_MAGIC)
+    assert len(payload) < len(text.encode())
+    assert decode_frame(payload) == text
+
+
+@pytest.mark.parametrize("level", [1, 6, 9])
+def test_raw_frames_stored_with_zlib_before_are_still_read(level: int) -> None:
+    text = readings_text(T0, 5)
+    assert decode_frame(zlib.compress(text.encode("utf-8"), level)) == text
+
+
+def test_a_raw_frame_payload_of_no_known_codec_is_refused() -> None:
+    with pytest.raises(UnknownRawFrameCodec):
+        decode_frame(b'{"type": "readings"}')
 
 
 def add_radio_store(database: Database) -> tuple[int, int]:

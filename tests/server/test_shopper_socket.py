@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from server.database import Database
 from server.positions_codec import unpack_estimates
+from server.raw_frames_codec import decode_frame
 from server.realtime.limits import FRAME_BURST, MAX_FRAME_BYTES
 from server.tables import Offer, PositionChunk, RawReadingBatch, Visit, ZoneEventRow
 from tests.server.fakes import campaign_document, fake_wiring_with_tracker
@@ -167,7 +167,7 @@ def test_a_readings_batch_is_stored_and_acknowledged_as_not_positioned_yet(
         with database.session() as session:
             query = select(RawReadingBatch).where(RawReadingBatch.visit_id == welcome["visit_id"])
             return [
-                (b.n_readings, b.t_first_ms, b.t_last_ms, json.loads(zlib.decompress(b.payload)))
+                (b.n_readings, b.t_first_ms, b.t_last_ms, json.loads(decode_frame(b.payload)))
                 for b in session.scalars(query)
             ]
 
