@@ -158,11 +158,11 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         field.prepare({r.beacon_id for r in walk.readings if isinstance(r, BeaconReading)})
         field_cpu = time.process_time() - start
     tempering = None
-    if fused.tempering == "fitted":
+    if fused.tempering.startswith("fitted"):
         # Fitted on the held-out map (this walk is not in it): survey-time work, timed with
         # the field.
         start = time.process_time()
-        tempering = fit_tempering(radio_map, ctx.grid)
+        tempering = fit_tempering(radio_map, ctx.grid, pairs=fused.tempering == "fitted-pairs")
         field_cpu += time.process_time() - start
     tracker = Tracker(radio_map, ctx.grid, settings=fused, radio_field=field, tempering=tempering)
     estimates, cpu = replay(tracker, walk)

@@ -92,8 +92,13 @@ def scan_terms(
     return ScanTerms(np.log(knn), field_sum, sources, true_cell)
 
 
-def log_scores(terms: list[ScanTerms]) -> dict[Tempering, float]:
-    """Mean held-out log score, nats per scan, of every grid point (a, b, γ)."""
+def log_scores(terms: list[ScanTerms], pairs: bool = False) -> dict[Tempering, float]:
+    """Mean held-out log score, nats per scan, of every grid point (a, b, γ).
+
+    ``pairs``: terms come as consecutive scans of one walk (2k, 2k + 1); each pair is scored as
+    the filter uses it — the product of both tempered likelihoods, at the second scan's true
+    cell — so powers that treat scans erring alike as independent are penalised.
+    """
     scores: dict[Tempering, float] = {}
     powers = np.asarray(KNN_POWERS)[:, None]
     for gamma in SOURCE_DISCOUNTS:
@@ -103,10 +108,16 @@ def log_scores(terms: list[ScanTerms]) -> dict[Tempering, float]:
         ]
         for b in FIELD_POWERS:
             total = np.zeros(len(KNN_POWERS))
-            for t, f in zip(terms, floored, strict=True):
-                logit = powers * t.log_knn[None, :] + b * f[None, :]  # (powers, cells)
-                total += logit[:, t.true_cell] - logsumexp(logit, axis=1)
-            for a, s in zip(KNN_POWERS, total / max(1, len(terms)), strict=True):
+            logits = [
+                powers * t.log_knn[None, :] + b * f[None, :]
+                for t, f in zip(terms, floored, strict=True)
+            ]
+            if pairs:
+                logits = [p + q for p, q in zip(logits[::2], logits[1::2], strict=True)]
+            cells = [t.true_cell for t in terms[1::2]] if pairs else [t.true_cell for t in terms]
+            for logit, cell in zip(logits, cells, strict=True):  # (powers, cells)
+                total += logit[:, cell] - logsumexp(logit, axis=1)
+            for a, s in zip(KNN_POWERS, total / max(1, len(cells)), strict=True):
                 scores[Tempering(float(a), b, gamma)] = float(s)
     return scores
 
@@ -117,8 +128,11 @@ def held_out_terms(
     folds: int = FOLDS,
     scans_per_fold: int = SCANS_PER_FOLD,
     seed: int = 0,
+    pairs: bool = False,
 ) -> list[ScanTerms]:
-    """Terms of scans of each fold of survey walks, scored by the map and field without it."""
+    """Terms of scans of each fold of survey walks, scored by the map and field without it;
+    ``pairs``: half as many scans, each followed by the same walk's next scan (both kept
+    only if both can be scored)."""
     rng = np.random.default_rng(seed)
     walks = np.unique(radio_map.walks.astype(str))
     rng.shuffle(walks)
@@ -128,15 +142,30 @@ def held_out_terms(
             continue
         rest = radio_map.without(list(fold))
         field = RadioField(rest, grid)
-        rows = np.flatnonzero(np.isin(radio_map.walks.astype(str), fold))
-        picked = rng.choice(rows, size=min(scans_per_fold, len(rows)), replace=False)
-        for row in np.sort(picked):
-            fingerprint = reference_fingerprint(radio_map, int(row))
-            x, y = radio_map.positions[row]
-            t = scan_terms(field, rest, fingerprint, float(x), float(y))
-            if t is not None:
-                terms.append(t)
+        in_fold = np.isin(radio_map.walks.astype(str), fold)
+        if pairs:
+            # References keep their walk's time order: row r + 1 is the next scan of r's walk.
+            same = in_fold[:-1] & (radio_map.walks[:-1] == radio_map.walks[1:])
+            rows = np.flatnonzero(same)
+            size = min(scans_per_fold // 2, len(rows))
+        else:
+            rows = np.flatnonzero(in_fold)
+            size = min(scans_per_fold, len(rows))
+        picked = np.sort(rng.choice(rows, size=size, replace=False))
+        groups = [[r, r + 1] for r in picked] if pairs else [[r] for r in picked]
+        for group in groups:
+            scored = [reference_terms(field, rest, radio_map, int(r)) for r in group]
+            if all(t is not None for t in scored):
+                terms += [t for t in scored if t is not None]
     return terms
+
+
+def reference_terms(
+    field: RadioField, rest: RadioMap, radio_map: RadioMap, row: int
+) -> ScanTerms | None:
+    """``scan_terms`` of reference ``row`` of ``radio_map`` by a map and field without it."""
+    x, y = radio_map.positions[row]
+    return scan_terms(field, rest, reference_fingerprint(radio_map, row), float(x), float(y))
 
 
 def reference_fingerprint(radio_map: RadioMap, row: int) -> Fingerprint:
@@ -152,10 +181,12 @@ def fit_tempering(
     folds: int = FOLDS,
     scans_per_fold: int = SCANS_PER_FOLD,
     seed: int = 0,
+    pairs: bool = False,
 ) -> Tempering:
-    """The grid point with the best held-out log score; the fixed rule when too few scans."""
-    terms = held_out_terms(radio_map, grid, folds, scans_per_fold, seed)
+    """The grid point with the best held-out log score; the fixed rule when too few scans.
+    ``pairs``: scored on consecutive scan pairs (``log_scores``)."""
+    terms = held_out_terms(radio_map, grid, folds, scans_per_fold, seed, pairs)
     if len(terms) < MIN_SCANS:
         return FIXED
-    scores = log_scores(terms)
+    scores = log_scores(terms, pairs)
     return max(scores, key=lambda k: scores[k])

@@ -105,8 +105,9 @@ PRIORS = ("survey", "walkable", "survey+adverts")
 # What the first fix does to a prior cloud: replace it, or weigh it and mix in fresh draws.
 HANDOVERS = ("replace", "reweight")
 # How the "projected" likelihoods are tempered: the hand-set powers, or fitted per map from its
-# survey by held-out log score (``positioning.tempering``).
-TEMPERINGS = ("fixed", "fitted")
+# survey by held-out log score of single scans or of consecutive scan pairs
+# (``positioning.tempering``).
+TEMPERINGS = ("fixed", "fitted", "fitted-pairs")
 
 
 @dataclass(frozen=True)
@@ -180,9 +181,10 @@ class Tracker:
         ):
             radio_field = RadioField(radio_map, grid)
         self.radio_field = radio_field
-        if settings.tempering == "fitted" and tempering is None and radio_map is not None:
-            tempering = fit_tempering(radio_map, grid)
-        self.tempering = tempering if settings.tempering == "fitted" and tempering else FIXED
+        fitted = settings.tempering.startswith("fitted")
+        if fitted and tempering is None and radio_map is not None:
+            tempering = fit_tempering(radio_map, grid, pairs=settings.tempering == "fitted-pairs")
+        self.tempering = tempering if fitted and tempering else FIXED
         self.skipped: Counter[str] = Counter()
         self.fixes: list[RadioFix] = []
         self._rng = np.random.default_rng(settings.seed)
