@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from positioning.radiomap import RadioMap, SurveyFingerprint
 from positioning.scans import Fingerprint
 from positioning.tempering import FIXED, Tempering, fit_tempering, held_out_terms, log_scores
+from positioning.tracker import Tracker, TrackerSettings
 from positioning.walkable import WalkableGrid
 
 # Eight access points around a 40 m × 30 m open floor at 1 m cells.
@@ -67,3 +69,27 @@ def test_the_fit_never_reads_the_held_out_walk() -> None:
     b = fit_tempering(RadioMap.from_survey(scrambled, frozenset()).without([held]), FLOOR)
     others = RadioMap.from_survey([s for s in prints if s.walk != held], frozenset())
     assert a == b == fit_tempering(others, FLOOR)
+
+
+def test_the_tracker_uses_the_fitted_tempering_only_when_asked() -> None:
+    radio_map = RadioMap.from_survey(survey(4, 4.0), frozenset())
+    given = Tempering(0.3, 1.5, 0.75)
+    fitted = Tracker(
+        radio_map, FLOOR, settings=TrackerSettings(tempering="fitted"), tempering=given
+    )
+    fixed = Tracker(radio_map, FLOOR, settings=TrackerSettings(), tempering=given)
+    assert fitted.tempering == given
+    assert fixed.tempering == FIXED
+    with pytest.raises(ValueError, match="tempering"):
+        Tracker(radio_map, FLOOR, settings=TrackerSettings(tempering="guessed"))
+
+
+def test_pair_scores_penalise_powers_that_count_alike_scans_twice() -> None:
+    """Scored in consecutive pairs of one walk, the best powers are no larger than scored
+    one scan at a time (two scans of one place are not two independent witnesses)."""
+    radio_map = RadioMap.from_survey(survey(5, 6.0), frozenset())
+    single = fit_tempering(radio_map, FLOOR)
+    pairs = fit_tempering(radio_map, FLOOR, pairs=True)
+    assert pairs.knn_power <= single.knn_power
+    assert pairs.field_power <= single.field_power
+    assert (pairs.knn_power, pairs.field_power) != (single.knn_power, single.field_power)
