@@ -35,6 +35,7 @@ from positioning.readings import BeaconReading, WifiReading
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
+from positioning.tempering import fit_tempering
 from positioning.tracker import (
     FIRST_FIXES,
     HANDOVERS,
@@ -42,6 +43,7 @@ from positioning.tracker import (
     PRIORS,
     RADIO_LIKELIHOODS,
     REPORTS,
+    TEMPERINGS,
     Tracker,
     TrackerSettings,
 )
@@ -89,6 +91,7 @@ HYPOTHESIS_OPTIONS = (
 _HYPOTHESIS: dict[str, Any] = {}
 _SEED_OFFSET = [0]
 _FIRST_FIX = [TrackerSettings().first_fix]
+_TEMPERING = [TrackerSettings().tempering]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -142,6 +145,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         heading_report=_HEADING_REPORT[0],
         motion_heading=_MOTION_HEADING[0],
         first_fix=_FIRST_FIX[0],
+        tempering=_TEMPERING[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
     field, field_cpu = None, 0.0
@@ -153,7 +157,14 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         field.prepare({r.bssid for r in walk.readings if isinstance(r, WifiReading)})
         field.prepare({r.beacon_id for r in walk.readings if isinstance(r, BeaconReading)})
         field_cpu = time.process_time() - start
-    tracker = Tracker(radio_map, ctx.grid, settings=fused, radio_field=field)
+    tempering = None
+    if fused.tempering.startswith("fitted"):
+        # Fitted on the held-out map (this walk is not in it): survey-time work, timed with
+        # the field.
+        start = time.process_time()
+        tempering = fit_tempering(radio_map, ctx.grid, pairs=fused.tempering == "fitted-pairs")
+        field_cpu += time.process_time() - start
+    tracker = Tracker(radio_map, ctx.grid, settings=fused, radio_field=field, tempering=tempering)
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
     scores[-1].field_cpu_s = field_cpu
@@ -251,6 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where the fused tracker's first fix seeds its particles (default: the product's)",
     )
     parser.add_argument(
+        "--tempering",
+        default=TrackerSettings().tempering,
+        choices=TEMPERINGS,
+        help="the fused tracker's scan-likelihood tempering (default: the product's)",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -263,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _HYPOTHESIS.update({name: getattr(args, name) for name, _, _ in HYPOTHESIS_OPTIONS})
     _SEED_OFFSET[0] = args.seed_offset
     _FIRST_FIX[0] = args.first_fix
+    _TEMPERING[0] = args.tempering
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

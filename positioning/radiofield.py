@@ -334,7 +334,12 @@ class RadioField:
                 self.source_field(col)
 
     def log_likelihood(
-        self, fingerprint: Fingerprint, x: Array, y: Array, residual: bool = True
+        self,
+        fingerprint: Fingerprint,
+        x: Array,
+        y: Array,
+        residual: bool = True,
+        source_discount: float = 1.0,
     ) -> Array | None:
         """log p(scan | phone at (x, y)), per point, from the heard sources' fields.
 
@@ -345,13 +350,10 @@ class RadioField:
         as often a missed scan as a far one). None when the map knows too few of the sources.
         ``residual`` False: the fitted propagation models alone, μ = m(p), v = (7 dB)² (the old
         model's rule with the sources placed by the fit, to tell the two parts apart).
+        ``source_discount`` γ: the divisor is max(1, |sources| / EFFECTIVE_SOURCES)^γ (γ = 1 the
+        rule above, γ = 0 the plain sum; ``positioning.tempering`` fits it per map).
         """
-        cols, levels = [], []
-        for source, value in fingerprint.rssi_dbm.items():
-            col = self.radio_map.column.get(source)
-            if col is not None and self.models.fitted[col]:
-                cols.append(col)
-                levels.append(max(value, MISSING_DBM))
+        cols, levels = self.known_sources(fingerprint)
         if len(cols) < MIN_COMMON_SOURCES:
             return None
         cell, inverse = np.unique(self.cell_of(x, y), return_inverse=True)
@@ -365,8 +367,18 @@ class RadioField:
                 m = self.models.level_dbm(col, cell_x, cell_y)
                 v = np.full(len(cell), SOURCE_MODEL_SIGMA_DB**2)
             total += -0.5 * (z - m) ** 2 / v - 0.5 * np.log(v)
-        total /= max(1.0, len(cols) / EFFECTIVE_SOURCES)
+        total /= max(1.0, len(cols) / EFFECTIVE_SOURCES) ** source_discount
         return total[inverse.ravel()]
+
+    def known_sources(self, fingerprint: Fingerprint) -> tuple[list[int], list[float]]:
+        """Map columns of the scan's sources that have a fitted model, and their levels, dBm."""
+        cols, levels = [], []
+        for source, value in fingerprint.rssi_dbm.items():
+            col = self.radio_map.column.get(source)
+            if col is not None and self.models.fitted[col]:
+                cols.append(col)
+                levels.append(max(value, MISSING_DBM))
+        return cols, levels
 
 
 def _field_raster(

@@ -52,6 +52,7 @@ from positioning.readings import (
 )
 from positioning.scans import Fingerprint, ScanAssembler
 from positioning.steps import DEFAULT_WEINBERG_K, StepDetector, StepEvent, weinberg_length
+from positioning.tempering import FIXED, Tempering, fit_tempering
 from positioning.walkable import WalkableGrid
 
 # Displacement history kept for lag-correcting late Wi-Fi observations (≈ 30 s of steps).
@@ -103,6 +104,10 @@ REPORTS = ("heaviest", "evidence")
 PRIORS = ("survey", "walkable", "survey+adverts")
 # What the first fix does to a prior cloud: replace it, or weigh it and mix in fresh draws.
 HANDOVERS = ("replace", "reweight")
+# How the "projected" likelihoods are tempered: the hand-set powers, or fitted per map from its
+# survey by held-out log score of single scans or of consecutive scan pairs
+# (``positioning.tempering``).
+TEMPERINGS = ("fixed", "fitted", "fitted-pairs")
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class TrackerSettings:
     prior: str = "survey+adverts"  # any of PRIORS
     handover: str = "replace"  # any of HANDOVERS
     first_fix: str = "field"  # any of FIRST_FIXES (_first_seeds)
+    tempering: str = "fixed"  # any of TEMPERINGS
 
 
 class Tracker:
@@ -134,9 +140,11 @@ class Tracker:
         beacon_map: BeaconMap | None = None,
         settings: TrackerSettings = TrackerSettings(),
         radio_field: RadioField | None = None,
+        tempering: Tempering | None = None,
     ) -> None:
         """``radio_field``: the map's GP field for the "gp" likelihoods (built here if None;
-        pass one to share it between the shoppers of a store)."""
+        pass one to share it between the shoppers of a store); ``tempering``: the map's fitted
+        tempering for ``tempering="fitted"`` (fitted here if None; share it likewise)."""
         if settings.output not in ("particles", "ekf"):
             raise ValueError(f"output must be 'particles' or 'ekf', not {settings.output!r}")
         if settings.radio_likelihood not in RADIO_LIKELIHOODS:
@@ -155,6 +163,7 @@ class Tracker:
             ("report", settings.report, REPORTS),
             ("prior", settings.prior, PRIORS),
             ("handover", settings.handover, HANDOVERS),
+            ("tempering", settings.tempering, TEMPERINGS),
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -172,6 +181,10 @@ class Tracker:
         ):
             radio_field = RadioField(radio_map, grid)
         self.radio_field = radio_field
+        fitted = settings.tempering.startswith("fitted")
+        if fitted and tempering is None and radio_map is not None:
+            tempering = fit_tempering(radio_map, grid, pairs=settings.tempering == "fitted-pairs")
+        self.tempering = tempering if fitted and tempering else FIXED
         self.skipped: Counter[str] = Counter()
         self.fixes: list[RadioFix] = []
         self._rng = np.random.default_rng(settings.seed)
@@ -314,15 +327,17 @@ class Tracker:
 
         "field": every floor cell of the radio field, weighted by the scan's likelihood there —
         the field's, times the candidates' mixture read at the reference nearest the cell for
-        the "projected" likelihoods, to the power RADIO_POWER — without the outlier floors,
-        which over thousands of cells would spread most of the cloud uniformly.
+        the "projected" likelihoods, tempered like a scan (``self.tempering``) — without the
+        outlier floors, which over thousands of cells would spread most of the cloud uniformly.
         """
         field = self.radio_field
         kind = self.settings.radio_likelihood
         log_l = None
         if self.settings.first_fix == "field" and field is not None:
             cells = field.cells_xy
-            log_l = field.log_likelihood(fingerprint, cells[:, 0], cells[:, 1], kind.endswith("gp"))
+            log_l = field.log_likelihood(
+                fingerprint, cells[:, 0], cells[:, 1], kind.endswith("gp"), self._discount
+            )
         if log_l is None or field is None or self.radio_map is None:
             return fix.candidates_xy, fix.candidate_weights, pf.INIT_POSITION_SIGMA_M
         if kind.startswith("projected"):
@@ -331,7 +346,8 @@ class Tracker:
                 y[:, None] - fix.candidates_xy[None, :, 1]
             ) ** 2
             mixture = np.exp(-0.5 * d2 / pf.RADIO_KERNEL_M**2) @ fix.candidate_weights
-            log_l = RADIO_POWER * (np.log(np.maximum(mixture, 1e-300)) + log_l)
+            t = self.tempering
+            log_l = t.knn_power * np.log(np.maximum(mixture, 1e-300)) + t.field_power * log_l
         weights = np.exp(log_l - log_l.max())
         return cells, weights / weights.sum(), FIELD_SEED_SIGMA_M
 
@@ -372,14 +388,20 @@ class Tracker:
             return knn if log_l is None else pf.tempered(log_l)
         if kind.endswith(("gp", "fitted")) and self.radio_field is not None:
             residual = kind.endswith("gp")
-            log_l = self.radio_field.log_likelihood(fingerprint, x, y, residual)
+            log_l = self.radio_field.log_likelihood(fingerprint, x, y, residual, self._discount)
         else:
             log_l = self.radio_map.model_log_likelihood(fingerprint, x, y)
         if log_l is None:
             return knn
         if kind in ("model", "gp"):
             return pf.tempered(log_l)
-        return pf.tempered(RADIO_POWER * (np.log(knn) + np.log(pf.tempered(log_l))))
+        t = self.tempering
+        return pf.tempered(t.knn_power * np.log(knn) + t.field_power * np.log(pf.tempered(log_l)))
+
+    @property
+    def _discount(self) -> float:
+        """The source discount γ of the field's likelihood (``positioning.tempering``)."""
+        return self.tempering.source_discount
 
     def _on_beacon(self, reading: BeaconReading) -> None:
         if self.settings.prior == "survey+adverts":
