@@ -10,6 +10,10 @@ transaction for every buffer that filled up. While that call runs, the next batc
 next call takes them all. So the work per call grows with the load and the number of calls, thread
 hops and commits per second does not.
 
+Fixes (positions the app computed, ``FixJob``) take the same road without the push: their zone
+events go with the store's detector call, their rows with the tick's commit, their decisions after
+it — one thread hop and commit for every pending fix rather than one each.
+
 A shopper's failing batch (an exception in its own pipeline) fails that shopper's frame only; a
 failing store-wide push is retried shopper by shopper so one batch cannot take the others' down.
 """
@@ -34,6 +38,7 @@ from server.pipeline import PipelineStep, Positioned, ShopperPipeline, write_tic
 from server.realtime.frames import ReadingsBatch, VectorSeries
 from server.tick_zones import tick_zone_events
 from server.tracking import StoreRadio, StoreTrackers
+from zones import ZoneEvent
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +110,40 @@ class BatchJob:
     now_ms: int
     frame_text: str
 
+    def positioned(
+        self, estimates: Sequence[Estimate], zone_events: Sequence[Sequence[ZoneEvent]]
+    ) -> Positioned:
+        """The tick's per-shopper step for this batch (``ShopperPipeline.on_tick_batch``)."""
+        return self.pipeline.on_tick_batch(
+            self.batch, estimates, zone_events, self.now_ms, self.frame_text
+        )
+
+
+@dataclass
+class FixJob:
+    """One shopper's fix, waiting for the next runner call: no push (its estimate is the fix);
+    its zone events, rows and decisions go with the tick's as a batch's do."""
+
+    pipeline: ShopperPipeline
+    fix: Estimate
+    floor_id: int | None  # as the frame named it (None: the store's first floor)
+    now_ms: int
+
+    def estimates(self) -> list[Estimate]:
+        """The fix, once its floor is known to be the store's (``UnknownFloor`` fails the job
+        before the tick's zone detector sees it)."""
+        self.pipeline.fix_floor(self.floor_id, self.now_ms)
+        return [self.fix]
+
+    def positioned(
+        self, estimates: Sequence[Estimate], zone_events: Sequence[Sequence[ZoneEvent]]
+    ) -> Positioned:
+        floor_id = self.pipeline.fix_floor(self.floor_id, self.now_ms)  # cached snapshot
+        return self.pipeline.on_tick_fix(floor_id, estimates, zone_events, self.now_ms)
+
+
+TickJob = BatchJob | FixJob
+
 
 def _push_store(store: StoreBatch, jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
     """Every job of one store through its tracker: rounds of at most one batch per row."""
@@ -148,21 +187,28 @@ def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Est
     return out
 
 
-def process_jobs(jobs: Sequence[BatchJob]) -> list[PipelineStep | Exception]:
+def process_jobs(jobs: Sequence[TickJob]) -> list[PipelineStep | Exception]:
     """A runner call: every store's push, then the tick (every shopper's pipeline, one commit)."""
     return finish_tick(jobs, push_jobs(jobs))
 
 
-def push_jobs(jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
-    """Every store's push: each job's estimates, or the exception that failed it."""
+def push_jobs(jobs: Sequence[TickJob]) -> list[list[Estimate] | Exception]:
+    """Every store's push: each job's estimates (a fix's: the fix), or the exception that
+    failed it (a fix on a floor the store does not have)."""
     estimates: list[list[Estimate] | Exception] = [[] for _ in jobs]
-    by_store: dict[int, tuple[StoreBatch, list[int]]] = {}
+    by_store: dict[int, tuple[StoreBatch, list[tuple[int, BatchJob]]]] = {}
     for i, job in enumerate(jobs):
-        if job.slot is not None:
-            by_store.setdefault(id(job.slot.store), (job.slot.store, []))[1].append(i)
-    for store, members in by_store.values():
+        if isinstance(job, FixJob):
+            try:
+                estimates[i] = job.estimates()
+            except Exception as error:
+                estimates[i] = error
+        elif job.slot is not None:
+            by_store.setdefault(id(job.slot.store), (job.slot.store, []))[1].append((i, job))
+    for store, pairs in by_store.values():
+        members = [i for i, _ in pairs]
         try:
-            found = _push_store(store, [jobs[i] for i in members])
+            found = _push_store(store, [job for _, job in pairs])
         except Exception as error:
             found = [error] * len(members)
         for i, out in zip(members, found, strict=True):
@@ -171,7 +217,7 @@ def push_jobs(jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
 
 
 def finish_tick(
-    jobs: Sequence[BatchJob], estimates: Sequence[list[Estimate] | Exception]
+    jobs: Sequence[TickJob], estimates: Sequence[list[Estimate] | Exception]
 ) -> list[PipelineStep | Exception]:
     """What follows the push: the zone events (one detector call per store), each shopper's
     positions, one commit for the tick's zone events and full buffers, then the decisions."""
@@ -182,13 +228,13 @@ def finish_tick(
         if not isinstance(out, Exception):
             ok.append((i, out))
     events = tick_zone_events([jobs[i].pipeline for i, _ in ok], [out for _, out in ok])
-    positioned: list[tuple[int, BatchJob, Positioned]] = []
+    positioned: list[tuple[int, TickJob, Positioned]] = []
     for (i, out), found in zip(ok, events, strict=True):
         job = jobs[i]
         try:
             if isinstance(found, Exception):
                 raise found
-            part = job.pipeline.on_tick_batch(job.batch, out, found, job.now_ms, job.frame_text)
+            part = job.positioned(out, found)
         except Exception as error:
             steps[i] = error
             continue
@@ -211,7 +257,7 @@ def finish_tick(
 
 @dataclass
 class _Queue:
-    pending: list[tuple[BatchJob, asyncio.Future[PipelineStep]]] = field(default_factory=list)
+    pending: list[tuple[TickJob, asyncio.Future[PipelineStep]]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     last_end: float = float("-inf")  # the event loop's time when the last call ended
 
@@ -226,7 +272,7 @@ class BatchRunner:
         )
         self.calls = 0  # runner calls so far (for the benchmark and the tests)
 
-    async def submit(self, job: BatchJob) -> PipelineStep:
+    async def submit(self, job: TickJob) -> PipelineStep:
         loop = asyncio.get_running_loop()
         queue = self._queues.setdefault(loop, _Queue())
         future: asyncio.Future[PipelineStep] = loop.create_future()

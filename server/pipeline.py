@@ -280,14 +280,34 @@ class ShopperPipeline:
 
     def on_fix(self, fix: Estimate, now_ms: int, floor_id: int | None = None) -> PipelineStep:
         """A position the app computed; ``floor_id`` None means the store's first floor."""
+        self._move_to_floor(self.fix_floor(floor_id, now_ms))
+        return self._on_estimates([fix], now_ms)
+
+    def fix_floor(self, floor_id: int | None, now_ms: int) -> int | None:
+        """The floor a fix is on (None: the store's first); raises ``UnknownFloor`` for a floor
+        the store does not have. Changes nothing, so a runner can check before the tick."""
         snapshot = self.snapshots.get(self.shopper.store_id, now_ms)
         if floor_id is not None and floor_id not in snapshot.floor_ids:
             raise UnknownFloor(f"no floor {floor_id} in store {self.shopper.store_id}")
-        floor = floor_id if floor_id is not None else next(iter(snapshot.floor_ids), None)
-        if self.positions.on_other_floor(floor):
-            self.flush_buffers()
-        self.positions.floor_id = floor
-        return self._on_estimates([fix], now_ms)
+        return floor_id if floor_id is not None else next(iter(snapshot.floor_ids), None)
+
+    def on_tick_fix(
+        self,
+        floor_id: int | None,
+        fixes: Sequence[Estimate],
+        zone_events: Sequence[Sequence[ZoneEvent]],
+        now_ms: int,
+    ) -> Positioned:
+        """A fix of a runner call (``floor_id`` from ``fix_floor``, ``zone_events[k]`` those of
+        ``fixes[k]`` from the store's detector): like ``on_tick_batch``, nothing of the tick is
+        written and nothing decided here (only a chunk cut by a change of floor)."""
+        self._move_to_floor(floor_id)
+        return self._positioned(fixes, zone_events, now_ms)
+
+    def _move_to_floor(self, floor_id: int | None) -> None:
+        if self.positions.on_other_floor(floor_id):
+            self.flush_buffers()  # a chunk holds one floor: the other floor's is cut first
+        self.positions.floor_id = floor_id
 
     def on_app_event(self, kind: str, t_ms: int, offer_id: str | None, now_ms: int) -> PipelineStep:
         with self.database.session() as session:

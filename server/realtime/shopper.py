@@ -20,7 +20,7 @@ from sqlalchemy import select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from positioning import Estimate
-from server.batch_tracking import BatchJob, BatchSlot, batch_runner
+from server.batch_tracking import BatchJob, BatchSlot, FixJob, batch_runner
 from server.clock import now_ms
 from server.offer_ledger import (
     IssuedOffer,
@@ -193,8 +193,7 @@ class ShopperConnection:
             )
             await self._after(connected, step)
         elif isinstance(frame, Fix):
-            estimate = Estimate(frame.t_ms, frame.x, frame.y, frame.heading_deg, frame.accuracy_m)
-            step = await to_thread.run_sync(pipeline.on_fix, estimate, now, frame.floor_id)
+            step = await self._fix(pipeline, frame, now)
             await self._after(connected, step)
         elif isinstance(frame, AppEventFrame):
             step = await to_thread.run_sync(
@@ -222,6 +221,15 @@ class ShopperConnection:
         if runner is not None and (slot is None or isinstance(slot, BatchSlot)):
             return await runner.submit(BatchJob(slot, batch, pipeline, now, text))
         return await to_thread.run_sync(pipeline.on_readings, batch, now, text)
+
+    async def _fix(self, pipeline: ShopperPipeline, frame: Fix, now: int) -> PipelineStep:
+        """Through the batched runner when there is one (the fix joins the tick's zone call,
+        commit and decisions), else in a worker thread of its own."""
+        estimate = Estimate(frame.t_ms, frame.x, frame.y, frame.heading_deg, frame.accuracy_m)
+        runner = batch_runner(self.runtime.wiring.tracker_for)
+        if runner is not None:
+            return await runner.submit(FixJob(pipeline, estimate, frame.floor_id, now))
+        return await to_thread.run_sync(pipeline.on_fix, estimate, now, frame.floor_id)
 
     async def _ack(self, connected: Connected, seq: int, now: int) -> None:
         def ack() -> bool:

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select, text
 
 from positioning import Estimate
-from server.batch_tracking import BatchJob, finish_tick
+from server.batch_tracking import BatchJob, FixJob, finish_tick, process_jobs
 from server.database import Database
 from server.pipeline import (
     DecisionRequest,
@@ -28,6 +28,7 @@ from server.pipeline import (
     PipelineWiring,
     Shopper,
     ShopperPipeline,
+    UnknownFloor,
 )
 from server.realtime.frames import ReadingsBatch
 from server.seed import seed_store
@@ -435,3 +436,66 @@ def test_raw_frames_of_the_good_shoppers_survive_a_failed_tick_commit(database: 
         assert [(r.visit_id, r.t_first_ms) for r in rows] == [(good.visit_id, T0)] + [
             (good.visit_id, t_ms) for t_ms in kept
         ]
+
+
+# No store has this floor: a fix naming it is refused (``UnknownFloor``) without touching zones.
+NO_SUCH_FLOOR = 999_999
+Fix = tuple[int, Estimate, int | None, int]  # shopper, fix, floor named, now_ms
+
+
+def fix_ticks(ticks: list[list[Job]]) -> list[list[Fix]]:
+    """The walk as fix frames, one an estimate, in order (shopper 1 and shopper 0 send two in some
+    ticks); every tenth second shopper 2's fix names a floor the store does not have."""
+    return [
+        [(j.shopper, e, NO_SUCH_FLOOR if j.shopper == 2 and (e.t_ms - T0) // 1000 % 10 == 3
+          else None, j.now_ms) for j in tick for e in j.estimates]
+        for tick in ticks
+    ]  # fmt: skip
+
+
+def fix_answers(step: PipelineStep | Exception) -> tuple[Any, ...]:
+    return ("no such floor",) if isinstance(step, UnknownFloor) else answers(step)
+
+
+def run_fixes_one_by_one(database: Database, folder: Path, ticks: list[list[Fix]]) -> Any:
+    _, shoppers = seed(database, folder)
+    lines = pipelines(database, shoppers, Counted(database, skip_hopeless=False))
+    out = []
+    for who, fix, floor, now in (f for tick in ticks for f in tick):
+        try:
+            out.append(answers(lines[who].on_fix(fix, now, floor)))
+        except UnknownFloor as error:
+            out.append(fix_answers(error))
+    for line in lines:
+        line.flush_buffers()
+    return out, stored(database)
+
+
+def run_fixes_in_ticks(database: Database, folder: Path, ticks: list[list[Fix]]) -> Any:
+    _, shoppers = seed(database, folder)
+    lines = pipelines(database, shoppers, Counted(database, skip_hopeless=True))
+    out = []
+    for tick in ticks:
+        jobs = [FixJob(lines[who], fix, floor, now) for who, fix, floor, now in tick]
+        out += [fix_answers(step) for step in process_jobs(jobs)]
+    for line in lines:
+        line.flush_buffers()
+    return out, stored(database)
+
+
+@pytest.mark.parametrize("rows", [SHOPPERS + 1, 5])
+def test_fixes_in_a_tick_answer_and_write_what_each_fix_alone_would(
+    rows: int, database: Database, tmp_path: Path
+) -> None:
+    """The ``fix`` frame's path through the runner (``FixJob``) against ``on_fix`` frame by
+    frame: same positions, zone events, offers, refusals and rows."""
+    ticks = fix_ticks(walks(rows))
+    expected_answers, expected_rows = run_fixes_one_by_one(database, tmp_path, ticks)
+    got_answers, got_rows = run_fixes_in_ticks(database, tmp_path, ticks)
+    assert got_answers == expected_answers
+    assert got_rows == expected_rows
+    refused = sum(a == ("no such floor",) for a in expected_answers)
+    assert 0 < refused < len(expected_answers) // 10
+    assert {"enter", "exit", "dwell", "facing"} <= {e[2] for e in expected_rows["events"]}
+    assert {o[3] for o in expected_rows["offers"]} == {"app", "signage"}
+    assert any(c[4] == 60 for c in expected_rows["chunks"])
