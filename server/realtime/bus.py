@@ -5,6 +5,10 @@ Channels are named for their audience: ``shopper:{customer_id}``, ``screen:{stor
 the bus only tells the process that holds a socket that there is something to send (offers are re-
 read from the database on arrival, so a lost bus message delays nothing that a reconnect would not
 replay).
+
+``publish_soon`` is for the high-rate, best-effort staff live feed (a position per shopper and
+second): it does not wait, and over Redis every message published so in one turn of the event loop
+goes out as one Redis message per channel (a JSON list the readers deal out one by one).
 """
 
 from __future__ import annotations
@@ -74,6 +78,11 @@ class DeliveryBus:
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._dispatch(channel, message)
 
+    def publish_soon(self, channel: str, message: dict[str, Any]) -> None:
+        """Publish without waiting (in one process: at once). Messages published so on one
+        channel keep their order among themselves, not against ``publish``."""
+        self._dispatch(channel, message)
+
     async def subscribe(self, channel: str) -> Subscription:
         subscription = Subscription(self, channel)
         self._listeners[channel].add(subscription)
@@ -104,6 +113,8 @@ class RedisBus(DeliveryBus):
         self._pubsub: PubSub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._soon: dict[str, list[dict[str, Any]]] = {}
+        self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # A pattern nobody publishes to keeps the pubsub connection open before the first
@@ -116,12 +127,34 @@ class RedisBus(DeliveryBus):
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+        if self._sender is not None:
+            with contextlib.suppress(Exception):
+                await self._sender  # what was queued before the close still goes out
         await self._pubsub.aclose()
         await self._redis.aclose()
         await super().close()
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         await self._redis.publish(self._prefix + channel, json.dumps(message))
+
+    def publish_soon(self, channel: str, message: dict[str, Any]) -> None:
+        """Queued for one Redis message per channel and turn of the event loop. A publish per
+        position took a pooled connection each: 1,000 shoppers ran the pool out ("Too many
+        connections") and failed their frames; now one sender publishes, one channel at a time."""
+        self._soon.setdefault(channel, []).append(message)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_soon())
+
+    async def _send_soon(self) -> None:
+        # Started with call_soon semantics: the frames of every connection woken in the same turn
+        # (a runner tick's answers) are queued before the first publish.
+        while self._soon:
+            queued, self._soon = self._soon, {}
+            for channel, messages in queued.items():
+                try:
+                    await self._redis.publish(self._prefix + channel, json.dumps(messages))
+                except Exception:  # best effort, like a subscriber's full queue: log and go on
+                    log.exception("could not publish %d messages on %s", len(messages), channel)
 
     async def subscribe(self, channel: str) -> Subscription:
         async with self._lock:
@@ -150,7 +183,9 @@ class RedisBus(DeliveryBus):
             if message is None or message.get("type") != "message":
                 continue
             channel = message["channel"].decode("utf-8").removeprefix(self._prefix)
-            self._dispatch(channel, json.loads(message["data"]))
+            data = json.loads(message["data"])
+            for one in data if isinstance(data, list) else [data]:  # a list: ``publish_soon``'s
+                self._dispatch(channel, one)
 
 
 def make_bus(redis_url: str | None, prefix: str) -> DeliveryBus:

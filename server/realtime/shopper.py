@@ -246,6 +246,8 @@ class ShopperConnection:
         await self._publish(connected, step)
 
     async def _publish(self, connected: Connected, step: PipelineStep) -> None:
+        """Offers to the shopper's and screens' channels (awaited: they carry delivery), and
+        the step to the staff live feed (``publish_soon``: best effort, one bus message a turn)."""
         bus = self.runtime.bus
         store_id = connected.shopper.store_id
         shows_live = "location_analytics" in connected.shopper.consents
@@ -255,7 +257,7 @@ class ShopperConnection:
             if offer.channel == "signage" and offer.screen_id is not None:
                 frame = content_frame(offer.id, offer.content, offer.until_ms)
                 await bus.publish(screen_channel(store_id, offer.screen_id), frame)
-            await bus.publish(live_channel(store_id), _live_offer(offer))
+            bus.publish_soon(live_channel(store_id), _live_offer(offer))
         if not shows_live:
             return
         floor_id = connected.pipeline.positions.floor_id  # staff watch one floor at a time
@@ -265,9 +267,9 @@ class ShopperConnection:
                 "shopper": connected.live_name,
                 "floor_id": floor_id,
             }
-            await bus.publish(live_channel(store_id), frame)
+            bus.publish_soon(live_channel(store_id), frame)
         for event in step.zone_events:
-            await bus.publish(
+            bus.publish_soon(
                 live_channel(store_id),
                 {
                     "type": "zone_event",

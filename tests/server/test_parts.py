@@ -9,11 +9,13 @@ import json
 import time
 import uuid
 import zlib
+from typing import Any
 
 import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from redis.asyncio import Redis
 from sqlalchemy import select
 
 from positioning import Estimate
@@ -197,6 +199,43 @@ def test_the_redis_bus_carries_a_message_between_two_bus_instances() -> None:
             await receiver.close()
 
     assert asyncio.run(scenario()) == {"type": "content", "n": 1}
+
+
+def test_the_redis_bus_sends_a_turns_live_frames_as_one_message_received_one_by_one() -> None:
+    """``publish_soon`` of many frames in one turn of the event loop (a tick's positions): one
+    Redis message per channel, and each subscriber still gets every frame, in order."""
+
+    async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        prefix = f"aislecast-test-{uuid.uuid4().hex[:8]}:"
+        sender, receiver = (RedisBus("redis://127.0.0.1:6379/0", prefix) for _ in range(2))
+        raw = Redis.from_url("redis://127.0.0.1:6379/0")
+        watcher = raw.pubsub(ignore_subscribe_messages=True)  # counts what goes through Redis
+        await watcher.subscribe(prefix + "live:1")
+        await sender.start()
+        await receiver.start()
+        try:
+            async with (await receiver.subscribe("live:1") as live,
+                        await receiver.subscribe("live:2") as other):  # fmt: skip
+                for n in range(300):  # more than the pool has connections for one each
+                    sender.publish_soon("live:1", {"type": "position", "n": n})
+                sender.publish_soon("live:2", {"type": "offer"})
+                got = [await asyncio.wait_for(live.get(), 5) for _ in range(300)]
+                elsewhere = [await asyncio.wait_for(other.get(), 5)]
+            messages = 0
+            for _ in range(5):  # the subscribe confirmation reads as None too
+                message = await watcher.get_message(timeout=0.1)
+                messages += message is not None and message["type"] == "message"
+            return got, elsewhere, messages
+        finally:
+            await sender.close()
+            await receiver.close()
+            await watcher.aclose()
+            await raw.aclose()
+
+    got, elsewhere, messages = asyncio.run(scenario())
+    assert got == [{"type": "position", "n": n} for n in range(300)]
+    assert elsewhere == [{"type": "offer"}]
+    assert messages == 1
 
 
 def test_the_local_bus_fans_out_to_every_subscriber_of_a_channel() -> None:
