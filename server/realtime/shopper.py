@@ -241,11 +241,14 @@ class ShopperConnection:
 
     async def _after(self, connected: Connected, step: PipelineStep) -> None:
         """Send positions, then tell everyone concerned about what the step committed."""
-        for update in step.positions:
-            await self.socket.send(_position_frame(update))
-        await self._publish(connected, step)
+        frames = [_position_frame(update) for update in step.positions]
+        for frame in frames:
+            await self.socket.send(frame)
+        await self._publish(connected, step, frames)
 
-    async def _publish(self, connected: Connected, step: PipelineStep) -> None:
+    async def _publish(
+        self, connected: Connected, step: PipelineStep, positions: list[dict[str, Any]]
+    ) -> None:
         """Offers to the shopper's and screens' channels (awaited: they carry delivery), and
         the step to the staff live feed (``publish_soon``: best effort, one bus message a turn)."""
         bus = self.runtime.bus
@@ -261,12 +264,8 @@ class ShopperConnection:
         if not shows_live:
             return
         floor_id = connected.pipeline.positions.floor_id  # staff watch one floor at a time
-        for update in step.positions:
-            frame = {
-                **_position_frame(update),
-                "shopper": connected.live_name,
-                "floor_id": floor_id,
-            }
+        for position in positions:  # the frames the shopper got, not built again
+            frame = {**position, "shopper": connected.live_name, "floor_id": floor_id}
             bus.publish_soon(live_channel(store_id), frame)
         for event in step.zone_events:
             bus.publish_soon(
