@@ -214,3 +214,26 @@ def test_a_shopper_who_leaves_is_taken_out_of_the_batch(
         assert batch.tracker.ekf.ready.sum() == 1
     assert eventually(lambda: len(batch.tracker) == 0)
     assert batch.tracker.ekf.ready.sum() == 0  # its row forgotten, ready for the next shopper
+
+
+def test_fixes_go_through_the_runner_and_a_missing_floor_fails_only_its_own_frame(
+    batched: tuple[LiveServer, StoreBatchTrackers],
+) -> None:
+    server, trackers = batched
+    staff = Staff(server.http_url)
+    store = seed_demo_store(staff, demo_store(0))
+    staff.http.close()
+    t0 = now_ms() - 10_000
+    calls = trackers.runner.calls
+    answers = []
+    with Phone.connect(server.ws_url) as phone:
+        phone.hello(store)
+        for k, floor in enumerate([None, 999_999, None]):
+            phone.send({"type": "fix", "t_ms": t0 + 1000 * k, "x": 5.0, "y": 5.0,
+                        "heading_deg": 90.0, "accuracy_m": 1.0, "floor_id": floor})  # fmt: skip
+            answers.append(phone.recv())
+    assert [a["type"] for a in answers] == ["position", "error", "position"]
+    assert answers[1]["code"] == "not_found"
+    assert "999999" in answers[1]["reason"]
+    assert [answers[0]["t_ms"], answers[2]["t_ms"]] == [t0, t0 + 2000]
+    assert trackers.runner.calls == calls + 3  # one runner call each, none in a thread of its own
