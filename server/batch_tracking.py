@@ -103,7 +103,7 @@ class BatchJob:
     batch: ReadingsBatch
     pipeline: ShopperPipeline
     now_ms: int
-    frame_text: str
+    frame_text: str | bytes  # the frame as received: JSON text, or a binary frame's bytes
 
 
 def _push_store(store: StoreBatch, jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
