@@ -133,7 +133,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     frames = phone_frames(args.seconds)
-    inputs = {"text": [json.dumps(f) for f in frames],
+    inputs: dict[str, list[Any]] = {"text": [json.dumps(f) for f in frames],
               "binary": [binary_readings_frame(f) for f in frames]}  # fmt: skip
     best: dict[tuple[str, str], float] = {}
     for _ in range(args.rounds):

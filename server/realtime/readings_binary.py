@@ -194,16 +194,16 @@ def _checked_at_once(wire: _Readings) -> ReadingsBatch:
     for name, _ in vectors:
         t0, n, v0 = starts[k], lengths[k], 3 * starts[k]
         x, y, z = (values[v0 + i * n : v0 + (i + 1) * n] for i in range(3))
-        columns = {"t_ms": t_ms[t0 : t0 + n], "x": x, "y": y, "z": z}
+        columns: dict[str, Any] = {"t_ms": t_ms[t0 : t0 + n], "x": x, "y": y, "z": z}
         out[name] = _trusted(VectorSeries, columns, {"t_ms", "x", "y", "z"})
         k += 1
     r0 = 0
     if beacons is not None:
         t0, n = starts[k], lengths[k]
-        power = _powers(beacons.tx_power_dbm, n)
+        powers = _powers(beacons.tx_power_dbm, n)
         columns = {"t_ms": t_ms[t0 : t0 + n], "beacon_id": beacons.beacon_id,
-                   "rssi_dbm": levels[:n], "tx_power_dbm": power}  # fmt: skip
-        given_columns = set(columns) - ({"tx_power_dbm"} if power is None else set())
+                   "rssi_dbm": levels[:n], "tx_power_dbm": powers}  # fmt: skip
+        given_columns = set(columns) - ({"tx_power_dbm"} if powers is None else set())
         out["beacons"] = _trusted(BeaconSeries, columns, given_columns)
         r0, k = n, k + 1
     if wifi is not None:
