@@ -200,7 +200,7 @@ def _checked_at_once(wire: _Readings) -> ReadingsBatch:
     r0 = 0
     if beacons is not None:
         t0, n = starts[k], lengths[k]
-        powers = _powers(beacons.tx_power_dbm, n)
+        powers = _powers(beacons.tx_power_dbm)
         columns = {"t_ms": t_ms[t0 : t0 + n], "beacon_id": beacons.beacon_id,
                    "rssi_dbm": levels[:n], "tx_power_dbm": powers}  # fmt: skip
         given_columns = set(columns) - ({"tx_power_dbm"} if powers is None else set())
@@ -234,21 +234,19 @@ def _joined(columns: list[memoryview], wire: np.dtype[Any], native: type) -> NDA
     return np.frombuffer(b"".join(columns), dtype=wire).astype(native)
 
 
-def _powers(buffer: memoryview | None, n: int) -> list[float | None] | None:
+def _powers(buffer: memoryview | None) -> list[float | None] | None:
     """The advertised powers as JSON has them: None where NaN (no power advertised)."""
     if buffer is None:
         return None
     power = np.frombuffer(buffer, dtype=VALUE_DTYPE).astype(np.float64)
-    advertised = ~np.isnan(power)
-    ok = (power[advertised] >= RSSI_MIN_DBM) & (power[advertised] <= RSSI_MAX_DBM)
-    if not ok.all():
-        i = int(np.flatnonzero(advertised)[np.argmax(~ok)])
+    bad = (power < RSSI_MIN_DBM) | (power > RSSI_MAX_DBM)  # ±inf fail; NaN passes (None)
+    if bad.any():
+        i = int(np.argmax(bad))
         raise BadFrame(
             f"beacons.tx_power_dbm[{i}]: {power[i]} is not NaN (none advertised) nor a "
             f"finite number in [{RSSI_MIN_DBM}, {RSSI_MAX_DBM}]"
         )
-    pairs = zip(power.tolist(), advertised.tolist(), strict=True)
-    return [p if a else None for p, a in pairs]
+    return [None if p != p else p for p in power.tolist()]  # p != p: NaN
 
 
 def _explained(wire: _Readings) -> None:
@@ -340,7 +338,7 @@ def _beacons(series: _Beacons) -> BeaconSeries:
     }
     if series.tx_power_dbm is not None:
         _column("beacons.tx_power_dbm", series.tx_power_dbm, n)  # its length
-        values["tx_power_dbm"] = _powers(series.tx_power_dbm, n)
+        values["tx_power_dbm"] = _powers(series.tx_power_dbm)
     _in_order("beacons", t_ms)
     return _trusted(BeaconSeries, values, {k for k, v in values.items() if v is not None})
 
