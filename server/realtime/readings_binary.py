@@ -114,6 +114,8 @@ def decode_binary_readings(data: bytes) -> ReadingsBatch:
         raise BadFrame(
             "a binary frame must be a MessagePack readings frame (docs/protocol.md)"
         ) from None
+    except UnicodeDecodeError:  # msgspec lets it through for a string of bad UTF-8
+        raise BadFrame("binary readings frame: a string is not valid UTF-8") from None
     try:
         return _checked_at_once(wire)
     except _Explain:

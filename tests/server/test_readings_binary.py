@@ -11,6 +11,8 @@ from typing import Any
 import msgspec
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.batch_tracking import sensor_batch
 from server.realtime.framed_socket import BadFrame
@@ -222,3 +224,53 @@ def test_bytes_that_are_no_readings_frame_are_refused(data: bytes) -> None:
     with pytest.raises(BadFrame) as refused:
         decode_binary_readings(data)
     assert refused.value.reason
+
+
+# ---- fuzzing: a bad frame is a BadFrame, never another exception -------------------------------
+
+msgpack_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats()
+    | st.binary(max_size=24)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+SERIES_FIELDS = ["t_ms", "x", "y", "z", "beacon_id", "bssid", "rssi_dbm", "tx_power_dbm",
+                 "last_seen_ms"]  # fmt: skip
+random_series = st.fixed_dictionaries({}, optional=dict.fromkeys(SERIES_FIELDS, msgpack_values))
+random_frames = st.fixed_dictionaries(
+    {"type": st.sampled_from(["readings", "hello", ""])},
+    optional=dict.fromkeys(["accel", "gyro", "mag", "rotation", "beacons", "wifi"], random_series),
+)
+
+
+def decoded_or_refused(data: bytes) -> None:
+    try:
+        batch = decode_binary_readings(data)
+    except BadFrame as refused:
+        reason = refused.reason
+    else:
+        assert 0 < batch.count() <= MAX_READINGS_PER_BATCH
+        return
+    assert reason  # any other exception fails the test
+
+
+@settings(max_examples=300, deadline=None)
+@given(frame=random_frames)
+def test_random_binary_frames_are_decoded_or_refused_with_a_reason(frame: Frame) -> None:
+    decoded_or_refused(msgspec.msgpack.encode(frame))
+
+
+@settings(max_examples=300, deadline=None)
+@given(position=st.integers(0, 10_000), byte=st.integers(0, 255), cut=st.integers(0, 10_000))
+def test_a_good_frame_with_a_byte_changed_or_cut_short_is_decoded_or_refused(
+    position: int, byte: int, cut: int
+) -> None:
+    data = bytearray(msgspec.msgpack.encode(BASE))
+    data[position % len(data)] = byte
+    decoded_or_refused(bytes(data[: max(1, cut % (len(data) + 1))]))
