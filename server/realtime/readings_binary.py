@@ -133,9 +133,10 @@ _VECTORS = ("accel", "gyro", "mag", "rotation")
 def _checked_at_once(wire: _Readings) -> ReadingsBatch:
     """The good frame's batch, every check a constant number of numpy calls per frame.
 
-    numpy costs ≈ 1-3 µs a call whatever the size of a 50-sample column, so the columns of a
-    kind are joined (one ``bytes.join``, one ``frombuffer``) and checked in one reduction: all
-    times, all sensor values, all RSSI. Lengths are checked from byte counts, in Python.
+    numpy costs ≈ 1-3 µs a call whatever the size of a 50-sample column, so the columns are
+    joined by type (one ``bytes.join``, one ``frombuffer``: all times; all float32 values, sensor
+    then RSSI then advertised power) and each kind checked with one or two reductions. Lengths are
+    checked from byte counts, in Python.
     """
     vectors = [(name, s) for name in _VECTORS if (s := getattr(wire, name)) is not None]
     beacons, wifi = wire.beacons, wire.wifi
@@ -143,6 +144,7 @@ def _checked_at_once(wire: _Readings) -> ReadingsBatch:
     lengths: list[int] = []
     sensor: list[memoryview] = []
     rssi: list[memoryview] = []
+    power: memoryview | None = None
     for _, vector in vectors:
         n = _length(vector.t_ms)
         if not vector.x.nbytes == vector.y.nbytes == vector.z.nbytes == 4 * n:
@@ -183,11 +185,13 @@ def _checked_at_once(wire: _Readings) -> ReadingsBatch:
     back[[end - 1 for end in series_ends]] = False
     if back.any():
         raise _Explain
-    values = _joined(sensor, VALUE_DTYPE, np.float64)
-    if len(values) and not np.abs(values).max() <= SENSOR_LIMIT:  # NaN fails the comparison
+    floats = _joined(sensor + rssi + ([] if power is None else [power]), VALUE_DTYPE, np.float64)
+    n_sensor = 3 * sum(lengths[: len(vectors)])  # x, y, z of every vector sample
+    n_rssi = count - n_sensor // 3  # one a beacon or Wi-Fi sample
+    values, levels = floats[:n_sensor], floats[n_sensor : n_sensor + n_rssi]
+    if n_sensor and not np.abs(values).max() <= SENSOR_LIMIT:  # NaN fails the comparison
         raise _Explain
-    levels = _joined(rssi, VALUE_DTYPE, np.float64)
-    if len(levels) and not (levels.min() >= RSSI_MIN_DBM and levels.max() <= RSSI_MAX_DBM):
+    if n_rssi and not (levels.min() >= RSSI_MIN_DBM and levels.max() <= RSSI_MAX_DBM):
         raise _Explain
     out: dict[str, Any] = dict.fromkeys(("accel", "gyro", "mag", "rotation", "beacons", "wifi"))
     out["type"] = "readings"
@@ -195,14 +199,15 @@ def _checked_at_once(wire: _Readings) -> ReadingsBatch:
     k = 0  # the series' index in ``lengths``
     for name, _ in vectors:
         t0, n, v0 = starts[k], lengths[k], 3 * starts[k]
-        x, y, z = (values[v0 + i * n : v0 + (i + 1) * n] for i in range(3))
-        columns: dict[str, Any] = {"t_ms": t_ms[t0 : t0 + n], "x": x, "y": y, "z": z}
+        columns: dict[str, Any] = {"t_ms": t_ms[t0 : t0 + n], "x": values[v0 : v0 + n],
+                                   "y": values[v0 + n : v0 + 2 * n],
+                                   "z": values[v0 + 2 * n : v0 + 3 * n]}  # fmt: skip
         out[name] = _trusted(VectorSeries, columns, {"t_ms", "x", "y", "z"})
         k += 1
     r0 = 0
     if beacons is not None:
         t0, n = starts[k], lengths[k]
-        powers = _powers(beacons.tx_power_dbm)
+        powers = None if power is None else _powers(floats[n_sensor + n_rssi :])
         columns = {"t_ms": t_ms[t0 : t0 + n], "beacon_id": beacons.beacon_id,
                    "rssi_dbm": levels[:n], "tx_power_dbm": powers}  # fmt: skip
         given_columns = set(columns) - ({"tx_power_dbm"} if powers is None else set())
@@ -236,11 +241,8 @@ def _joined(columns: list[memoryview], wire: np.dtype[Any], native: type) -> NDA
     return np.frombuffer(b"".join(columns), dtype=wire).astype(native)
 
 
-def _powers(buffer: memoryview | None) -> list[float | None] | None:
+def _powers(power: FloatArray) -> list[float | None]:
     """The advertised powers as JSON has them: None where NaN (no power advertised)."""
-    if buffer is None:
-        return None
-    power = np.frombuffer(buffer, dtype=VALUE_DTYPE).astype(np.float64)
     bad = (power < RSSI_MIN_DBM) | (power > RSSI_MAX_DBM)  # ±inf fail; NaN passes (None)
     if bad.any():
         i = int(np.argmax(bad))
@@ -339,8 +341,8 @@ def _beacons(series: _Beacons) -> BeaconSeries:
         "tx_power_dbm": None,
     }
     if series.tx_power_dbm is not None:
-        _column("beacons.tx_power_dbm", series.tx_power_dbm, n)  # its length
-        values["tx_power_dbm"] = _powers(series.tx_power_dbm)
+        power = _column("beacons.tx_power_dbm", series.tx_power_dbm, n).astype(np.float64)
+        values["tx_power_dbm"] = _powers(power)
     _in_order("beacons", t_ms)
     return _trusted(BeaconSeries, values, {k for k, v in values.items() if v is not None})
 
