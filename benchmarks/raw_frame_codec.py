@@ -76,7 +76,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     texts = [
-        t for visit in visit_frames(simulated_cast(args.seconds), False, wall_ms()) for t in visit
+        t
+        for visit in visit_frames(simulated_cast(args.seconds), False, wall_ms())
+        for t in visit
+        if isinstance(t, str)  # JSON text frames (binary=False: all of them)
     ]
     frames = texts
     assert all(decode_frame(encode_frame(t)) == t for t in texts[:20])

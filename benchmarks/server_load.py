@@ -20,7 +20,9 @@ Variants side by side, at each connection count:
 - ``stored``: the same batches in the demo store without its beacons (no tracker: validated and
   stored only), the server's own share of the readings path;
 - ``fixes``: the real ``/ws/shopper`` with ready fixes (the visits' true poses, as
-  ``LiveSettings.send_fixes`` phones send them), answered by ``position``.
+  ``LiveSettings.send_fixes`` phones send them), answered by ``position``;
+- ``readings-bin``: ``readings`` with the same batches as binary frames (MessagePack, raw
+  little-endian columns: ``simulator.wire.binary_readings_frame``, ~10 KB).
 
 The phones run in several client processes (asyncio + ``websockets`` each, frames encoded to
 JSON text before the clock starts) so the load generator is not the bottleneck; their CPU is
@@ -29,7 +31,8 @@ within 5 s), server CPU (cores used), client CPU and memory per connection. Then
 the batched and the per-shopper tracker on simulated walks in the demo store (same frames
 through both, as the server converts them), with their CPU per batch. Closing line:
 ``server: conns=N p99=X.Xms lost=0 vs_echo=X.XX`` for the readings (batched) variant at the
-largest count (``vs_echo`` = its p99 over the echo's p99).
+largest count (``vs_echo`` = its p99 over the echo's p99), and when ``readings-bin`` ran,
+``server-bin: conns=N p99=X.Xms lost=0 vs_echo=X.XX`` for it.
 
     python benchmarks/server_load.py [--conns 100 1000 5000] [--seconds 10] [--database-url URL]
 """
@@ -66,7 +69,7 @@ from websockets.exceptions import ConnectionClosed  # noqa: E402
 from aislecast.bench import format_table  # noqa: E402
 from simulator.live import FIX_ACCURACY_M, LiveCast, load_cast, wall_ms  # noqa: E402
 from simulator.store import Store, store_to_dict  # noqa: E402
-from simulator.wire import Frame, fix_frame, readings_frames  # noqa: E402
+from simulator.wire import Frame, binary_readings_frame, fix_frame, readings_frames  # noqa: E402
 
 # A phone answered later than this counts as lost (the app would have moved on).
 ANSWER_TIMEOUT_S = 5.0
@@ -110,9 +113,12 @@ def simulated_cast(seconds: float) -> LiveCast:
                      distinct_visits=DISTINCT_VISITS, max_visit_s=seconds)  # fmt: skip
 
 
-def visit_frames(cast: LiveCast, fixes: bool, now_ms: int) -> list[tuple[str, ...]]:
-    """Per visit, its frames as JSON text, one a second, the visit's start moved to ``now_ms``:
-    ``readings`` of each window, or a ``fix`` at the window's last true pose."""
+def visit_frames(
+    cast: LiveCast, fixes: bool, now_ms: int, binary: bool = False
+) -> list[tuple[str | bytes, ...]]:
+    """Per visit, its frames as JSON text (``binary``: readings as binary frames), one a second,
+    the visit's start moved to ``now_ms``: ``readings`` of each window, or a ``fix`` at the
+    window's last true pose."""
     out = []
     for _cid, trajectory, windows in cast.visits:
         offset_ms = now_ms - trajectory.start_ms  # LivePhone.offset_ms at speed 1
@@ -124,7 +130,8 @@ def visit_frames(cast: LiveCast, fixes: bool, now_ms: int) -> list[tuple[str, ..
                 frames.append(fix_frame(t1 - 1 + offset_ms, *pose, FIX_ACCURACY_M))
             else:
                 frames += readings_frames(rows, offset_ms)
-        out.append(tuple(json.dumps(frame) for frame in frames))
+        encode = binary_readings_frame if binary else json.dumps
+        out.append(tuple(encode(frame) for frame in frames))
     return out
 
 
@@ -150,7 +157,8 @@ def seed_shoppers(database_url: str, n: int, layout: Store) -> tuple[dict[str, i
         (root / "customers.csv").unlink()
         (root / "store.json").write_text(json.dumps(store))
         beacon_store = seed_store(database, root, now_ms()).store_id
-        stores["readings"] = stores["per_shopper"] = stores["fixes"] = beacon_store
+        for variant in ("readings", "per_shopper", "fixes", "readings-bin"):
+            stores[variant] = beacon_store
     database.dispose()
     return stores, [report.app_tokens[f"b{i}"] for i in range(n)]
 
@@ -206,7 +214,8 @@ async def answer(ws: ClientConnection, kind: str) -> None:
         pass
 
 
-async def phone_loop(ws: ClientConnection, frames: Sequence[str], answer_kind: str, phase_s: float,
+async def phone_loop(ws: ClientConnection, frames: Sequence[str | bytes], answer_kind: str,
+                     phase_s: float,
                      latencies: list[float]) -> int:  # fmt: skip
     """Send one frame a second at this phone's phase; return how many answers never came."""
     lost = 0
@@ -228,7 +237,8 @@ async def phone_loop(ws: ClientConnection, frames: Sequence[str], answer_kind: s
 
 
 ANSWERS = {"echo": "ack", "readings": "readings_ack", "per_shopper": "readings_ack",
-           "stored": "readings_ack", "fixes": "position"}  # fmt: skip
+           "stored": "readings_ack", "fixes": "position",
+           "readings-bin": "readings_ack"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -241,7 +251,7 @@ class ClientJob:
     n: int
     phones: tuple[int, ...]
     hellos: tuple[str | None, ...]
-    frames: tuple[tuple[str, ...], ...]
+    frames: tuple[tuple[str | bytes, ...], ...]
 
 
 async def client_level(job: ClientJob, barrier: object) -> tuple[list[float], int, float]:
@@ -287,7 +297,7 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
     ]  # fmt: skip
     clients = max(1, round(n / PHONES_PER_CLIENT))
     # Encoded before the clock starts, the visits' times from now on (as the old frames were).
-    frames = tuple(visit_frames(cast, variant == "fixes", wall_ms()))
+    frames = tuple(visit_frames(cast, variant == "fixes", wall_ms(), variant == "readings-bin"))
     sent = sum(len(frames[i % len(frames)]) for i in range(n))
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(clients + 1), context.Queue()
@@ -403,11 +413,19 @@ def main() -> None:
         print()
         print(accuracy_table(args.accuracy_walks))
     top = max(args.conns)
-    readings = next(r for r in results if r.variant == "readings" and r.conns == top)
     echo = next((r for r in results if r.variant == "echo" and r.conns == top), None)
-    lost = sum(r.lost for r in results if r.variant not in ("echo", "per_shopper"))
-    vs_echo = float("nan") if echo is None else readings.p99_ms / echo.p99_ms
-    print(f"server: conns={top} p99={readings.p99_ms:.1f}ms lost={lost} vs_echo={vs_echo:.2f}")
+    for variant, label in (("readings", "server"), ("readings-bin", "server-bin")):
+        top_result = next((r for r in results if r.variant == variant and r.conns == top), None)
+        if top_result is None:
+            continue
+        # The JSON line counts every variant's losses but the binary one's, as before it existed.
+        others = {"echo", "per_shopper", "readings-bin"}
+        counted = ({variant} if variant == "readings-bin"
+                   else {r.variant for r in results} - others)  # fmt: skip
+        lost = sum(r.lost for r in results if r.variant in counted)
+        vs_echo = float("nan") if echo is None else top_result.p99_ms / echo.p99_ms
+        print(f"{label}: conns={top} p99={top_result.p99_ms:.1f}ms lost={lost} "
+              f"vs_echo={vs_echo:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ class BatchJob:
     batch: ReadingsBatch
     pipeline: ShopperPipeline
     now_ms: int
-    frame_text: str
+    frame_text: str | bytes  # the frame as received: JSON text, or a binary frame's bytes
 
     def positioned(
         self, estimates: Sequence[Estimate], zone_events: Sequence[Sequence[ZoneEvent]]

@@ -24,6 +24,7 @@ from positioning import Estimate
 from server.database import Database
 from server.offer_ledger import IssuedOffer, issue_offers, load_cap_ledger
 from server.realtime.frames import ReadingsBatch
+from server.realtime.readings_binary import list_columns
 from server.store_snapshot import CampaignCounts, SnapshotCache, StoreSnapshot
 from server.visit_log import (
     PositionBuffer,
@@ -228,13 +229,21 @@ class ShopperPipeline:
 
     # ---- inputs -------------------------------------------------------------------------------
 
-    def on_readings(self, batch: ReadingsBatch, now_ms: int, frame_text: str = "") -> PipelineStep:
-        """A batch of sensor readings; ``frame_text`` is the frame as received, kept for replay."""
-        estimates = [] if self.tracker is None else self.tracker.push_batch(batch)
+    def on_readings(
+        self, batch: ReadingsBatch, now_ms: int, frame_text: str | bytes = ""
+    ) -> PipelineStep:
+        """A batch of sensor readings; ``frame_text`` is the frame as received (JSON text or a
+        binary frame's bytes), kept for replay."""
+        source = self.tracker
+        estimates = [] if source is None else source.push_batch(list_columns(batch))
         return self.on_batch_estimates(batch, estimates, now_ms, frame_text)
 
     def on_batch_estimates(
-        self, batch: ReadingsBatch, estimates: Sequence[Estimate], now_ms: int, frame_text: str = ""
+        self,
+        batch: ReadingsBatch,
+        estimates: Sequence[Estimate],
+        now_ms: int,
+        frame_text: str | bytes = "",
     ) -> PipelineStep:
         """What follows positioning for one batch, everything written before it returns: raw
         frame kept, zones, triggers."""
@@ -254,7 +263,7 @@ class ShopperPipeline:
         estimates: Sequence[Estimate],
         zone_events: Sequence[Sequence[ZoneEvent]],
         now_ms: int,
-        frame_text: str = "",
+        frame_text: str | bytes = "",
     ) -> Positioned:
         """One batch of a runner call (its estimates from the store's batched tracker, and
         ``zone_events[k]`` those of ``estimates[k]`` from the store's detector): nothing is
@@ -269,7 +278,7 @@ class ShopperPipeline:
         positioned.step.positioning_wired = True
         return positioned
 
-    def _keep_raw(self, batch: ReadingsBatch, frame_text: str) -> None:
+    def _keep_raw(self, batch: ReadingsBatch, frame_text: str | bytes) -> None:
         if self.keep_raw_readings:
             self.raw_readings.add(batch, frame_text)
 

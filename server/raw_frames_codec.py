@@ -1,11 +1,16 @@
-"""Compress a raw readings frame (its JSON text as received) for ``reading_batches.payload``, and
-back.
+"""Compress a raw readings frame (its JSON text, or a binary frame's bytes, as received) for
+``reading_batches.payload``, and back.
 
 New rows are Zstandard level 1: ≈ 27 µs for a 16 KB simulator frame against zlib level 1's ≈ 82 µs,
 and smaller (ratio 4.25 against 3.70; ``benchmarks/raw_frame_codec.py``). Rows written before are
 zlib. The payload says which it is by its first bytes, so no codec column is needed: a Zstandard
 frame starts with the magic number 28 B5 2F FD, a zlib stream with the CMF byte 0x78 (deflate, 32 KB
 window). Every reader of raw frames goes through ``decode_frame``.
+
+A binary readings frame (MessagePack, ``server.realtime.readings_binary``) is stored byte for byte
+the same way; ``decode_frame`` gives it back as ``bytes`` and a JSON frame as ``str``. The two
+cannot be confused: a stored frame passed validation, so its first byte is a MessagePack map
+marker (0x80-0x8f, 0xde, 0xdf) or the ``{`` (or whitespace) a JSON object starts with.
 
 ``backports.zstd`` is Python 3.14's ``compression.zstd`` for older Pythons (same API); from 3.14
 the standard library's is imported.
@@ -29,6 +34,10 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # zlib's CMF byte: compression method 8 (deflate), window 2^(7+8) = 32 KB, as zlib.compress writes.
 ZLIB_CMF = 0x78
 
+# A MessagePack map's first byte: fixmap 0x80-0x8f, map16 0xde, map32 0xdf (never ``{`` nor JSON's
+# whitespace).
+MSGPACK_MAP_FIRST_BYTES = frozenset(range(0x80, 0x90)) | {0xDE, 0xDF}
+
 # A compressor per thread, reused: a fresh context per frame costs ≈ 8 µs more, and one context
 # shared by the compressor thread and a flushing thread would make one wait on the other's lock.
 _local = threading.local()
@@ -45,15 +54,25 @@ def _compressor() -> zstd.ZstdCompressor:
     return compressor
 
 
-def encode_frame(text: str) -> bytes:
-    """The frame's UTF-8 text as one complete Zstandard frame (releases the GIL while it works)."""
-    return _compressor().compress(text.encode("utf-8"), mode=zstd.ZstdCompressor.FLUSH_FRAME)
+def encode_frame(frame: str | bytes) -> bytes:
+    """The frame (UTF-8 text, or a binary frame's bytes as they are) as one complete Zstandard
+    frame (releases the GIL while it works)."""
+    data = frame.encode("utf-8") if isinstance(frame, str) else frame
+    return _compressor().compress(data, mode=zstd.ZstdCompressor.FLUSH_FRAME)
 
 
-def decode_frame(payload: bytes) -> str:
-    """The frame's JSON text from a payload of either codec (Zstandard now, zlib before)."""
+def decode_frame(payload: bytes) -> str | bytes:
+    """The frame as received from a payload of either codec (Zstandard now, zlib before): the
+    JSON text as ``str``, a binary frame as ``bytes`` (``is_binary_frame`` tells them apart)."""
     if payload[:4] == ZSTD_MAGIC:
-        return zstd.decompress(payload).decode("utf-8")
-    if payload[:1] == bytes([ZLIB_CMF]):
-        return zlib.decompress(payload).decode("utf-8")
-    raise UnknownRawFrameCodec(f"raw frame payload starts with {payload[:4].hex()}")
+        data = zstd.decompress(payload)
+    elif payload[:1] == bytes([ZLIB_CMF]):
+        data = zlib.decompress(payload)  # zlib rows predate binary frames: always JSON text
+    else:
+        raise UnknownRawFrameCodec(f"raw frame payload starts with {payload[:4].hex()}")
+    return data if is_binary_frame(data) else data.decode("utf-8")
+
+
+def is_binary_frame(data: bytes) -> bool:
+    """True for a binary (MessagePack) readings frame, False for JSON text."""
+    return bool(data) and data[0] in MSGPACK_MAP_FIRST_BYTES

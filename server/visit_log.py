@@ -179,27 +179,34 @@ def record_app_event(
     session.add(AppEvent(visit_id=shopper.visit_id, kind=kind, offer_id=offer_id, t_ms=t_ms))
 
 
+@dataclass(frozen=True, slots=True)
+class Compressed:
+    """A raw frame's stored payload (``server.raw_frames_codec``)."""
+
+    payload: bytes
+
+
 @dataclass
 class RawFrame:
-    """One received readings frame waiting to be written: ``data`` is its JSON text until the
-    compressor (or a flush that got there first) replaces it by its compressed bytes
-    (``server.raw_frames_codec``)."""
+    """One received readings frame waiting to be written: ``data`` is the frame as received (JSON
+    text, or a binary frame's bytes) until the compressor (or a flush that got there first)
+    replaces it by its ``Compressed`` payload."""
 
     t_first_ms: int
     t_last_ms: int
     n_readings: int
-    data: str | bytes
+    data: str | bytes | Compressed
 
     def payload(self) -> bytes:
         """The compressed bytes, compressing now if nobody has yet.
 
         ``data`` is read and written as one attribute (atomic under the GIL): two threads may
-        both compress a frame, and both write the same bytes; the text is dropped either way.
+        both compress a frame, and both write the same bytes; the frame is dropped either way.
         """
         data = self.data
-        if isinstance(data, str):
-            data = self.data = encode_frame(data)
-        return data
+        if not isinstance(data, Compressed):
+            data = self.data = Compressed(encode_frame(data))
+        return data.payload
 
 
 class RawFrameCompressor:
@@ -249,8 +256,8 @@ class ReadingBuffer:
         self.compressor = compressor or RAW_FRAME_COMPRESSOR
         self._frames: list[RawFrame] = []
 
-    def add(self, batch: ReadingsBatch, frame_text: str) -> None:
-        """Keep the frame exactly as received (its JSON text), with its time span."""
+    def add(self, batch: ReadingsBatch, frame_text: str | bytes) -> None:
+        """Keep the frame exactly as received (JSON text or binary bytes), with its time span."""
         first, last = batch.time_span()
         frame = RawFrame(first, last, batch.count(), frame_text)
         self._frames.append(frame)

@@ -71,6 +71,7 @@ from simulator.walking import Trajectory
 from simulator.wire import (
     Frame,
     ack_frame,
+    binary_readings_frame,
     bye_frame,
     event_frame,
     fix_frame,
@@ -123,6 +124,9 @@ class LiveSettings:
     # An app that positions itself: one ``fix`` a second (its true pose, ``FIX_ACCURACY_M``)
     # instead of the sensors' readings, so where the server places it is exact.
     send_fixes: bool = False
+    # Readings as the protocol's binary frame (MessagePack, raw little-endian columns) instead of
+    # JSON text, as an app streaming 50 Hz sensors would.
+    binary_readings: bool = False
 
 
 @dataclass(frozen=True)
@@ -560,7 +564,10 @@ class LivePhone:
         await ws.send(json.dumps(frame, separators=(",", ":")))
 
     async def _send_batch(self, ws: ClientConnection, frame: Frame) -> None:
-        await self._send(ws, frame)
+        if self.settings.binary_readings and frame["type"] == "readings":
+            await ws.send(binary_readings_frame(frame))
+        else:
+            await self._send(ws, frame)
         sent = time.monotonic()
         self.stats.batches += 1
         if frame["type"] == "fix":  # answered by its position, not by a readings_ack

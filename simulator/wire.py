@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+import numpy as np
+
 from positioning.walkfile import (
     ACCELEROMETER,
     BEACON,
@@ -131,3 +134,38 @@ def fix_frame(t_ms: int, x: float, y: float, heading_deg: float, accuracy_m: flo
     """A position the app worked out itself (docs/protocol.md, "fix"); heading in [0, 360)."""
     return {"type": "fix", "t_ms": t_ms, "x": x, "y": y, "heading_deg": heading_deg % 360.0,
             "accuracy_m": accuracy_m}  # fmt: skip
+
+
+# ---- the binary readings frame (docs/protocol.md, "readings as a binary frame") ----------------
+
+# Each numeric column's wire type: little-endian int64 times, float32 values (what the phone's
+# sensors deliver), float32 RSSI and advertised power (NaN: none advertised, JSON's null).
+BINARY_COLUMN_DTYPES = {
+    "t_ms": "<i8",
+    "last_seen_ms": "<i8",
+    "x": "<f4",
+    "y": "<f4",
+    "z": "<f4",
+    "rssi_dbm": "<f4",
+    "tx_power_dbm": "<f4",
+}
+_MSGPACK = msgspec.msgpack.Encoder()
+
+
+def binary_readings_frame(frame: Frame) -> bytes:
+    """A ``readings`` frame as the protocol's binary frame: MessagePack with every numeric column
+    one ``bin`` of little-endian numbers (ids stay arrays of strings)."""
+    out: dict[str, Any] = {"type": "readings"}
+    for name, series in frame.items():
+        if name == "type":
+            continue
+        out[name] = {
+            key: _packed(key, column) if key in BINARY_COLUMN_DTYPES else list(column)
+            for key, column in series.items()
+        }
+    return _MSGPACK.encode(out)
+
+
+def _packed(key: str, column: list[Any]) -> bytes:
+    values = [float("nan") if v is None else v for v in column]
+    return np.asarray(values, dtype=BINARY_COLUMN_DTYPES[key]).tobytes()

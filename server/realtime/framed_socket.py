@@ -1,4 +1,5 @@
-"""A websocket speaking JSON frames: size and rate limits, error frames, one sender at a time."""
+"""A websocket speaking JSON frames (and, where an endpoint takes them, binary frames): size and
+rate limits, error frames, one sender at a time."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ CLOSE_POLICY = 1008
 # Compact JSON like ``json.dumps(separators=(",", ":"))`` at a tenth of the cost (0.3 against
 # 2.6 µs a position frame); a NaN would go out as ``null`` rather than as invalid JSON.
 _JSON = msgspec.json.Encoder()
+
+
+class BadFrame(ValueError):
+    """A frame a decoder refused; ``reason`` goes back to the client in a ``bad_frame`` error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Refused(Exception):
@@ -53,7 +62,8 @@ class FramedSocket:
         self.websocket = websocket
         self.bucket = TokenBucket()
         self.refused_in_a_row = 0
-        self.last_text = ""
+        # The last frame returned by ``receive_frame`` as received (JSON text or binary bytes).
+        self.last_frame: str | bytes = ""
         self._send_lock = asyncio.Lock()
 
     async def send(self, frame: dict[str, Any]) -> None:
@@ -67,21 +77,41 @@ class FramedSocket:
         async with self._send_lock:
             await self.websocket.close(code, reason[:120])
 
-    async def receive_frame(self, decode: Callable[[str], Frame]) -> Frame:
+    async def receive_frame(
+        self,
+        decode: Callable[[str], Frame],
+        decode_binary: Callable[[bytes], Frame] | None = None,
+    ) -> Frame:
         """The next frame that ``decode`` (a ``TypeAdapter.validate_json`` or one raising the same
-        ``ValidationError``) accepts; others get a ``bad_frame`` error and are skipped."""
+        ``ValidationError``) accepts, or for a binary frame ``decode_binary`` (raising
+        ``BadFrame``; None: binary frames are refused); others get a ``bad_frame`` error and are
+        skipped."""
         while True:
-            text = await self.receive_text()
+            data = await self.receive_data(binary=decode_binary is not None)
             try:
-                frame = decode(text)
+                if isinstance(data, str):
+                    frame = decode(data)
+                else:
+                    assert decode_binary is not None  # receive_data refused it otherwise
+                    frame = decode_binary(data)
             except ValidationError as error:
                 await self.error("bad_frame", validation_reason(error))
                 continue
-            self.last_text = text  # the frame as received, for whoever keeps raw frames
+            except BadFrame as error:
+                await self.error("bad_frame", error.reason)
+                continue
+            self.last_frame = data  # the frame as received, for whoever keeps raw frames
             return frame
 
     async def receive_text(self) -> str:
-        """The next text frame that passes the rate and size limits.
+        """The next text frame that passes the rate and size limits (binary frames refused)."""
+        text = await self.receive_data(binary=False)
+        assert isinstance(text, str)
+        return text
+
+    async def receive_data(self, binary: bool) -> str | bytes:
+        """The next frame (text, or bytes if ``binary`` allows them) that passes the rate and
+        size limits.
 
         Refused frames are answered with an error frame and skipped; raises ``WebSocketDisconnect``
         when the client leaves or is cut off for flooding.
@@ -90,23 +120,30 @@ class FramedSocket:
             message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(message.get("code", 1000))
-            refusal = self._check(message)
+            refusal = self._check(message, binary)
             if refusal is None:
                 self.refused_in_a_row = 0
-                text: str = message["text"]
-                return text
+                text: str | None = message.get("text")
+                if text is not None:
+                    return text
+                data: bytes = message["bytes"]
+                return data
             self.refused_in_a_row += 1
             if self.refused_in_a_row > MAX_REFUSED_IN_A_ROW:
                 await self.close(CLOSE_POLICY, "too many refused frames")
                 raise WebSocketDisconnect(CLOSE_POLICY)
             await self.error(refusal.code, refusal.reason)
 
-    def _check(self, message: MutableMapping[str, Any]) -> Refused | None:
+    def _check(self, message: MutableMapping[str, Any], binary: bool) -> Refused | None:
         if not self.bucket.allow(time.monotonic()):
             return Refused("rate_limited", "too many frames; slow down (see docs/protocol.md)")
         text = message.get("text")
         if text is None:
-            return Refused("bad_frame", "send JSON as text frames, not binary")
-        if len(text.encode("utf-8")) > MAX_FRAME_BYTES:
+            if not binary:
+                return Refused("bad_frame", "send JSON as text frames, not binary")
+            size = len(message.get("bytes") or b"")
+        else:
+            size = len(text.encode("utf-8"))
+        if size > MAX_FRAME_BYTES:
             return Refused("too_large", f"frame over {MAX_FRAME_BYTES} bytes")
         return None

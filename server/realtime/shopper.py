@@ -48,6 +48,7 @@ from server.realtime.frames import (
     ReadingsBatch,
 )
 from server.realtime.limits import HELLO_TIMEOUT_S, timestamp_problem
+from server.realtime.readings_binary import decode_binary_readings
 from server.realtime.readings_wire import decode_shopper_frame
 from server.realtime.signage import content_frame
 from server.runtime import Runtime
@@ -153,14 +154,14 @@ class ShopperConnection:
 
     async def _receive_hello(self) -> Hello:
         while True:
-            frame = await self.socket.receive_frame(decode_shopper_frame)
+            frame = await self.socket.receive_frame(decode_shopper_frame, decode_binary_readings)
             if isinstance(frame, Hello):
                 return frame
             await self.socket.error("hello_first", "send a hello before anything else", frame.type)
 
     async def _serve(self, connected: Connected) -> None:
         while True:
-            frame = await self.socket.receive_frame(decode_shopper_frame)
+            frame = await self.socket.receive_frame(decode_shopper_frame, decode_binary_readings)
             try:
                 await self._handle(connected, frame)
             except WebSocketDisconnect:
@@ -215,7 +216,7 @@ class ShopperConnection:
         """Through the batched runner when the wiring is batched (one worker call and at most one
         commit for every pending batch of the process, tracked or only stored), else in a
         worker thread of its own (the per-shopper tracker)."""
-        text = self.socket.last_text
+        text = self.socket.last_frame  # JSON text or binary bytes, kept as received
         runner = batch_runner(self.runtime.wiring.tracker_for)
         slot = pipeline.tracker
         if runner is not None and (slot is None or isinstance(slot, BatchSlot)):

@@ -208,8 +208,9 @@ class Phone:
         with connect(f"{server_ws_url}/ws/shopper", open_timeout=10) as ws:
             yield cls(ws)
 
-    def send(self, frame: dict[str, Any] | str) -> None:
-        self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+    def send(self, frame: dict[str, Any] | str | bytes) -> None:
+        """A dict as JSON text; text as it is; bytes as a binary frame."""
+        self.ws.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
 
     def recv(self, timeout: float = RECV_TIMEOUT_S) -> dict[str, Any]:
         frame: dict[str, Any] = json.loads(self.ws.recv(timeout=timeout))

@@ -70,7 +70,7 @@ def more_shoppers(staff: Staff, store: Store, n: int) -> list[Store]:
     return out
 
 
-def stream(phone: Phone, frames: list[dict[str, Any] | str]) -> list[dict[str, Any]]:
+def stream(phone: Phone, frames: list[dict[str, Any] | str | bytes]) -> list[dict[str, Any]]:
     """Send each frame after the previous one's answer; the positions (and errors) received."""
     received: list[dict[str, Any]] = []
     for frame in frames:

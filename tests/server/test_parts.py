@@ -26,10 +26,11 @@ from server.login_guard import LoginGuard
 from server.offer_ledger import ack_through, advance_status, issue_offers, pending_app_offers
 from server.pipeline import DecisionResult, Occasion, OfferDraft, Shopper
 from server.positions_codec import POINT_DTYPE, pack_estimates, unpack_estimates
-from server.raw_frames_codec import ZSTD_MAGIC, UnknownRawFrameCodec, decode_frame
+from server.raw_frames_codec import ZSTD_MAGIC, UnknownRawFrameCodec, decode_frame, is_binary_frame
 from server.realtime.bus import DeliveryBus, RedisBus
 from server.realtime.frames import ReadingsBatch
 from server.realtime.limits import MAX_FUTURE_MS, MAX_PAST_MS, TokenBucket, timestamp_problem
+from server.realtime.readings_binary import decode_binary_readings
 from server.retention import DAY_MS, purge_raw_positions
 from server.settings import Settings, settings_from_env
 from server.store_snapshot import CampaignCounts, load_snapshot
@@ -46,8 +47,15 @@ from server.tables import (
     Zone,
 )
 from server.tracking import StoreTrackers
-from server.visit_log import RawFrame, RawFrameCompressor, ReadingBuffer, record_zone_events
+from server.visit_log import (
+    Compressed,
+    RawFrame,
+    RawFrameCompressor,
+    ReadingBuffer,
+    record_zone_events,
+)
 from server.wiring import store_beacons, store_zone_documents
+from simulator.wire import binary_readings_frame
 from zones import ZoneEvent
 
 T0 = 1_790_000_000_000
@@ -346,7 +354,7 @@ def readings_text(t0: int, n: int) -> str:
                        "beacon_id": ["b"] * n, "rssi_dbm": [-70.5] * n}}, indent=1)  # fmt: skip
 
 
-def stored_frames(database: Database, visit_id: str) -> list[tuple[int, int, int, str]]:
+def stored_frames(database: Database, visit_id: str) -> list[tuple[int, int, int, str | bytes]]:
     with database.session() as session:
         rows = session.scalars(
             select(RawReadingBatch).where(RawReadingBatch.visit_id == visit_id)
@@ -369,7 +377,7 @@ def test_raw_frames_are_stored_as_received_whoever_compresses_them(
     if compressed_in_background:
         for frame in idle.frames:
             frame.payload()  # what the compressor thread does
-        assert all(isinstance(frame.data, bytes) for frame in idle.frames)  # text dropped
+        assert all(isinstance(frame.data, Compressed) for frame in idle.frames)  # text dropped
     with database.session() as session:
         buffer.flush(session)
     assert buffer.pending() == 0
@@ -461,3 +469,24 @@ def test_the_served_app_raises_the_young_gc_threshold_and_tests_keep_pythons_own
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_binary_raw_frame_is_stored_byte_for_byte_and_read_back_as_bytes(
+    database: Database,
+) -> None:
+    shopper = seeded_shopper(database)
+    buffer = ReadingBuffer(shopper, IdleCompressor())
+    frame = {"type": "readings", "beacons": {"t_ms": [T0, T0 + 10], "beacon_id": ["b", "c"],
+             "rssi_dbm": [-70.5, -71.0]}}  # fmt: skip
+    data = binary_readings_frame(frame)
+    text = readings_text(T0 + 1000, 2)
+    buffer.add(decode_binary_readings(data), data)
+    buffer.add(ReadingsBatch.model_validate_json(text), text)
+    with database.session() as session:
+        buffer.flush(session)
+    stored = stored_frames(database, shopper.visit_id)
+    assert stored == [(T0, T0 + 10, 2, data), (T0 + 1000, T0 + 1010, 2, text)]
+    assert is_binary_frame(data)
+    assert isinstance(stored[0][3], bytes)
+    assert isinstance(stored[1][3], str)  # a JSON frame still reads back as its text
+    assert decode_binary_readings(stored[0][3]).count() == 2  # and the bytes decode again

@@ -1,0 +1,375 @@
+"""The ``readings`` frame as a websocket **binary** frame: MessagePack with raw numeric columns.
+
+An app MAY send its readings batch as MessagePack instead of JSON text (docs/protocol.md, "readings
+as a binary frame"): the same fields and series, but every numeric column is one MessagePack
+``bin`` holding little-endian numbers, so the server reads each column with one
+``np.frombuffer`` instead of parsing ≈ 1,100 decimal numbers into Python floats. Column types
+(``COLUMN_DTYPES``):
+
+- times (``t_ms``, ``last_seen_ms``): int64 — exact for every ``t_ms`` the JSON frame allows
+  (≤ 2^53) with no base to agree on; Zstandard folds the repeated high bytes in the raw store.
+- sensor values (``x``, ``y``, ``z``): float32 — what Android's ``SensorEvent.values`` and iOS's
+  CoreMotion deliver at the source (a float32 has 24 bits of mantissa, ≈ 7 significant digits,
+  more than the JSON frames' 6 decimals of a value below 100); widening to float64 is exact.
+- RSSI and advertised power (``rssi_dbm``, ``tx_power_dbm``): float32 — dBm readings are whole
+  numbers or quarter dB, which float32 holds exactly; NaN in ``tx_power_dbm`` is JSON's ``null``
+  (the beacon did not advertise its power).
+- ids (``beacon_id``, ``bssid``): MessagePack arrays of strings, as in JSON.
+
+Validation is the JSON path's (``server.realtime.frames``), vectorised: every value finite and
+within the same bounds, columns as long as ``t_ms``, ``t_ms`` never going back, 1 to
+``MAX_READINGS_PER_BATCH`` samples, ids 1 to ``MAX_SHORT_TEXT`` characters, no unknown field. A
+frame that fails raises ``BadFrame`` with the first problem found. A good frame becomes a
+``ReadingsBatch`` whose numeric columns are numpy arrays (int64 times, float64 values) rather than
+lists; everything downstream reads columns with ``len``, indexing, ``np.asarray`` or ``columns``.
+"""
+
+from __future__ import annotations
+
+from itertools import accumulate
+from typing import Annotated, Any, Literal
+
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+
+from server.realtime.framed_socket import BadFrame
+from server.realtime.frames import (
+    MAX_MILLIS,
+    MAX_READINGS_PER_BATCH,
+    MAX_SHORT_TEXT,
+    RSSI_MAX_DBM,
+    RSSI_MIN_DBM,
+    SENSOR_LIMIT,
+    BeaconSeries,
+    ReadingsBatch,
+    VectorSeries,
+    WifiSeries,
+)
+from server.realtime.readings_wire import _trusted
+
+# The wire type of each numeric column (``<``: little-endian, whatever the server's byte order).
+TIME_DTYPE = np.dtype("<i8")
+VALUE_DTYPE = np.dtype("<f4")
+COLUMN_DTYPES: dict[str, np.dtype[Any]] = {
+    "t_ms": TIME_DTYPE,
+    "last_seen_ms": TIME_DTYPE,
+    "x": VALUE_DTYPE,
+    "y": VALUE_DTYPE,
+    "z": VALUE_DTYPE,
+    "rssi_dbm": VALUE_DTYPE,
+    "tx_power_dbm": VALUE_DTYPE,
+}
+
+_Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SHORT_TEXT)]
+_Ids = Annotated[list[_Text], msgspec.Meta(max_length=MAX_READINGS_PER_BATCH)]
+
+# Columns as ``memoryview``: msgspec hands out views of the frame's bytes, no copy. gc=False: the
+# structs hold no cycles and live for one call.
+
+
+class _Vector(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    t_ms: memoryview
+    x: memoryview
+    y: memoryview
+    z: memoryview
+
+
+class _Beacons(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    t_ms: memoryview
+    beacon_id: _Ids
+    rssi_dbm: memoryview
+    tx_power_dbm: memoryview | None = None
+
+
+class _Wifi(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    t_ms: memoryview
+    bssid: _Ids
+    rssi_dbm: memoryview
+    last_seen_ms: memoryview
+
+
+class _Readings(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    type: Literal["readings"]  # required (a tag would be optional when decoding one struct)
+    accel: _Vector | None = None
+    gyro: _Vector | None = None
+    mag: _Vector | None = None
+    rotation: _Vector | None = None
+    beacons: _Beacons | None = None
+    wifi: _Wifi | None = None
+
+
+_DECODER = msgspec.msgpack.Decoder(_Readings)
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+def decode_binary_readings(data: bytes) -> ReadingsBatch:
+    """The readings batch in a binary frame; raises ``BadFrame`` with the reason if it is bad."""
+    try:
+        wire = _DECODER.decode(data)
+    except msgspec.ValidationError as error:
+        raise BadFrame(f"binary readings frame: {error}") from None
+    except msgspec.DecodeError:
+        raise BadFrame(
+            "a binary frame must be a MessagePack readings frame (docs/protocol.md)"
+        ) from None
+    except UnicodeDecodeError:  # msgspec lets it through for a string of bad UTF-8
+        raise BadFrame("binary readings frame: a string is not valid UTF-8") from None
+    try:
+        return _checked_at_once(wire)
+    except _Explain:
+        _explained(wire)  # raises BadFrame naming the first problem
+        raise BadFrame("binary readings frame refused") from None  # (every _Explain has one)
+
+
+class _Explain(Exception):
+    """A bulk check failed: ``_explained`` finds which value, column or series it was."""
+
+
+_VECTORS = ("accel", "gyro", "mag", "rotation")
+
+
+def _checked_at_once(wire: _Readings) -> ReadingsBatch:
+    """The good frame's batch, every check a constant number of numpy calls per frame.
+
+    numpy costs ≈ 1-3 µs a call whatever the size of a 50-sample column, so the columns are
+    joined by type (one ``bytes.join``, one ``frombuffer``: all times; all float32 values, sensor
+    then RSSI then advertised power) and each kind checked with one or two reductions. Lengths are
+    checked from byte counts, in Python.
+    """
+    vectors = [(name, s) for name in _VECTORS if (s := getattr(wire, name)) is not None]
+    beacons, wifi = wire.beacons, wire.wifi
+    times: list[memoryview] = []  # each series' t_ms, in the order above; wifi's last_seen last
+    lengths: list[int] = []
+    sensor: list[memoryview] = []
+    rssi: list[memoryview] = []
+    power: memoryview | None = None
+    for _, vector in vectors:
+        n = _length(vector.t_ms)
+        if not vector.x.nbytes == vector.y.nbytes == vector.z.nbytes == 4 * n:
+            raise _Explain
+        times.append(vector.t_ms)
+        lengths.append(n)
+        sensor += (vector.x, vector.y, vector.z)
+    if beacons is not None:
+        n = _length(beacons.t_ms)
+        power = beacons.tx_power_dbm
+        if (beacons.rssi_dbm.nbytes != 4 * n or len(beacons.beacon_id) != n
+                or (power is not None and power.nbytes != 4 * n)):  # fmt: skip
+            raise _Explain
+        times.append(beacons.t_ms)
+        lengths.append(n)
+        rssi.append(beacons.rssi_dbm)
+    if wifi is not None:
+        n = _length(wifi.t_ms)
+        if (
+            wifi.rssi_dbm.nbytes != 4 * n
+            or len(wifi.bssid) != n
+            or wifi.last_seen_ms.nbytes != 8 * n
+        ):
+            raise _Explain
+        times.append(wifi.t_ms)
+        lengths.append(n)
+        rssi.append(wifi.rssi_dbm)
+    count = sum(lengths)
+    if not 0 < count <= MAX_READINGS_PER_BATCH:
+        raise _Explain
+    all_times = _joined(times + ([] if wifi is None else [wifi.last_seen_ms]), TIME_DTYPE, np.int64)
+    # A negative int64 read as uint64 is ≥ 2^63: one maximum checks both ends of [0, 2^53].
+    if all_times.view(np.uint64).max() > MAX_MILLIS:
+        raise _Explain
+    t_ms = all_times[:count]
+    back = t_ms[1:] < t_ms[:-1]
+    series_ends = list(accumulate(lengths))[:-1]  # from one series to the next, time may go back
+    back[[end - 1 for end in series_ends]] = False
+    if back.any():
+        raise _Explain
+    floats = _joined(sensor + rssi + ([] if power is None else [power]), VALUE_DTYPE, np.float64)
+    n_sensor = 3 * sum(lengths[: len(vectors)])  # x, y, z of every vector sample
+    n_rssi = count - n_sensor // 3  # one a beacon or Wi-Fi sample
+    values, levels = floats[:n_sensor], floats[n_sensor : n_sensor + n_rssi]
+    if n_sensor and not np.abs(values).max() <= SENSOR_LIMIT:  # NaN fails the comparison
+        raise _Explain
+    if n_rssi and not (levels.min() >= RSSI_MIN_DBM and levels.max() <= RSSI_MAX_DBM):
+        raise _Explain
+    out: dict[str, Any] = dict.fromkeys(("accel", "gyro", "mag", "rotation", "beacons", "wifi"))
+    out["type"] = "readings"
+    starts = [0, *series_ends]
+    k = 0  # the series' index in ``lengths``
+    for name, _ in vectors:
+        t0, n, v0 = starts[k], lengths[k], 3 * starts[k]
+        columns: dict[str, Any] = {"t_ms": t_ms[t0 : t0 + n], "x": values[v0 : v0 + n],
+                                   "y": values[v0 + n : v0 + 2 * n],
+                                   "z": values[v0 + 2 * n : v0 + 3 * n]}  # fmt: skip
+        out[name] = _trusted(VectorSeries, columns, {"t_ms", "x", "y", "z"})
+        k += 1
+    r0 = 0
+    if beacons is not None:
+        t0, n = starts[k], lengths[k]
+        powers = None if power is None else _powers(floats[n_sensor + n_rssi :])
+        columns = {"t_ms": t_ms[t0 : t0 + n], "beacon_id": beacons.beacon_id,
+                   "rssi_dbm": levels[:n], "tx_power_dbm": powers}  # fmt: skip
+        given_columns = set(columns) - ({"tx_power_dbm"} if powers is None else set())
+        out["beacons"] = _trusted(BeaconSeries, columns, given_columns)
+        r0, k = n, k + 1
+    if wifi is not None:
+        t0, n = starts[k], lengths[k]
+        columns = {"t_ms": t_ms[t0 : t0 + n], "bssid": wifi.bssid, "rssi_dbm": levels[r0:],
+                   "last_seen_ms": all_times[count:]}  # fmt: skip
+        out["wifi"] = _trusted(WifiSeries, columns, set(columns))
+    given = {name for name, value in out.items() if value is not None}
+    # ReadingsBatch's cached properties, filled in as plain ints (the columns hold numpy ints).
+    out["_count"] = count
+    out["_time_span"] = (
+        min(int(t_ms[t0]) for t0 in starts),
+        max(int(t_ms[end - 1]) for end in [*series_ends, count]),
+    )
+    return _trusted(ReadingsBatch, out, given)
+
+
+def _length(t_ms: memoryview) -> int:
+    """How many times a whole, non-empty, not too long ``t_ms`` column holds."""
+    n, rest = divmod(t_ms.nbytes, TIME_DTYPE.itemsize)
+    if rest or not 1 <= n <= MAX_READINGS_PER_BATCH:
+        raise _Explain
+    return n
+
+
+def _joined(columns: list[memoryview], wire: np.dtype[Any], native: type) -> NDArray[Any]:
+    """The columns end to end, in native order and precision (a copy the frame cannot alter)."""
+    return np.frombuffer(b"".join(columns), dtype=wire).astype(native)
+
+
+def _powers(power: FloatArray) -> list[float | None]:
+    """The advertised powers as JSON has them: None where NaN (no power advertised)."""
+    bad = (power < RSSI_MIN_DBM) | (power > RSSI_MAX_DBM)  # ±inf fail; NaN passes (None)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise BadFrame(
+            f"beacons.tx_power_dbm[{i}]: {power[i]} is not NaN (none advertised) nor a "
+            f"finite number in [{RSSI_MIN_DBM}, {RSSI_MAX_DBM}]"
+        )
+    return [None if p != p else p for p in power.tolist()]  # p != p: NaN
+
+
+def _explained(wire: _Readings) -> None:
+    """Raise ``BadFrame`` naming the frame's first problem, column by column (the slow path, for
+    frames the bulk checks refused)."""
+    count = 0
+    for name in ("accel", "gyro", "mag", "rotation", "beacons", "wifi"):
+        series = getattr(wire, name)
+        if isinstance(series, _Vector):
+            count += len(_vector(name, series).t_ms)
+        elif isinstance(series, _Beacons):
+            count += len(_beacons(series).t_ms)
+        elif isinstance(series, _Wifi):
+            count += len(_wifi(series).t_ms)
+    if count == 0:
+        raise BadFrame("a readings batch needs at least one series")
+    if count > MAX_READINGS_PER_BATCH:
+        raise BadFrame(f"{count} readings in one batch, over {MAX_READINGS_PER_BATCH}")
+
+
+def _column(where: str, buffer: memoryview, n: int | None) -> NDArray[Any]:
+    """The column's numbers (``n``: the length it must have; None for ``t_ms`` itself)."""
+    name = where.rsplit(".", 1)[1]
+    dtype = COLUMN_DTYPES[name]
+    size = buffer.nbytes
+    if size % dtype.itemsize:
+        raise BadFrame(
+            f"{where}: {size} bytes is not a whole number of {dtype.name} values "
+            f"({dtype.itemsize} bytes each, little-endian)"
+        )
+    values = np.frombuffer(buffer, dtype=dtype)
+    if n is None:
+        if not 1 <= len(values) <= MAX_READINGS_PER_BATCH:
+            raise BadFrame(f"{where}: {len(values)} times; 1 to {MAX_READINGS_PER_BATCH} allowed")
+    elif len(values) != n:
+        raise BadFrame(f"{where} has {len(values)} values for {n} times")
+    return values
+
+
+def _times(where: str, buffer: memoryview, n: int | None = None) -> IntArray:
+    t_ms = _column(where, buffer, n).astype(np.int64)  # native order, a copy the frame can't alter
+    bad = (t_ms < 0) | (t_ms > MAX_MILLIS)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise BadFrame(f"{where}[{i}]: {int(t_ms[i])} is not a time between 0 and {MAX_MILLIS}")
+    return t_ms
+
+
+def _in_order(where: str, t_ms: IntArray) -> None:
+    if (np.diff(t_ms) < 0).any():
+        raise BadFrame(f"{where}: t_ms goes backwards (samples must be in arrival order)")
+
+
+def _bounded(where: str, buffer: memoryview, n: int, low: float, high: float) -> FloatArray:
+    """float32 values widened to float64 (exactly); each finite and in [low, high]."""
+    values = _column(where, buffer, n).astype(np.float64)
+    bad = ~((values >= low) & (values <= high))  # NaN fails both comparisons
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise BadFrame(f"{where}[{i}]: {values[i]} is not a finite number in [{low}, {high}]")
+    return values
+
+
+def _vector(name: str, series: _Vector) -> VectorSeries:
+    t_ms = _times(f"{name}.t_ms", series.t_ms)
+    n = len(t_ms)
+    x, y, z = (
+        _bounded(f"{name}.{axis}", getattr(series, axis), n, -SENSOR_LIMIT, SENSOR_LIMIT)
+        for axis in "xyz"
+    )
+    _in_order(name, t_ms)
+    return _trusted(VectorSeries, {"t_ms": t_ms, "x": x, "y": y, "z": z}, {"t_ms", "x", "y", "z"})
+
+
+def _ids(where: str, ids: list[str], n: int) -> list[str]:
+    if len(ids) != n:
+        raise BadFrame(f"{where} has {len(ids)} values for {n} times")
+    return ids
+
+
+def _beacons(series: _Beacons) -> BeaconSeries:
+    t_ms = _times("beacons.t_ms", series.t_ms)
+    n = len(t_ms)
+    values: dict[str, Any] = {
+        "t_ms": t_ms,
+        "beacon_id": _ids("beacons.beacon_id", series.beacon_id, n),
+        "rssi_dbm": _bounded("beacons.rssi_dbm", series.rssi_dbm, n, RSSI_MIN_DBM, RSSI_MAX_DBM),
+        "tx_power_dbm": None,
+    }
+    if series.tx_power_dbm is not None:
+        power = _column("beacons.tx_power_dbm", series.tx_power_dbm, n).astype(np.float64)
+        values["tx_power_dbm"] = _powers(power)
+    _in_order("beacons", t_ms)
+    return _trusted(BeaconSeries, values, {k for k, v in values.items() if v is not None})
+
+
+def _wifi(series: _Wifi) -> WifiSeries:
+    t_ms = _times("wifi.t_ms", series.t_ms)
+    n = len(t_ms)
+    values = {
+        "t_ms": t_ms,
+        "bssid": _ids("wifi.bssid", series.bssid, n),
+        "rssi_dbm": _bounded("wifi.rssi_dbm", series.rssi_dbm, n, RSSI_MIN_DBM, RSSI_MAX_DBM),
+        "last_seen_ms": _times("wifi.last_seen_ms", series.last_seen_ms, n),
+    }
+    _in_order("wifi", t_ms)
+    return _trusted(WifiSeries, values, set(values))
+
+
+def list_columns(batch: ReadingsBatch) -> ReadingsBatch:
+    """The batch with Python lists for columns, as the JSON path builds it (the same batch if it
+    has them already): for a ``PositionSource`` that reads samples one by one, where a numpy
+    column's items would be numpy scalars (and a numpy ``t_ms`` in an estimate is no JSON)."""
+    present = batch.series()
+    if not any(isinstance(s.t_ms, np.ndarray) for s in present.values()):
+        return batch
+    values: dict[str, Any] = dict(batch.__dict__)
+    for name, series in present.items():
+        columns = {k: v.tolist() if isinstance(v, np.ndarray) else v
+                   for k, v in series.__dict__.items()}  # fmt: skip
+        values[name] = _trusted(type(series), columns, set(series.model_fields_set))
+    return _trusted(ReadingsBatch, values, set(batch.model_fields_set))

@@ -1,0 +1,146 @@
+"""Binary readings frames over a real ``/ws/shopper``: the batched runner positions them exactly as
+the JSON frames of the same readings, bad ones get an error frame on a connection that stays
+usable, and the raw store keeps them byte for byte."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from positioning.batch_tracker import BatchTracker
+from server.batch_tracking import StoreBatchTrackers, sensor_batch
+from server.database import Database
+from server.raw_frames_codec import decode_frame
+from server.realtime.frames import ReadingsBatch
+from server.realtime.limits import MAX_FRAME_BYTES
+from server.tables import RawReadingBatch
+from simulator import demo_store
+from simulator.wire import binary_readings_frame
+from tests.server.harness import LiveServer, Phone, Staff, Store, eventually, now_ms, seed_store
+from tests.server.test_batched_tracking import (  # noqa: F401 (the fixture)
+    SHELVES,
+    batched,
+    more_shoppers,
+    shelf_walk,
+    stream,
+)
+from tests.server.test_positioning_wired import seed_demo_store
+from tests.server.test_readings_binary import as_float32
+
+
+@pytest.fixture
+def store(admin: Staff) -> Store:
+    return seed_store(admin)
+
+
+def positions(received: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
+    return [(a["t_ms"], a["x"], a["y"]) for a in received if a["type"] == "position"]
+
+
+def test_binary_and_json_frames_of_the_same_readings_give_the_same_positions(
+    batched: tuple[LiveServer, StoreBatchTrackers],  # noqa: F811 (the imported fixture)
+) -> None:
+    server, trackers = batched
+    sim_store = demo_store(0)
+    staff = Staff(server.http_url)
+    store = seed_demo_store(staff, sim_store)
+    as_json, as_binary = more_shoppers(staff, store, 2)
+    staff.http.close()
+    _, frames = shelf_walk(sim_store, SHELVES[2], 7, now_ms() - 60_000)
+    frames = [as_float32(f) for f in frames[:15]]  # what a phone's float32 sensors read
+    received = {}
+    sends: list[tuple[str, Store, list[dict[str, Any] | str | bytes]]] = [
+        ("json", as_json, list(frames)),
+        ("binary", as_binary, [binary_readings_frame(f) for f in frames]),
+    ]
+    for name, who, to_send in sends:
+        with Phone.connect(server.ws_url) as phone:
+            phone.hello(who)
+            received[name] = stream(phone, to_send)
+    acks = [[a for a in received[name] if a["type"] == "readings_ack"] for name in received]
+    assert acks[0] == acks[1]
+    assert len(acks[0]) == len(frames)
+    # The JSON shopper's positions are those of a tracker fed the frames offline; the binary
+    # shopper's are the same, to float precision.
+    radio = trackers.radio(store.id)
+    assert radio is not None
+    alone = BatchTracker(radio.beacon_map, radio.grid, trackers.settings.weinberg_k)
+    row = alone.add()
+    batches = [sensor_batch(ReadingsBatch.model_validate(f)) for f in frames]
+    expected = [(e.t_ms, e.x, e.y) for b in batches for e in alone.push([row], [b])[0]]
+    got_json, got_binary = positions(received["json"]), positions(received["binary"])
+    assert len(got_binary) == len(got_json) == len(expected) > 5
+    for a, b, e in zip(got_binary, got_json, expected, strict=True):
+        assert a[0] == b[0] == e[0]
+        assert a[1:] == pytest.approx(b[1:], abs=1e-9)
+        assert a[1:] == pytest.approx(e[1:], abs=1e-9)
+
+
+def test_a_bad_binary_frame_gets_a_reason_and_the_connection_stays_usable(
+    live: LiveServer, store: Store
+) -> None:
+    t = now_ms()
+    good = {"type": "readings", "beacons": {"t_ms": [t], "beacon_id": ["B_1_2_AA"],
+            "rssi_dbm": [-71.0]}}  # fmt: skip
+    accel = {"t_ms": np.array([t, t + 20], "<i8").tobytes(),
+             "x": np.array([0.0, np.nan], "<f4").tobytes(),
+             "y": np.zeros(2, "<f4").tobytes(), "z": np.zeros(2, "<f4").tobytes()}  # fmt: skip
+    bad = msgspec.msgpack.encode({"type": "readings", "accel": accel})
+    with Phone.connect(live.ws_url) as phone:
+        phone.hello(store)
+        phone.ws.send(bad)
+        error = phone.recv_type("error")
+        assert error["code"] == "bad_frame"
+        assert "accel.x[1]" in error["reason"]
+        phone.ws.send(b"\x93\x01\x02\x03")  # MessagePack, but an array
+        assert phone.recv_type("error")["code"] == "bad_frame"
+        phone.ws.send(b"\x80" + b"\x00" * (MAX_FRAME_BYTES + 1))
+        assert phone.recv_type("error")["code"] == "too_large"
+        old = dict(good, beacons={**good["beacons"], "t_ms": [t - 3_600_000]})
+        phone.ws.send(binary_readings_frame(old))
+        assert phone.recv_type("error")["code"] == "bad_timestamp"
+        phone.ws.send(binary_readings_frame(good))
+        assert phone.recv_type("readings_ack")["accepted"] == 1
+        phone.send(good)  # and JSON text still works beside it
+        assert phone.recv_type("readings_ack")["accepted"] == 1
+
+
+def test_a_binary_frame_before_hello_is_told_to_say_hello(live: LiveServer, store: Store) -> None:
+    t = now_ms()
+    frame = {"type": "readings", "beacons": {"t_ms": [t], "beacon_id": ["b"], "rssi_dbm": [-70]}}
+    with Phone.connect(live.ws_url) as phone:
+        phone.ws.send(binary_readings_frame(frame))
+        assert phone.recv()["code"] == "hello_first"
+        phone.hello(store)
+
+
+def test_binary_frames_are_kept_raw_byte_for_byte_beside_json_ones(
+    live: LiveServer, store: Store
+) -> None:
+    t = now_ms()
+    frames = [{"type": "readings", "accel": {"t_ms": [t + k * 1000 + 20 * i for i in range(50)],
+               "x": [0.25] * 50, "y": [0.5] * 50, "z": [9.75] * 50}} for k in range(2)]  # fmt: skip
+    data = binary_readings_frame(frames[0])
+    text = json.dumps(frames[1])
+    with Phone.connect(live.ws_url) as phone:
+        welcome = phone.hello(store)
+        phone.ws.send(data)
+        phone.recv_type("readings_ack")
+        phone.send(text)
+        phone.recv_type("readings_ack")
+    database = Database.connect(live.server.config.app.state.runtime.settings.database_url)
+
+    def stored() -> list[tuple[int, int, str | bytes]]:
+        with database.session() as session:
+            query = select(RawReadingBatch).where(RawReadingBatch.visit_id == welcome["visit_id"])
+            rows = session.scalars(query).all()
+            return sorted((b.t_first_ms, b.n_readings, decode_frame(b.payload)) for b in rows)
+
+    rows = eventually(lambda: len(stored()) == 2 and stored())
+    database.dispose()
+    assert rows == [(t, 50, data), (t + 1000, 50, text)]
