@@ -29,8 +29,12 @@ from positioning.walkable import WalkableGrid
 
 Array = NDArray[np.float64]
 
-# Likelihood raster, m: finer changes the fix by centimetres for the cost of 4× the cells.
-BEACON_CELL_M = 1.0
+# Likelihood raster, m: the products' cost goes with the cells. 1.5 m (672 cells in the demo
+# store) against 1 m (1,536): the fix 2.3× cheaper a row, the same accuracy on 16 simulated
+# walks (benchmarks/tracker_accuracy.py: median 1.71 m, p90 2.51 → 2.50 m; docs/server.md,
+# session 4 pushrow). A walkable strip narrower than the raster may hold no cell: the fix then
+# lands beside it and the estimate is moved onto the floor (``BatchTracker.onto_floor``).
+BEACON_CELL_M = 1.5
 # A fix never claims better than this, m (the raster and the path-loss model's own limits).
 MIN_FIX_SIGMA_M = 1.0
 # Rows per matrix product: the (rows × cells) likelihood then stays in cache (0.8 MB at 1,500
