@@ -136,7 +136,7 @@ class BatchTracker:
         facing = np.where(np.isnan(heading), 0.0, np.degrees(heading) % 360.0)
         # One ``tolist`` per column, then plain Python floats and ints into the Estimates.
         columns = zip(ready.tolist(), self.now_ms[idx].tolist(), x.tolist(), y.tolist(),
-                      facing.tolist(), accuracy.tolist())  # fmt: skip
+                      facing.tolist(), accuracy.tolist(), strict=True)  # fmt: skip
         return [[Estimate(t, ex, ey, f, a)] if r else [] for r, t, ex, ey, f, a in columns]
 
     def onto_floor(
