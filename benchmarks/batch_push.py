@@ -47,8 +47,9 @@ from server.realtime.frames import ReadingsBatch  # noqa: E402
 from simulator.live import load_cast  # noqa: E402
 from simulator.wire import readings_frames  # noqa: E402
 
-# The batched tracker before issue 6's push work (the session-3 starting point).
-BEFORE_REV = "0829632"
+# The batched tracker before session 4's push work (`pushrow`); session 3 compared against
+# 0829632, its own starting point (docs/server.md, "Batched push cost").
+BEFORE_REV = "1ae0512"
 BATCH_MODULES = ("batch_ekf", "batch_motion", "batch_input", "batch_beacons", "batch_tracker")
 DISTINCT_VISITS = 8
 SEED = 0

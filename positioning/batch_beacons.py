@@ -29,8 +29,12 @@ from positioning.walkable import WalkableGrid
 
 Array = NDArray[np.float64]
 
-# Likelihood raster, m: finer changes the fix by centimetres for the cost of 4× the cells.
-BEACON_CELL_M = 1.0
+# Likelihood raster, m: the products' cost goes with the cells. 1.5 m (672 cells in the demo
+# store) against 1 m (1,536): the fix 2.3× cheaper a row, the same accuracy on 16 simulated
+# walks (benchmarks/tracker_accuracy.py: median 1.71 m, p90 2.51 → 2.50 m; docs/server.md,
+# session 4 pushrow). A walkable strip narrower than the raster may hold no cell: the fix then
+# lands beside it and the estimate is moved onto the floor (``BatchTracker.onto_floor``).
+BEACON_CELL_M = 1.5
 # A fix never claims better than this, m (the raster and the path-loss model's own limits).
 MIN_FIX_SIGMA_M = 1.0
 # Rows per matrix product: the (rows × cells) likelihood then stays in cache (0.8 MB at 1,500
@@ -58,9 +62,10 @@ class BeaconFixer:
         # on which other rows shared its matrix product (1e-4 m), and a shopper's estimates must
         # not depend on who else is in the store.
         self.expected = np.array(expected, dtype=float).reshape(len(self.ids), len(self.cells))
-        # Stacked so that two products give the sums over the beacons heard the likelihood needs:
-        # [−2r̄ | h] @ [E; E²] = Σ(E² − 2r̄E) and h @ E = ΣE.
+        # Stacked so that two products give the log-likelihood's two terms, scaled (``fix``):
+        # [2s·r̄ | −s·h] @ [E; E²] = −s·Σ(E² − 2r̄E) and [w·h | −w·Σr̄] @ [E; 1] = w·(ΣE − Σr̄).
         self.stacked = np.vstack([self.expected, self.expected**2])
+        self.expected_one = np.vstack([self.expected, np.ones(len(self.cells))])
         # weight @ [x, y, |c|², 1]: the posterior's first and second moments and its total.
         self.moments = np.column_stack([self.cells, self.cells_norm2, np.ones(len(self.cells))])
         self.scale = 1.0 / (2.0 * model.sigma_db**2)
@@ -90,15 +95,15 @@ class BeaconFixer:
         for start in range(0, len(idx), ROW_CHUNK):
             part = idx[start : start + ROW_CHUNK]
             h, r, k = heard[part], means[part], m[part][:, None]
-            # Σ(r − E)² − (Σ(r − E))²/m = Σr² + Σ(E² − 2rE) − (Σr − ΣE)²/m; Σr² is the same at
-            # every cell of a row, so it drops out of the posterior and is left out.
-            log_l = np.hstack([-2.0 * r, h]) @ self.stacked
-            residual = h @ self.expected
-            residual -= r.sum(axis=1, keepdims=True)
-            residual *= residual
-            residual *= np.where(k > 1, 1.0 / k, 0.0)  # one beacon: no offset term
-            log_l -= residual
-            log_l *= -self.scale
+            # −s·[Σ(r − E)² − (Σ(r − E))²/m] = −s·Σr² − s·Σ(E² − 2rE) + (w·(ΣE − Σr))² with
+            # w = √(s/m) (0 for one beacon: no offset term); −s·Σr² is the same at every cell
+            # of a row, so it drops out of the posterior and is left out. The scale rides in
+            # the products' left operands: two products, then two passes over the cells.
+            log_l = np.hstack([(2.0 * self.scale) * r, -self.scale * h]) @ self.stacked
+            w = np.sqrt(np.where(k > 1, self.scale / k, 0.0))
+            offset = np.hstack([w * h, -w * r.sum(axis=1, keepdims=True)]) @ self.expected_one
+            offset *= offset
+            log_l += offset
             log_l -= log_l.max(axis=1, keepdims=True)
             weight = np.exp(log_l, out=log_l)
             moments = weight @ self.moments

@@ -18,7 +18,6 @@ for a filter whose cost is a few numpy calls per batch of the whole store;
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -133,16 +132,12 @@ class BatchTracker:
         x, y = self.onto_floor(self.ekf.x[idx, 0], self.ekf.x[idx, 1])
         accuracy = np.hypot(self.ekf.sigma_m()[idx], ACCURACY_FLOOR_M)
         heading = self.motion.heading_rad(idx)
-        out: list[list[Estimate]] = []
-        for i in range(len(idx)):
-            if not ready[i]:
-                out.append([])
-                continue
-            facing = 0.0 if math.isnan(heading[i]) else math.degrees(heading[i]) % 360.0
-            estimate = Estimate(int(self.now_ms[idx[i]]), float(x[i]), float(y[i]), facing,
-                                float(accuracy[i]))  # fmt: skip
-            out.append([estimate])
-        return out
+        # Facing in [0, 360), 0 before the first rotation vector (math.degrees(h) % 360 per row).
+        facing = np.where(np.isnan(heading), 0.0, np.degrees(heading) % 360.0)
+        # One ``tolist`` per column, then plain Python floats and ints into the Estimates.
+        columns = zip(ready.tolist(), self.now_ms[idx].tolist(), x.tolist(), y.tolist(),
+                      facing.tolist(), accuracy.tolist(), strict=True)  # fmt: skip
+        return [[Estimate(t, ex, ey, f, a)] if r else [] for r, t, ex, ey, f, a in columns]
 
     def onto_floor(
         self, x: NDArray[np.float64], y: NDArray[np.float64]

@@ -224,3 +224,42 @@ def test_a_series_going_back_in_time_is_refused() -> None:
     motion_samples(np.array([0, 1]), [SensorBatch(40, forward), SensorBatch(40, forward)])
     with pytest.raises(ValueError, match="back in time"):
         motion_samples(np.array([0, 1]), [SensorBatch(40, forward), SensorBatch(40, gyro=backward)])
+
+
+def test_thin_batches_single_samples_and_missing_sensors_give_the_per_shopper_result() -> None:
+    """Rows whose batches hold a single sample per sensor, or lose one or two sensors in turn,
+    next to a row with whole seconds: the merged order (one stable sort of every row's
+    gyroscope and rotation-vector keys) and the flat-index gathers see empty and one-sample
+    rows in every position."""
+    walks = [walk_readings(path, seed + 11)[0] for seed, path in enumerate(PATHS)]
+    whole = _batches(walks[0], 400, 1000)
+    t0, end = walks[1][0].t_ms, walks[1][-1].t_ms
+    thin = [_window(walks[1], lo, lo + 20) for lo in range(t0, end, 20)]  # ≤ 1 sample a sensor
+    dropping = []
+    for k, lo in enumerate(range(walks[2][0].t_ms, walks[2][-1].t_ms, 500)):
+        b = _window(walks[2], lo, lo + 500)
+        kept = [b.accel, b.gyro, b.rotation]
+        for lost in ((), (1,), (2,), (1, 2), (0, 2))[k % 5]:
+            kept[lost] = Series3.of([], [], [], [])
+        dropping.append(SensorBatch(b.latest_ms, *kept))
+    per_row = [whole, thin, dropping]
+    assert max(len(b.gyro.t_ms) for b in thin) == 1
+    for batches, batched in zip(per_row, _run_batched(per_row), strict=True):
+        reference = _reference_fed_by_batch(batches)
+        assert len(reference) >= 15
+        _assert_same_steps(batched, reference)
+
+
+def test_a_push_without_any_gyroscope_or_rotation_vector_keeps_the_headings() -> None:
+    """Every row of a push without gyroscope and rotation vectors (empty merges): the steps
+    still come, with the heading each row had."""
+    walk = walk_readings(PATHS[0], 5)[0]
+    t0 = walk[0].t_ms
+    first, second = _window(walk, t0, t0 + 3000), _window(walk, t0 + 3000, t0 + 6000)
+    accel_only = SensorBatch(second.latest_ms, second.accel)
+    per_row = [[first, accel_only], [first, accel_only]]
+    found = _run_batched(per_row)
+    for batches, batched in zip(per_row, found, strict=True):
+        _assert_same_steps(batched, _reference_fed_by_batch(batches))
+    assert found[0] == found[1]
+    assert any(t > t0 + 3000 for t, *_ in found[0])  # steps from the accelerometer-only push

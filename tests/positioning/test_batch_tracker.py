@@ -93,3 +93,40 @@ def test_a_removed_shoppers_row_starts_afresh_for_the_next() -> None:
     assert again == first
     motion_only = SensorBatch(batches[5].latest_ms, batches[5].accel, batches[5].gyro)
     assert tracker.push([again], [motion_only]) == [[]]  # no fix yet: no estimate
+
+
+def _flat(estimates: list[list]) -> list[tuple[int, float, float, float, float]]:
+    return [(e.t_ms, e.x, e.y, e.heading_deg, e.accuracy_m) for found in estimates for e in found]
+
+
+def test_a_shoppers_estimates_do_not_depend_on_who_shares_the_push_or_the_other_stores() -> None:
+    """Each shopper pushed alone in its own tracker, against all of them in one tracker's pushes
+    while another store's tracker (other beacons) pushes in between: the same estimates to
+    1e-9 (the fix's products and the motion's merges run over every row of a push at once)."""
+    walks = [walk_readings(path, seed=21 + i, beacons=BEACONS)[0] for i, path in enumerate(PATHS)]
+    per_row = [sensor_batches(readings, 500 + 200 * i) for i, readings in enumerate(walks)]
+    alone = []
+    for batches in per_row:
+        tracker = corridor_batch_tracker()
+        row = tracker.add()
+        alone.append(_flat([found for b in batches for found in tracker.push([row], [b])]))
+    shared = corridor_batch_tracker()
+    other_beacons = {f"o{i}": (8.0 + 10.0 * i, 11.0, -62.0) for i in range(7)}
+    other = BatchTracker(BeaconMap(other_beacons, PathLossModel(exponent=2.2, sigma_db=4.0)),
+                         WalkableGrid.from_plan(CORRIDOR), calibrated_k())  # fmt: skip
+    other_rows = [other.add() for _ in range(2)]
+    rows = [shared.add() for _ in per_row]
+    together: list[list] = [[] for _ in per_row]
+    for round_ in range(max(len(b) for b in per_row)):
+        now = [i for i, b in enumerate(per_row) if round_ < len(b)]
+        other.push(other_rows, [per_row[0][round_ % len(per_row[0])]] * 2)
+        out = shared.push([rows[i] for i in now], [per_row[i][round_] for i in now])
+        for i, found in zip(now, out, strict=True):
+            together[i].append(found)
+    for expected, found in zip(alone, together, strict=True):
+        got = _flat(found)
+        assert len(got) == len(expected) > 10
+        for a, b in zip(got, expected, strict=True):
+            assert a[0] == b[0]
+            assert np.allclose([a[1], a[2], a[4]], [b[1], b[2], b[4]], rtol=0.0, atol=1e-9)
+            assert abs((a[3] - b[3] + 180.0) % 360.0 - 180.0) < 1e-9  # facing, across 0/360
