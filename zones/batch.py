@@ -219,14 +219,16 @@ def _membership(detector: ZoneEventDetector, batch: Batch, log: _EventLog) -> No
         p.inner[zone], batch.x[pos], batch.y[pos]
     )
     key = batch.code[pos] * n_zones + zone
-    watched = set(np.unique(key[entering]).tolist())
+    watched = set(key[entering].tolist())
     for c, state in enumerate(batch.states):
         if state.inside or state.pending_enter:
             watched.update(c * n_zones + j for j in (*state.inside, *state.pending_enter))
     if not watched:
         return
     watched_keys = np.fromiter(sorted(watched), dtype=np.int64)
-    mask = np.isin(key, watched_keys)
+    # Membership in the sorted keys by bisection: np.isin sorts both arrays again.
+    at = np.minimum(np.searchsorted(watched_keys, key), watched_keys.size - 1)
+    mask = watched_keys[at] == key
     pos, key, entering = pos[mask], key[mask], entering[mask]
     order = np.lexsort((pos, key))
     pos, key, entering = pos[order], key[order], entering[order]
@@ -242,18 +244,20 @@ def _membership(detector: ZoneEventDetector, batch: Batch, log: _EventLog) -> No
     run_entering = entering[starts]
     track_cut = np.searchsorted(run_key, watched_keys)
     track_end = np.searchsorted(run_key, watched_keys, side="right")
-    times = batch.t.tolist()
+    # Python lists for the walk: indexing a numpy array per run costs a scalar object each time.
+    times, lo, hi = batch.t.tolist(), batch.lo.tolist(), batch.hi.tolist()
+    firsts, lasts, evidence = run_first.tolist(), run_last.tolist(), run_entering.tolist()
     for k, r0, r1 in zip(
         watched_keys.tolist(), track_cut.tolist(), track_end.tolist(), strict=True
     ):
         c, j = divmod(k, n_zones)
         track = _Track(detector, batch, times, c, j)
-        cursor, end = int(batch.lo[c]), int(batch.hi[c])
+        cursor, end = lo[c], hi[c]
         for r in range(r0, r1):
-            first, last = int(run_first[r]), int(run_last[r])
+            first, last = firsts[r], lasts[r]
             if first > cursor:
                 track.far(cursor, first - 1, log)
-            track.near(first, last, bool(run_entering[r]), log)
+            track.near(first, last, evidence[r], log)
             cursor = last + 1
         if cursor < end:
             track.far(cursor, end - 1, log)
