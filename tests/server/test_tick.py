@@ -435,3 +435,26 @@ def test_raw_frames_of_the_good_shoppers_survive_a_failed_tick_commit(database: 
         assert [(r.visit_id, r.t_first_ms) for r in rows] == [(good.visit_id, T0)] + [
             (good.visit_id, t_ms) for t_ms in kept
         ]
+
+
+def test_a_quiet_shopper_in_a_failed_tick_keeps_their_answer(database: Database) -> None:
+    """A shopper with nothing to write this tick (no event, no full buffer) is answered although
+    the tick's commit fails for another; the failing shopper's frame fails, nothing is written."""
+    good = seeded_shopper(database)
+    ghost = Shopper("ghost", good.store_id, "no-such-visit", frozenset())
+    tracked = _Tracked()
+    wiring = PipelineWiring(
+        tracker_for=lambda _store, _customer: tracked,
+        zone_detector_for=lambda _store: BoxZones({"z": (0.0, 0.0, 4.0, 3.0, 90.0)}),
+    )
+    snapshots = SnapshotCache(database)
+    lines = [ShopperPipeline(s, database, wiring, snapshots) for s in (ghost, good)]
+    jobs = [BatchJob(None, frame(T0), line, T0 + 40, "") for line in lines]
+    where = [[Estimate(T0, 2.0, 1.5, 90.0, 1.0)], [Estimate(T0, 20.0, 20.0, 90.0, 1.0)]]
+    failed, quiet = finish_tick(jobs, where)
+    assert isinstance(failed, Exception)
+    assert isinstance(quiet, PipelineStep)
+    assert quiet.zone_events == []
+    assert [p.estimate for p in quiet.positions] == where[1]
+    with database.session() as session:
+        assert session.scalars(select(ZoneEventRow)).all() == []
