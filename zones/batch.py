@@ -251,8 +251,19 @@ def _membership(detector: ZoneEventDetector, batch: Batch, log: _EventLog) -> No
         watched_keys.tolist(), track_cut.tolist(), track_end.tolist(), strict=True
     ):
         c, j = divmod(k, n_zones)
-        track = _Track(detector, batch, times, c, j)
         cursor, end = lo[c], hi[c]
+        if r1 - r0 == 1 and firsts[r0] == cursor and lasts[r0] == end - 1:
+            # One near run over all of the shopper's estimates while inside, not on the way out
+            # and short of the next dwell milestone: ``near`` would change nothing (the usual
+            # track: a shopper standing in a zone), so no track is built.
+            stay = batch.states[c].inside.get(j)
+            if (
+                stay is not None
+                and stay.pending_exit_t_ms is None
+                and times[end - 1] < stay.enter_t_ms + s.milestone_ms(stay.next_milestone)
+            ):
+                continue
+        track = _Track(detector, batch, times, c, j)
         for r in range(r0, r1):
             first, last = firsts[r], lasts[r]
             if first > cursor:
