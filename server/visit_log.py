@@ -65,9 +65,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 
     ``session.execute(insert(table), rows)`` costs more per tick than the insert itself: the ORM's
     statement handling, the compile-cache lookup and a bind-processing pass over every value of
-    every row (a tick of 20 raw frames, 3 zone events and a chunk on SQLite: ≈ 510 → 360 µs of
-    CPU, docs/server.md "Session 4 ... tickcpu"). The columns here need no conversion: the
-    drivers take these Python values as they are."""
+    every row (a tick of 20 raw frames, 3 zone events and a chunk: 456 → 385 µs of CPU on SQLite,
+    795 → 628 µs on PostgreSQL, ``benchmarks/tick_writes.py``). The columns here need no
+    conversion: the drivers take these Python values as they are."""
     if not rows:
         return
     connection = session.connection()
