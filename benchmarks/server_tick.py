@@ -8,18 +8,22 @@ campaigns: ``near_screen`` and ``facing`` a screen), each with one estimate a se
 visit's true pose (``simulator.live.load_cast``, K distinct visits, shopper i walks visit i mod K
 at its own phase) plus seeded noise the size of the batched tracker's (σ 1.5 m, accuracy 2.1 m).
 A second of load is cut into ticks of ``rows`` shoppers each (1,000 phones at 50 ticks a second
-is 20 rows; 5,000 is 100). Raw frames are not kept (the ingest path's share).
+is 20 rows; 5,000 is 100). Raw frames are not kept (the ingest path's share). The garbage
+collector is set as the served process sets it (``server.gc_tuning``; ``--gc-young-threshold 0``
+leaves Python's own, as the benchmark ran before session 4).
 
 Reports, per rows-per-tick, the process CPU µs per batch (best of the repeats; the first
 simulated seconds warm caches and load profiles and are not counted), zone events and offers per
 1,000 batches and the rows written. Closing line: ``tick: rows=N cpu_us_per_batch=X``.
 
     python benchmarks/server_tick.py [--shoppers 1000] [--seconds 70] [--rows 5 20 100]
+                                     [--gc-young-threshold 50000]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import tempfile
@@ -38,6 +42,7 @@ from aislecast.bench import format_table  # noqa: E402
 from positioning import Estimate  # noqa: E402
 from server.batch_tracking import BatchJob, finish_tick  # noqa: E402
 from server.database import Database, upgrade_to_head  # noqa: E402
+from server.gc_tuning import SERVING_GC_YOUNG_THRESHOLD, tune_gc_for_serving  # noqa: E402
 from server.pipeline import PipelineWiring, Shopper, ShopperPipeline  # noqa: E402
 from server.realtime.frames import ReadingsBatch  # noqa: E402
 from server.seed import seed_store  # noqa: E402
@@ -150,12 +155,17 @@ class Result:
     chunks: int
 
 
-def run(database_url: str, shoppers: int, seconds: int, rows: int) -> Result:
+def run(
+    database_url: str, shoppers: int, seconds: int, rows: int, gc_young_threshold: int = 0
+) -> Result:
     database = Database.connect(database_url)
     upgrade_to_head(database.engine)
     store_id, customers = seed(database, shoppers)
     walks = make_walks(shoppers, seconds)
     lines = pipelines(database, store_id, customers)
+    threshold = gc.get_threshold()
+    if gc_young_threshold > 0:  # as the served app does once it has started
+        tune_gc_for_serving(gc_young_threshold)
     batch = tiny_batch()
     cpu = 0.0
     batches = 0
@@ -176,6 +186,8 @@ def run(database_url: str, shoppers: int, seconds: int, rows: int) -> Result:
         if second >= WARMUP_S:
             cpu += time.process_time() - start
             batches += shoppers
+    gc.set_threshold(*threshold)
+    gc.unfreeze()
     for line in lines:
         line.flush_buffers()
     with database.session() as session:
@@ -191,12 +203,14 @@ def main() -> None:
     parser.add_argument("--shoppers", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=70)  # past a full chunk (60 estimates)
     parser.add_argument("--rows", type=int, nargs="+", default=[5, 20, 100])
+    parser.add_argument("--gc-young-threshold", type=int, default=SERVING_GC_YOUNG_THRESHOLD,
+                        help="0: Python's own collector settings")  # fmt: skip
     args = parser.parse_args()
     results = []
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/tick.db"  # a fresh database per row count
-            results.append(run(url, args.shoppers, args.seconds, rows))
+            results.append(run(url, args.shoppers, args.seconds, rows, args.gc_young_threshold))
     print(format_table(
         ["rows/tick", "batches timed", "CPU µs/batch", "zone events", "offers", "chunks"],
         [[r.rows, r.batches, f"{r.cpu_us_per_batch:.0f}", r.zone_events, r.offers, r.chunks]

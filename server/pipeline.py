@@ -478,16 +478,20 @@ def write_tick(
     If it fails, each shopper's rows (zone events, chunk, raw frames) are written on their own, so
     one bad row fails its shopper's frame only and the others' rows are kept. Per part, None or
     the error that kept its rows out."""
-    shares = []
+    shares: list[VisitWrites | None] = []  # None: nothing of this shopper's this tick (most)
     for pipeline, step in parts:
+        chunk, raw = pipeline.positions.full(), pipeline.raw_readings.full()
+        if not (step.zone_events or chunk or raw):
+            shares.append(None)
+            continue
         writes = VisitWrites()
         writes.add_zone_events(pipeline.shopper, step.zone_events)
-        if pipeline.positions.full():
+        if chunk:
             writes.add_chunk(pipeline.positions)
-        if pipeline.raw_readings.full():
+        if raw:
             writes.add_raw(pipeline.raw_readings)
         shares.append(writes)
-    everything = VisitWrites.joined(shares)
+    everything = VisitWrites.joined([w for w in shares if w is not None])
     try:
         if everything:
             with database.session() as session:
@@ -496,11 +500,11 @@ def write_tick(
     except Exception:
         log.exception("the commit of a tick failed; its shoppers' rows go one by one")
     errors: list[Exception | None] = []
-    for writes in shares:
+    for share in shares:
         try:
-            if writes:
+            if share:
                 with database.session() as session:
-                    writes.write(session)
+                    share.write(session)
             errors.append(None)
         except Exception as error:
             errors.append(error)

@@ -52,8 +52,14 @@ def _store_events(
 ) -> dict[int, list[list[ZoneEvent]]]:
     found: dict[int, list[list[ZoneEvent]]] = {i: [[] for _ in estimates[i]] for i in members}
     update_many = getattr(detector, "update_many", None)
-    for round_ in rounds([pipelines[i].shopper.customer_id for i in members],
-                         [len(estimates[i]) for i in members]):  # fmt: skip
+    shopper_ids = [pipelines[i].shopper.customer_id for i in members]
+    if update_many is not None and _one_round(shopper_ids, estimates, members):
+        # The usual tick (each shopper one batch, one estimate): no rounds to deal.
+        owner = dict(zip(shopper_ids, (found[i][0] for i in members), strict=True))
+        for event in update_many(shopper_ids, [estimates[i][0] for i in members]):
+            owner[event.shopper_id].append(event)
+        return found
+    for round_ in rounds(shopper_ids, [len(estimates[i]) for i in members]):
         slots = [(members[j], k) for j, k in round_]
         ids = [pipelines[i].shopper.customer_id for i, _ in slots]
         rows = [estimates[i][k] for i, k in slots]
@@ -65,6 +71,13 @@ def _store_events(
         for event in update_many(ids, rows):
             owner[event.shopper_id].append(event)
     return found
+
+
+def _one_round(
+    shopper_ids: Sequence[str], estimates: Sequence[Sequence[Estimate]], members: Sequence[int]
+) -> bool:
+    """Whether every member job has one estimate and no shopper has two jobs."""
+    return all(len(estimates[i]) == 1 for i in members) and len(set(shopper_ids)) == len(members)
 
 
 def rounds(shopper_ids: Sequence[str], counts: Sequence[int]) -> list[list[Slot]]:

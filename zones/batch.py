@@ -219,14 +219,16 @@ def _membership(detector: ZoneEventDetector, batch: Batch, log: _EventLog) -> No
         p.inner[zone], batch.x[pos], batch.y[pos]
     )
     key = batch.code[pos] * n_zones + zone
-    watched = set(np.unique(key[entering]).tolist())
+    watched = set(key[entering].tolist())
     for c, state in enumerate(batch.states):
         if state.inside or state.pending_enter:
             watched.update(c * n_zones + j for j in (*state.inside, *state.pending_enter))
     if not watched:
         return
     watched_keys = np.fromiter(sorted(watched), dtype=np.int64)
-    mask = np.isin(key, watched_keys)
+    # Membership in the sorted keys by bisection: np.isin sorts both arrays again.
+    at = np.minimum(np.searchsorted(watched_keys, key), watched_keys.size - 1)
+    mask = watched_keys[at] == key
     pos, key, entering = pos[mask], key[mask], entering[mask]
     order = np.lexsort((pos, key))
     pos, key, entering = pos[order], key[order], entering[order]
@@ -242,18 +244,31 @@ def _membership(detector: ZoneEventDetector, batch: Batch, log: _EventLog) -> No
     run_entering = entering[starts]
     track_cut = np.searchsorted(run_key, watched_keys)
     track_end = np.searchsorted(run_key, watched_keys, side="right")
-    times = batch.t.tolist()
+    # Python lists for the walk: indexing a numpy array per run costs a scalar object each time.
+    times, lo, hi = batch.t.tolist(), batch.lo.tolist(), batch.hi.tolist()
+    firsts, lasts, evidence = run_first.tolist(), run_last.tolist(), run_entering.tolist()
     for k, r0, r1 in zip(
         watched_keys.tolist(), track_cut.tolist(), track_end.tolist(), strict=True
     ):
         c, j = divmod(k, n_zones)
+        cursor, end = lo[c], hi[c]
+        if r1 - r0 == 1 and firsts[r0] == cursor and lasts[r0] == end - 1:
+            # One near run over all of the shopper's estimates while inside, not on the way out
+            # and short of the next dwell milestone: ``near`` would change nothing (the usual
+            # track: a shopper standing in a zone), so no track is built.
+            stay = batch.states[c].inside.get(j)
+            if (
+                stay is not None
+                and stay.pending_exit_t_ms is None
+                and times[end - 1] < stay.enter_t_ms + s.milestone_ms(stay.next_milestone)
+            ):
+                continue
         track = _Track(detector, batch, times, c, j)
-        cursor, end = int(batch.lo[c]), int(batch.hi[c])
         for r in range(r0, r1):
-            first, last = int(run_first[r]), int(run_last[r])
+            first, last = firsts[r], lasts[r]
             if first > cursor:
                 track.far(cursor, first - 1, log)
-            track.near(first, last, bool(run_entering[r]), log)
+            track.near(first, last, evidence[r], log)
             cursor = last + 1
         if cursor < end:
             track.far(cursor, end - 1, log)

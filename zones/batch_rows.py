@@ -123,7 +123,7 @@ def group_rows(detector: ZoneEventDetector, rows_in: Rows) -> Grouping | None:
     names, code = np.unique(rows_in.shopper[rows], return_inverse=True)
     order = np.lexsort((rows, code))
     rows, code = rows[order], code[order].astype(np.int64)
-    names_list = [str(n) for n in names]
+    names_list: list[str] = names.tolist()
     known = [detector.shoppers.get(n) for n in names_list]
     missing = int(rows_in.t[rows].min())  # a new shopper's first estimate is never late
     carried = np.fromiter(
@@ -131,7 +131,7 @@ def group_rows(detector: ZoneEventDetector, rows_in: Rows) -> Grouping | None:
     )
     t = rows_in.t[rows]
     keep = t >= segmented_previous_max(code, t, carried)
-    late = int((~keep).sum())
+    late = keep.size - int(np.count_nonzero(keep))
     rows, code, t = rows[keep], code[keep], t[keep]
     bounds = np.searchsorted(code, np.arange(len(names_list) + 1))
     states, new_shoppers = [], {}

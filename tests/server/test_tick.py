@@ -499,3 +499,26 @@ def test_fixes_in_a_tick_answer_and_write_what_each_fix_alone_would(
     assert {"enter", "exit", "dwell", "facing"} <= {e[2] for e in expected_rows["events"]}
     assert {o[3] for o in expected_rows["offers"]} == {"app", "signage"}
     assert any(c[4] == 60 for c in expected_rows["chunks"])
+
+
+def test_a_quiet_shopper_in_a_failed_tick_keeps_their_answer(database: Database) -> None:
+    """A shopper with nothing to write this tick (no event, no full buffer) is answered although
+    the tick's commit fails for another; the failing shopper's frame fails, nothing is written."""
+    good = seeded_shopper(database)
+    ghost = Shopper("ghost", good.store_id, "no-such-visit", frozenset())
+    tracked = _Tracked()
+    wiring = PipelineWiring(
+        tracker_for=lambda _store, _customer: tracked,
+        zone_detector_for=lambda _store: BoxZones({"z": (0.0, 0.0, 4.0, 3.0, 90.0)}),
+    )
+    snapshots = SnapshotCache(database)
+    lines = [ShopperPipeline(s, database, wiring, snapshots) for s in (ghost, good)]
+    jobs = [BatchJob(None, frame(T0), line, T0 + 40, "") for line in lines]
+    where = [[Estimate(T0, 2.0, 1.5, 90.0, 1.0)], [Estimate(T0, 20.0, 20.0, 90.0, 1.0)]]
+    failed, quiet = finish_tick(jobs, where)
+    assert isinstance(failed, Exception)
+    assert isinstance(quiet, PipelineStep)
+    assert quiet.zone_events == []
+    assert [p.estimate for p in quiet.positions] == where[1]
+    with database.session() as session:
+        assert session.scalars(select(ZoneEventRow)).all() == []

@@ -301,3 +301,36 @@ def test_a_store_without_zones_still_ends_visits_of_shoppers_who_leave() -> None
     )
     events = detector.update_batch(["b"], [T0 + 6_000], [50.0], [1.0], [0.0], [1.0])
     assert events == [ZoneEvent("visit_end", "b", None, T0, 0.0)]
+
+
+def test_one_estimate_per_shopper_a_call_equals_the_loop_through_milestones_and_exits() -> None:
+    """The runner's shape: every call holds one estimate of each shopper. Ann stands inside past
+    three dwell milestones then leaves (stays whose call changes nothing are skipped, the ones
+    that reach a milestone or start an exit are not); Bob stands in the hysteresis band beside
+    an overlapping zone; Cy steps out of the aisle briefly (back before the exit grace ends) and
+    once for long; Di's estimate lies exactly on the aisle's edge."""
+    bay = box_zone("bay", 8, 0, 14, 4)  # overlaps the aisle's east end (8..10 m)
+    loop, batch = ZoneEventDetector([AISLE, bay]), ZoneEventDetector([AISLE, bay])
+    events: list[ZoneEvent] = []
+    for k in range(80):
+        t = T0 + 1000 * k
+        ann = (5.0, 2.0) if k < 70 else (25.0, 2.0)
+        bob = (11.0, 4.8)  # 0.8 m outside the bay: near, never in
+        # In both zones; out of the aisle (bay alone) for 3 s, within the exit grace, every 10 s;
+        # out for 10 s once (the aisle's exit fires).
+        cy = (13.0, 2.0) if k % 10 >= 7 or 50 <= k < 60 else (9.0, 2.0)
+        di = (10.0, 2.0)  # on the aisle's east edge, inside the bay
+        names = ["ann", "bob", "cy", "di"]
+        xy = [ann, bob, cy, di]
+        rows = [(n, Estimate(t, x, y, 0.0, 1.0)) for n, (x, y) in zip(names, xy, strict=True)]
+        expected = run_loop(loop, rows)
+        found = batch.update_batch(names, [t] * 4, [p[0] for p in xy], [p[1] for p in xy],
+                                   [0.0] * 4, [1.0] * 4)  # fmt: skip
+        assert found == expected, k
+        events += found
+    assert batch.shoppers == loop.shoppers
+    assert [(e.kind, e.dwell_s) for e in events if e.shopper_id == "ann"] == [
+        ("enter", 0.0), ("dwell", 10.0), ("dwell", 30.0), ("dwell", 60.0), ("exit", 70.0)
+    ]  # fmt: skip
+    assert not [e for e in events if e.shopper_id == "bob"]
+    assert_well_formed(events)

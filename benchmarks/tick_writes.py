@@ -1,0 +1,129 @@
+"""A runner tick's transaction: CPU per tick, ``VisitWrites.write`` against the Core inserts it
+replaced, side by side on the same rows and database.
+
+A tick at 1,000 phones (20 batches a call) commits about 20 raw frames (two shoppers' buffers of
+ten), a few zone events and now and then a position chunk; here 20 raw frames of 3 KB, 3 zone
+events and one chunk of 60 points. ``core inserts`` is session 3's ``VisitWrites.write``
+(``session.execute(insert(table), rows)``); ``driver inserts`` is ``server.visit_log.insert_rows``
+(one INSERT compiled per process, the rows handed to the driver's ``executemany``). Each variant
+runs ``--ticks`` transactions per repeat, alternating; the best repeat counts. Thread CPU, so the
+figure includes the driver's own work (SQLite's in-process insert, psycopg's encoding).
+
+    python benchmarks/tick_writes.py [--database-url URL] [--ticks 50] [--repeats 7]
+
+Closing line: ``tick_writes: core_us=X driver_us=Y``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Run as a script, this folder leads sys.path and its zones.py/triggers.py would hide the packages.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import numpy as np  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from aislecast.bench import format_table  # noqa: E402
+from server.database import Database, upgrade_to_head  # noqa: E402
+from server.tables import Customer, Store, Visit  # noqa: E402
+from server.visit_log import (  # noqa: E402
+    POSITION_CHUNKS_TABLE,
+    RAW_BATCHES_TABLE,
+    ZONE_EVENTS_TABLE,
+    VisitWrites,
+)
+
+SHOPPERS = 20
+RAW_FRAMES = 20
+ZONE_EVENTS = 3
+RAW_FRAME_BYTES = 3000  # a compressed 16 KB readings frame
+T0_MS = 1_800_000_000_000
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def seed(database: Database) -> tuple[int, list[str]]:
+    visits = [f"v{i}" for i in range(SHOPPERS)]
+    with database.session() as session:
+        session.add(Store(id=1, name="bench", timezone="UTC", created_ms=T0_MS))
+        session.flush()
+        for i, visit in enumerate(visits):
+            session.add(Customer(id=f"c{i}", gender="female", age=30, tier="gold"))
+            session.flush()
+            session.add(Visit(id=visit, store_id=1, customer_id=f"c{i}", started_ms=T0_MS,
+                              last_seen_ms=T0_MS, app_version="b", consents=""))  # fmt: skip
+    return 1, visits
+
+
+def tick_rows(store_id: int, visits: list[str], k: int, payload: bytes) -> VisitWrites:
+    t = T0_MS + 1000 * k
+    raw = [{"visit_id": visits[i % SHOPPERS], "store_id": store_id, "t_first_ms": t + i,
+            "t_last_ms": t + i + 999, "n_readings": 300, "payload": payload}
+           for i in range(RAW_FRAMES)]  # fmt: skip
+    events = [{"visit_id": visits[i], "store_id": store_id, "zone_id": "dairy", "kind": "enter",
+               "t_ms": t + i, "dwell_s": 0.0} for i in range(ZONE_EVENTS)]  # fmt: skip
+    chunk = [{"visit_id": visits[0], "store_id": store_id, "floor_id": None, "t_start_ms": t,
+              "t_end_ms": t + 59_000, "n_points": 60, "payload": payload[:960]}]  # fmt: skip
+    return VisitWrites(zone_events=events, chunks=chunk, raw_batches=raw)
+
+
+def core_inserts(database: Database, writes: VisitWrites) -> None:
+    """Session 3's ``VisitWrites.write``: Core inserts through the ORM session."""
+    with database.session() as session:
+        session.execute(insert(ZONE_EVENTS_TABLE), writes.zone_events)
+        session.execute(insert(POSITION_CHUNKS_TABLE), writes.chunks)
+        session.execute(insert(RAW_BATCHES_TABLE), writes.raw_batches)
+
+
+def driver_inserts(database: Database, writes: VisitWrites) -> None:
+    with database.session() as session:
+        writes.write(session)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--ticks", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        database = Database.connect(args.database_url or f"sqlite:///{folder}/writes.db")
+        upgrade_to_head(database.engine)
+        store_id, visits = seed(database)
+        payload = np.random.default_rng(0).bytes(RAW_FRAME_BYTES)
+        variants: dict[str, Callable[[Database, VisitWrites], None]] = {
+            "core inserts": core_inserts,
+            "driver inserts": driver_inserts,
+        }
+        best = {name: float("inf") for name in variants}
+        k = 0
+        for _ in range(args.repeats):
+            for name, write in variants.items():
+                ticks = [tick_rows(store_id, visits, k + i, payload) for i in range(args.ticks)]
+                k += args.ticks
+                start = time.thread_time()
+                for writes in ticks:
+                    write(database, writes)
+                cpu = (time.thread_time() - start) / args.ticks
+                best[name] = min(best[name], cpu * 1e6)
+        backend = database.engine.dialect.name
+        database.dispose()
+    rows = RAW_FRAMES + ZONE_EVENTS + 1
+    print(format_table(
+        ["database", "variant", "rows/tick", "CPU µs/tick", "CPU µs/row"],
+        [[backend, name, rows, f"{us:.0f}", f"{us / rows:.1f}"] for name, us in best.items()],
+    ))  # fmt: skip
+    print(f"tick_writes: core_us={best['core inserts']:.0f} "
+          f"driver_us={best['driver inserts']:.0f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
