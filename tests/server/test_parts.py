@@ -385,16 +385,23 @@ def test_raw_frames_are_stored_as_received_whoever_compresses_them(
     assert stored_frames(database, shopper.visit_id) == expected
 
 
-def test_the_background_compressor_compresses_every_frame_submitted() -> None:
+def test_the_background_compressor_compresses_every_frame_of_every_burst() -> None:
+    """The thread sleeps between bursts and wakes for the next one: it, not a flush, compresses
+    every frame (a missed wake-up would leave a burst for the flush)."""
     compressor = RawFrameCompressor()
-    frames = [RawFrame(T0, T0, 1, readings_text(T0, 1 + k)) for k in range(20)]
-    for frame in frames:
-        compressor.submit(frame)
-    deadline = time.monotonic() + 30
-    while any(isinstance(f.data, str) for f in frames) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert [decode_frame(f.payload()) for f in frames] == [
-        readings_text(T0, 1 + k) for k in range(20)
+    bursts = [[RawFrame(T0, T0, 1, readings_text(T0, 1 + k + 20 * b)) for k in range(20)]
+              for b in range(3)]  # fmt: skip
+    for burst in bursts:
+        for frame in burst:
+            compressor.submit(frame)
+        deadline = time.monotonic() + 30
+        while (
+            any(not isinstance(f.data, Compressed) for f in burst) and time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
+        assert all(isinstance(f.data, Compressed) for f in burst)
+    assert [decode_frame(f.payload()) for burst in bursts for f in burst] == [
+        readings_text(T0, 1 + k) for k in range(60)
     ]
 
 
