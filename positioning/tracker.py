@@ -136,7 +136,7 @@ class TrackerSettings:
     first_fix: str = "field"  # any of FIRST_FIXES (_first_seeds)
     tempering: str = "fixed"  # any of TEMPERINGS
     radio_mean: str = "log-distance"  # any of RADIO_MEANS
-    rssi_offset: str = "none"  # any of RSSI_OFFSETS
+    rssi_offset: str = "online"  # any of RSSI_OFFSETS (session 4: online is the default)
 
 
 class Tracker:

@@ -86,7 +86,11 @@ def test_without_the_option_the_offset_stays_zero(hall_survey):  # noqa: F811
     tracker = Tracker(
         hall_survey.radio_map,
         WalkableGrid.from_plan(HALL),
-        settings=TrackerSettings(weinberg_k=hall_survey.weinberg_k),
+        settings=TrackerSettings(weinberg_k=hall_survey.weinberg_k, rssi_offset="none"),
     )
     run(tracker, louder(readings, SHIFT_DB))
     assert tracker.rssi_offset.mean_db == 0.0
+
+
+def test_the_offset_is_learnt_by_default(hall_survey):  # noqa: F811
+    assert TrackerSettings().rssi_offset == "online"
