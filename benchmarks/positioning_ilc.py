@@ -42,7 +42,9 @@ from positioning.tracker import (
     HEADING_REPORTS,
     PRIORS,
     RADIO_LIKELIHOODS,
+    RADIO_MEANS,
     REPORTS,
+    RSSI_OFFSETS,
     TEMPERINGS,
     Tracker,
     TrackerSettings,
@@ -74,6 +76,7 @@ class WalkScore:
     cpu_s: float = 0.0
     within_accuracy: int = 0
     field_cpu_s: float = 0.0  # building the held-out map's GP radio field (survey-time work)
+    offset_db: float | None = None  # the RSSI offset learnt by the walk's end (--rssi-offset)
 
 
 _FLOORS: dict[str, FloorContext] = {}
@@ -92,6 +95,24 @@ _HYPOTHESIS: dict[str, Any] = {}
 _SEED_OFFSET = [0]
 _FIRST_FIX = [TrackerSettings().first_fix]
 _TEMPERING = [TrackerSettings().tempering]
+# --radio-mean, --rssi-offset, and --rssi-shift: dB added to every Wi-Fi and beacon level of the
+# held-out walk (a phone that reads all sources that much louder than the surveying one).
+_RADIO_MEAN = [TrackerSettings().radio_mean]
+_RSSI_OFFSET = [TrackerSettings().rssi_offset]
+_RSSI_SHIFT = [0.0]
+
+
+def shifted(walk: Walk, shift_db: float) -> Walk:
+    """The walk with every Wi-Fi and beacon level raised by ``shift_db`` (waypoints kept)."""
+    if shift_db == 0.0:
+        return walk
+    readings = tuple(
+        replace(r, rssi_dbm=r.rssi_dbm + shift_db)
+        if isinstance(r, WifiReading | BeaconReading)
+        else r
+        for r in walk.readings
+    )
+    return replace(walk, readings=readings)
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -132,6 +153,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
     ctx = _FLOORS[floor_name]
     walk = ctx.walks[index]
     radio_map = ctx.radio_map.without([walk.name])
+    # Only the positioned walk is shifted; the survey (the other walks) is as recorded.
+    walk = shifted(walk, _RSSI_SHIFT[0])
     d_all = sum(d for d, _ in ctx.step_sums.values()) - ctx.step_sums[walk.name][0]
     f_all = sum(f for _, f in ctx.step_sums.values()) - ctx.step_sums[walk.name][1]
     k = calibrate_weinberg_k([(d_all, f_all)])
@@ -146,6 +169,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         motion_heading=_MOTION_HEADING[0],
         first_fix=_FIRST_FIX[0],
         tempering=_TEMPERING[0],
+        radio_mean=_RADIO_MEAN[0],
+        rssi_offset=_RSSI_OFFSET[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
     field, field_cpu = None, 0.0
@@ -153,7 +178,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         # The field is survey-time work (once per map in a store), so it is timed apart from the
         # tracker; fields of sources this walk never hears are not computed (same estimates).
         start = time.process_time()
-        field = RadioField(radio_map, ctx.grid)
+        field = RadioField(radio_map, ctx.grid, walls=fused.radio_mean == "multi-wall")
         field.prepare({r.bssid for r in walk.readings if isinstance(r, WifiReading)})
         field.prepare({r.beacon_id for r in walk.readings if isinstance(r, BeaconReading)})
         field_cpu = time.process_time() - start
@@ -168,6 +193,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
     scores[-1].field_cpu_s = field_cpu
+    if fused.rssi_offset == "online":
+        scores[-1].offset_db = tracker.rssi_offset.mean_db
     if "fused-ekf" in variants:
         settings = replace(fused, output="ekf")
         ekf = Tracker(radio_map, ctx.grid, settings=settings, radio_field=field)
@@ -268,6 +295,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the fused tracker's scan-likelihood tempering (default: the product's)",
     )
     parser.add_argument(
+        "--radio-mean",
+        default=TrackerSettings().radio_mean,
+        choices=RADIO_MEANS,
+        help="the radio field's mean: log-distance, or with a loss per plan wall crossed",
+    )
+    parser.add_argument(
+        "--rssi-offset",
+        default=TrackerSettings().rssi_offset,
+        choices=RSSI_OFFSETS,
+        help="the phone's RSSI offset: ignored, or learnt online per walk",
+    )
+    parser.add_argument(
+        "--rssi-shift",
+        type=float,
+        default=0.0,
+        help="dB added to the positioned walk's Wi-Fi and beacon levels (a different phone)",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -281,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _SEED_OFFSET[0] = args.seed_offset
     _FIRST_FIX[0] = args.first_fix
     _TEMPERING[0] = args.tempering
+    _RADIO_MEAN[0] = args.radio_mean
+    _RSSI_OFFSET[0] = args.rssi_offset
+    _RSSI_SHIFT[0] = args.rssi_shift
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)
@@ -326,6 +374,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     field_cpu = [s.field_cpu_s for s in fused if s.field_cpu_s > 0]
     if field_cpu:
         print(f"radio field build: {np.mean(field_cpu):.2f} s CPU per held-out map (mean)")
+    offsets = [s.offset_db for s in fused if s.offset_db is not None]
+    if offsets:
+        q10, q50, q90 = np.percentile(offsets, [10, 50, 90])
+        print(f"learnt RSSI offset at the walk's end: median {q50:+.1f} dB (10-90 %: ", end="")
+        print(f"{q10:+.1f} … {q90:+.1f}); shift applied {_RSSI_SHIFT[0]:+.1f} dB")
     summary = summarise(fused)
     errors = np.array([e for s in fused for e in s.errors_m])
     heading = np.array([h for s in fused for h in s.heading_errors_deg])

@@ -47,8 +47,10 @@ from positioning.radiomap import (
     SOURCE_MODEL_SIGMA_DB,
     RadioMap,
 )
+from positioning.rssi_offset import marginal_log_likelihood
 from positioning.scans import Fingerprint
 from positioning.walkable import WalkableGrid
+from positioning.walls import fit_level_given_walls, fit_wall_loss, wall_crossings, wall_term
 
 Array = NDArray[np.float64]
 
@@ -92,6 +94,9 @@ MAX_SUPPORT = 64
 FIELD_CELL_M = 2.0
 # Beyond this many length scales from every support point the residual has no say (k < 1e-2).
 REACH_LENGTHS = 3.0
+# The multi-wall mean's per-wall loss is fitted over this many well-heard sources (as the GP's
+# hyperparameters: every k-th by coverage).
+WALL_FIT_SOURCES = 60
 
 
 @dataclass(frozen=True)
@@ -250,8 +255,13 @@ def fit_field_hyper(supports: list[tuple[Array, Array, Array]]) -> FieldHyper:
 class RadioField:
     """The GP radio field of one radio map on a raster of the floor (see the module notes)."""
 
-    def __init__(self, radio_map: RadioMap, grid: WalkableGrid | None = None) -> None:
+    def __init__(
+        self, radio_map: RadioMap, grid: WalkableGrid | None = None, walls: bool = False
+    ) -> None:
+        """``walls``: the multi-wall mean (``positioning.walls``): m(p) − L·k(source, p), with
+        L fitted per floor and each source's P₁, n refitted given it (needs ``grid``)."""
         self.radio_map = radio_map
+        self.grid = grid
         positions = radio_map.positions
         if grid is not None:
             bounds = (0.0, 0.0, grid.width_m, grid.height_m)
@@ -264,6 +274,12 @@ class RadioField:
         self.bounds = bounds
         self.models = fit_source_models(radio_map.rssi, positions, radio_map.source_xy, bounds)
         self._cells_xy, self._cell_index = _field_raster(bounds, grid)
+        # Per source: (P₁, n, walls crossed to each heard reference) of the multi-wall mean.
+        self._wall_fits: dict[int, tuple[float, float, Array]] = {}
+        self._cell_walls: dict[int, Array] = {}
+        self.wall_loss_db: float | None = None
+        if walls and grid is not None:
+            self.wall_loss_db = self._fit_wall_loss()
         self.hyper = fit_field_hyper(self._hyper_supports())
         self._fields: dict[int, tuple[NDArray[np.float32], NDArray[np.float32]]] = {}
 
@@ -271,19 +287,85 @@ class RadioField:
         heard = self.radio_map.rssi[:, col] > MISSING_DBM
         xy = self.radio_map.positions[heard]
         z = self.radio_map.rssi[heard, col].astype(np.float64)
-        return compact_support(xy, z - self.models.level_dbm(col, xy[:, 0], xy[:, 1]))
+        if self.wall_loss_db is None:
+            return compact_support(xy, z - self.models.level_dbm(col, xy[:, 0], xy[:, 1]))
+        p1, n, walls = self._wall_fit(col)
+        level = p1 - 10.0 * n * self._log_d(col, xy) - self.wall_loss_db * walls
+        return compact_support(xy, z - level)
 
-    def _hyper_supports(self) -> list[tuple[Array, Array, Array]]:
-        """The residual supports of HYPER_SOURCES well-heard sources (every k-th by coverage)."""
+    def _ranked_sources(self, count: int) -> list[int]:
+        """``count`` well-heard fitted sources, every k-th by how many references heard them."""
         heard = (self.radio_map.rssi > MISSING_DBM).sum(axis=0)
         ranked = [
             int(c)
             for c in np.argsort(-heard, kind="stable")
             if self.models.fitted[c] and heard[c] >= HYPER_MIN_SUPPORT
         ]
-        stride = max(1, len(ranked) // HYPER_SOURCES)
-        supports = [self._residual_support(c) for c in ranked[::stride][:HYPER_SOURCES]]
+        stride = max(1, len(ranked) // count)
+        return ranked[::stride][:count]
+
+    def _hyper_supports(self) -> list[tuple[Array, Array, Array]]:
+        """The residual supports of HYPER_SOURCES well-heard sources (every k-th by coverage)."""
+        supports = [self._residual_support(c) for c in self._ranked_sources(HYPER_SOURCES)]
         return [s for s in supports if len(s[1]) >= HYPER_MIN_SUPPORT]
+
+    # -- the multi-wall mean ---------------------------------------------------------------
+
+    def _log_d(self, col: int, xy: Array) -> Array:
+        """log₁₀ √(|p − s|² + h²) from source ``col`` to points (n, 2)."""
+        d2 = (
+            (xy[:, 0] - self.models.xy[col, 0]) ** 2
+            + (xy[:, 1] - self.models.xy[col, 1]) ** 2
+            + SOURCE_HEIGHT_M**2
+        )
+        return 0.5 * np.log10(d2)
+
+    def walls_to(self, col: int, xy: Array) -> Array:
+        """Walls crossed from source ``col``'s fitted position to points (n, 2), capped: read at
+        the field cell holding each point (one ray per cell, computed once per source)."""
+        walls = self._cell_walls.get(col)
+        if walls is None:
+            assert self.grid is not None
+            source = (float(self.models.xy[col, 0]), float(self.models.xy[col, 1]))
+            k = wall_crossings(self.grid.free, self.grid.cell_m, source, self._cells_xy)
+            walls = wall_term(k)
+            self._cell_walls[col] = walls
+        return walls[self.cell_of(xy[:, 0], xy[:, 1])]
+
+    def _source_pairs(self, col: int) -> tuple[Array, Array, Array]:
+        """(z, log₁₀ d, walls) over the references that heard source ``col``."""
+        heard = self.radio_map.rssi[:, col] > MISSING_DBM
+        xy = self.radio_map.positions[heard]
+        z = self.radio_map.rssi[heard, col].astype(np.float64)
+        return z, self._log_d(col, xy), self.walls_to(col, xy)
+
+    def _fit_wall_loss(self) -> float:
+        """L per floor over WALL_FIT_SOURCES sources (source positions as fitted free-space)."""
+        pairs = [self._source_pairs(c) for c in self._ranked_sources(WALL_FIT_SOURCES)]
+        return fit_wall_loss(pairs, *self._level_fit_args())
+
+    def _level_fit_args(self) -> tuple[float, float, float, float, tuple[float, float]]:
+        return (EXPONENT_PRIOR, EXPONENT_PRIOR_SIGMA, FIT_RSSI_SIGMA_DB, HUBER_DB, EXPONENT_LIMITS)
+
+    def _wall_fit(self, col: int) -> tuple[float, float, Array]:
+        """(P₁, n, walls to each heard reference) of source ``col`` given L (memoised)."""
+        cached = self._wall_fits.get(col)
+        if cached is None:
+            assert self.wall_loss_db is not None
+            z, log_d, walls = self._source_pairs(col)
+            p1, n = fit_level_given_walls(
+                z, log_d, walls, self.wall_loss_db, *self._level_fit_args()
+            )
+            cached = (p1, n, walls)
+            self._wall_fits[col] = cached
+        return cached
+
+    def mean_level(self, col: int, xy: Array) -> Array:
+        """The field's mean without the residual at points (n, 2): m(p), less L·k(p) with walls."""
+        if self.wall_loss_db is None:
+            return self.models.level_dbm(col, xy[:, 0], xy[:, 1])
+        p1, n, _ = self._wall_fit(col)
+        return p1 - 10.0 * n * self._log_d(col, xy) - self.wall_loss_db * self.walls_to(col, xy)
 
     @property
     def cells_xy(self) -> Array:
@@ -304,7 +386,7 @@ class RadioField:
             return cached
         h = self.hyper
         cells = self._cells_xy
-        mean = self.models.level_dbm(col, cells[:, 0], cells[:, 1])
+        mean = self.mean_level(col, cells)
         var = np.full(len(cells), h.signal_db**2 + h.noise_db**2)
         support_xy, r, count = self._residual_support(col)
         # (K + N)α = r with K = σ_f²·K₁ and N = σ_n²·diag(1/count).
@@ -340,6 +422,7 @@ class RadioField:
         y: Array,
         residual: bool = True,
         source_discount: float = 1.0,
+        offset_var_db2: float = 0.0,
     ) -> Array | None:
         """log p(scan | phone at (x, y)), per point, from the heard sources' fields.
 
@@ -352,23 +435,63 @@ class RadioField:
         model's rule with the sources placed by the fit, to tell the two parts apart).
         ``source_discount`` γ: the divisor is max(1, |sources| / EFFECTIVE_SOURCES)^γ (γ = 1 the
         rule above, γ = 0 the plain sum; ``positioning.tempering`` fits it per map).
+        ``offset_var_db2`` τ² > 0: a phone offset common to the scan's sources, N(0, τ²), is
+        integrated out (``positioning.rssi_offset.marginal_log_likelihood``).
         """
         cols, levels = self.known_sources(fingerprint)
         if len(cols) < MIN_COMMON_SOURCES:
             return None
         cell, inverse = np.unique(self.cell_of(x, y), return_inverse=True)
-        total = np.zeros(len(cell))
+        if offset_var_db2 > 0.0:
+            quad, log_var, a, c = self._scan_sums(cols, levels, cell, residual)
+            total = marginal_log_likelihood(quad, log_var, a, c, offset_var_db2)
+        else:
+            total = np.zeros(len(cell))
+            for m, v, z in self._cell_fields(cols, levels, cell, residual):
+                total += -0.5 * (z - m) ** 2 / v - 0.5 * np.log(v)
+        total /= max(1.0, len(cols) / EFFECTIVE_SOURCES) ** source_discount
+        return total[inverse.ravel()]
+
+    def offset_evidence(
+        self, fingerprint: Fingerprint, x: Array, y: Array, residual: bool = True
+    ) -> tuple[Array, Array, float] | None:
+        """(a, c, discount) per point for ``positioning.rssi_offset``: a = Σ (zⱼ − μⱼ)/vⱼ and
+        c = Σ 1/vⱼ over the scan's modelled sources, and the scan's source discount
+        max(1, |sources| / EFFECTIVE_SOURCES). None when the map knows too few sources."""
+        cols, levels = self.known_sources(fingerprint)
+        if len(cols) < MIN_COMMON_SOURCES:
+            return None
+        cell, inverse = np.unique(self.cell_of(x, y), return_inverse=True)
+        _, _, a, c = self._scan_sums(cols, levels, cell, residual)
+        inverse = inverse.ravel()
+        return a[inverse], c[inverse], max(1.0, len(cols) / EFFECTIVE_SOURCES)
+
+    def _cell_fields(
+        self, cols: list[int], levels: list[float], cell: NDArray[np.int64], residual: bool
+    ) -> Iterable[tuple[Array, Array, float]]:
+        """(μ, v, z) per heard source at the given cells: the field's, or with ``residual``
+        False the fitted propagation model and (7 dB)²."""
         cell_x, cell_y = self._cells_xy[cell, 0], self._cells_xy[cell, 1]
         for col, z in zip(cols, levels, strict=True):
             if residual:
                 mean, var = self.source_field(col)
-                m, v = mean[cell].astype(np.float64), var[cell].astype(np.float64)
+                yield mean[cell].astype(np.float64), var[cell].astype(np.float64), z
             else:
                 m = self.models.level_dbm(col, cell_x, cell_y)
-                v = np.full(len(cell), SOURCE_MODEL_SIGMA_DB**2)
-            total += -0.5 * (z - m) ** 2 / v - 0.5 * np.log(v)
-        total /= max(1.0, len(cols) / EFFECTIVE_SOURCES) ** source_discount
-        return total[inverse.ravel()]
+                yield m, np.full(len(cell), SOURCE_MODEL_SIGMA_DB**2), z
+
+    def _scan_sums(
+        self, cols: list[int], levels: list[float], cell: NDArray[np.int64], residual: bool
+    ) -> tuple[Array, Array, Array, Array]:
+        """Σ e²/v, Σ log v, Σ e/v and Σ 1/v with e = z − μ, per cell."""
+        quad, log_var, a, c = (np.zeros(len(cell)) for _ in range(4))
+        for m, v, z in self._cell_fields(cols, levels, cell, residual):
+            e = z - m
+            quad += e * e / v
+            log_var += np.log(v)
+            a += e / v
+            c += 1.0 / v
+        return quad, log_var, a, c
 
     def known_sources(self, fingerprint: Fingerprint) -> tuple[list[int], list[float]]:
         """Map columns of the scan's sources that have a fitted model, and their levels, dBm."""

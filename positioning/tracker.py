@@ -50,6 +50,7 @@ from positioning.readings import (
     RotationVectorReading,
     WifiReading,
 )
+from positioning.rssi_offset import RssiOffset
 from positioning.scans import Fingerprint, ScanAssembler
 from positioning.steps import DEFAULT_WEINBERG_K, StepDetector, StepEvent, weinberg_length
 from positioning.tempering import FIXED, Tempering, fit_tempering
@@ -108,6 +109,12 @@ HANDOVERS = ("replace", "reweight")
 # survey by held-out log score of single scans or of consecutive scan pairs
 # (``positioning.tempering``).
 TEMPERINGS = ("fixed", "fitted", "fitted-pairs")
+# The radio field's mean: log-distance per source, or with a loss per floor-plan wall the ray
+# crosses (``positioning.walls``, the multi-wall model).
+RADIO_MEANS = ("log-distance", "multi-wall")
+# The phone's RSSI offset against the survey: ignored, or learnt online per walk and
+# marginalised in the field's likelihood (``positioning.rssi_offset``).
+RSSI_OFFSETS = ("none", "online")
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,8 @@ class TrackerSettings:
     handover: str = "replace"  # any of HANDOVERS
     first_fix: str = "field"  # any of FIRST_FIXES (_first_seeds)
     tempering: str = "fixed"  # any of TEMPERINGS
+    radio_mean: str = "log-distance"  # any of RADIO_MEANS
+    rssi_offset: str = "online"  # any of RSSI_OFFSETS (session 4: online is the default)
 
 
 class Tracker:
@@ -164,6 +173,8 @@ class Tracker:
             ("prior", settings.prior, PRIORS),
             ("handover", settings.handover, HANDOVERS),
             ("tempering", settings.tempering, TEMPERINGS),
+            ("radio_mean", settings.radio_mean, RADIO_MEANS),
+            ("rssi_offset", settings.rssi_offset, RSSI_OFFSETS),
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -179,7 +190,7 @@ class Tracker:
                 or settings.first_fix == "field"
             )
         ):
-            radio_field = RadioField(radio_map, grid)
+            radio_field = RadioField(radio_map, grid, walls=settings.radio_mean == "multi-wall")
         self.radio_field = radio_field
         fitted = settings.tempering.startswith("fitted")
         if fitted and tempering is None and radio_map is not None:
@@ -205,6 +216,7 @@ class Tracker:
         self._evidence = PathEvidence()
         # Beacon adverts heard before the prior cloud starts (the first PRIOR_START_MS).
         self._early_adverts: list[BeaconReading] = []
+        self.rssi_offset = RssiOffset()
 
     @property
     def started(self) -> bool:
@@ -227,7 +239,8 @@ class Tracker:
             self._first_ms = reading.t_ms
         out: list[Estimate] = []
         if self.settings.use_radio and self.radio_map is not None:
-            for fingerprint in self._assembler.push(reading):
+            for heard in self._assembler.push(reading):
+                fingerprint = self._corrected(heard)
                 fix = self.radio_map.match(fingerprint)
                 if fix is not None:
                     self.fixes.append(fix)
@@ -296,6 +309,7 @@ class Tracker:
                 self._cloud = hand_over(cloud, likelihood, xy, self._rng)
             else:
                 self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+            self._learn_offset(fingerprint, self._cloud.x - lag_x, self._cloud.y - lag_y)
             self._from_prior = False
             x, y, spread = pf.cluster_estimate(self._cloud)
             self._ekf.reset(x, y, spread)
@@ -304,6 +318,7 @@ class Tracker:
         heard_x, heard_y = self._cloud.x - lag_x, self._cloud.y - lag_y
         likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
         pf.reweight(self._cloud, likelihood)
+        self._learn_offset(fingerprint, heard_x, heard_y)
         if self.settings.report == "evidence":
             self._evidence.on_fix(self._cloud, likelihood, self._now_ms or fix.t_ms)
         pf.inject(
@@ -336,7 +351,12 @@ class Tracker:
         if self.settings.first_fix == "field" and field is not None:
             cells = field.cells_xy
             log_l = field.log_likelihood(
-                fingerprint, cells[:, 0], cells[:, 1], kind.endswith("gp"), self._discount
+                fingerprint,
+                cells[:, 0],
+                cells[:, 1],
+                kind.endswith("gp"),
+                self._discount,
+                self._offset_var_db2,
             )
         if log_l is None or field is None or self.radio_map is None:
             return fix.candidates_xy, fix.candidate_weights, pf.INIT_POSITION_SIGMA_M
@@ -388,7 +408,9 @@ class Tracker:
             return knn if log_l is None else pf.tempered(log_l)
         if kind.endswith(("gp", "fitted")) and self.radio_field is not None:
             residual = kind.endswith("gp")
-            log_l = self.radio_field.log_likelihood(fingerprint, x, y, residual, self._discount)
+            log_l = self.radio_field.log_likelihood(
+                fingerprint, x, y, residual, self._discount, self._offset_var_db2
+            )
         else:
             log_l = self.radio_map.model_log_likelihood(fingerprint, x, y)
         if log_l is None:
@@ -397,6 +419,28 @@ class Tracker:
             return pf.tempered(log_l)
         t = self.tempering
         return pf.tempered(t.knn_power * np.log(knn) + t.field_power * np.log(pf.tempered(log_l)))
+
+    @property
+    def _offset_var_db2(self) -> float:
+        """τ² of the phone's offset left after correcting a scan by b̂ (0: not modelled)."""
+        return self.rssi_offset.var_db2 if self.settings.rssi_offset == "online" else 0.0
+
+    def _corrected(self, fingerprint: Fingerprint) -> Fingerprint:
+        """The scan less the walk's learnt RSSI offset (as is without ``rssi_offset``)."""
+        if self.settings.rssi_offset != "online":
+            return fingerprint
+        return self.rssi_offset.correct(fingerprint)
+
+    def _learn_offset(self, fingerprint: Fingerprint, x: np.ndarray, y: np.ndarray) -> None:
+        """Fold the scan, as weighed at the particles' places (x, y), into the offset belief."""
+        if self.settings.rssi_offset != "online" or self.radio_field is None:
+            return
+        assert self._cloud is not None
+        residual = self.settings.radio_likelihood.endswith("gp")
+        evidence = self.radio_field.offset_evidence(fingerprint, x, y, residual)
+        if evidence is not None:
+            a, c, discount = evidence
+            self.rssi_offset.update(a, c, self._cloud.weight, discount)
 
     @property
     def _discount(self) -> float:
