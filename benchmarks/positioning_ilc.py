@@ -29,6 +29,7 @@ import numpy as np
 from aislecast.bench import format_table
 from aislecast.paths import ilc_floors, ilc_root
 from positioning import Estimate, read_floor
+from positioning.magnetic import MagneticMap, survey_windows
 from positioning.radiofield import RadioField
 from positioning.radiomap import RadioMap, survey_fingerprints
 from positioning.readings import BeaconReading, WifiReading
@@ -40,6 +41,7 @@ from positioning.tracker import (
     FIRST_FIXES,
     HANDOVERS,
     HEADING_REPORTS,
+    MAGNETICS,
     PRIORS,
     RADIO_LIKELIHOODS,
     REPORTS,
@@ -60,6 +62,8 @@ class FloorContext:
     radio_map: RadioMap
     grid: WalkableGrid
     step_sums: dict[str, tuple[float, float]]
+    # Each survey walk's magnetometer windows (x, y, |B|), for --magnetic; empty when off.
+    mag_windows: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,6 +96,8 @@ _HYPOTHESIS: dict[str, Any] = {}
 _SEED_OFFSET = [0]
 _FIRST_FIX = [TrackerSettings().first_fix]
 _TEMPERING = [TrackerSettings().tempering]
+_MAGNETIC = [TrackerSettings().magnetic]
+_MAGNETIC_POWER = [TrackerSettings().magnetic_power]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -101,7 +107,8 @@ def load_floor(floor_dir: Path) -> FloorContext:
     grid = WalkableGrid.from_plan(read_floor(floor_dir))
     sums = {w.name: step_sums(w) for w in walks}
     name = f"{floor_dir.parent.name}/{floor_dir.name}"
-    return FloorContext(name, walks, radio_map, grid, sums)
+    mag = {w.name: survey_windows(w) for w in walks} if _MAGNETIC[0] != "off" else {}
+    return FloorContext(name, walks, radio_map, grid, sums, mag)
 
 
 def score(
@@ -146,6 +153,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         motion_heading=_MOTION_HEADING[0],
         first_fix=_FIRST_FIX[0],
         tempering=_TEMPERING[0],
+        magnetic=_MAGNETIC[0],
+        magnetic_power=_MAGNETIC_POWER[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
     field, field_cpu = None, 0.0
@@ -164,13 +173,29 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         start = time.process_time()
         tempering = fit_tempering(radio_map, ctx.grid, pairs=fused.tempering == "fitted-pairs")
         field_cpu += time.process_time() - start
-    tracker = Tracker(radio_map, ctx.grid, settings=fused, radio_field=field, tempering=tempering)
+    magnetic_map = None
+    if fused.magnetic != "off":
+        # Built from the other walks only (survey-time work, timed with the field).
+        start = time.process_time()
+        others = {name: w for name, w in ctx.mag_windows.items() if name != walk.name}
+        magnetic_map = MagneticMap.from_windows(others)
+        field_cpu += time.process_time() - start
+    tracker = Tracker(
+        radio_map,
+        ctx.grid,
+        settings=fused,
+        radio_field=field,
+        tempering=tempering,
+        magnetic_map=magnetic_map,
+    )
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
     scores[-1].field_cpu_s = field_cpu
     if "fused-ekf" in variants:
         settings = replace(fused, output="ekf")
-        ekf = Tracker(radio_map, ctx.grid, settings=settings, radio_field=field)
+        ekf = Tracker(
+            radio_map, ctx.grid, settings=settings, radio_field=field, magnetic_map=magnetic_map
+        )
         estimates, cpu = replay(ekf, walk)
         scores.append(score(floor_name, "fused-ekf", walk, estimates, walk_s, cpu))
     if "radio-only" in variants:
@@ -268,6 +293,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the fused tracker's scan-likelihood tempering (default: the product's)",
     )
     parser.add_argument(
+        "--magnetic",
+        default=TrackerSettings().magnetic,
+        choices=MAGNETICS,
+        help="the fused tracker's magnetic-field likelihood (default: the product's)",
+    )
+    parser.add_argument(
+        "--magnetic-power",
+        type=float,
+        default=TrackerSettings().magnetic_power,
+        help="power on the magnetic likelihood (with --magnetic total)",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -281,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _SEED_OFFSET[0] = args.seed_offset
     _FIRST_FIX[0] = args.first_fix
     _TEMPERING[0] = args.tempering
+    _MAGNETIC[0] = args.magnetic
+    _MAGNETIC_POWER[0] = args.magnetic_power
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)
