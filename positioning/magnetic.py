@@ -6,7 +6,7 @@ it into East-North-Up, B_enu = R·B_phone (``heading.rotation_matrix``). The rot
 is itself taken from the magnetometer, so the horizontal direction carries nothing (it points
 north by construction); what is left are the rotation-invariant magnitudes. We use the total
 |B|: on the recordings it is the most repeatable of up, horizontal and total (docs/positioning.md,
-"Session 4: magnetic field").
+"Session 4: magnetic field"), and it needs no rotation at all.
 
 The map (``MagneticMap``) is a 1 m raster of a Gaussian-process-like posterior of |B| from the
 survey windows (1 s means placed at their interpolated survey position), per cell:
@@ -37,7 +37,7 @@ from scipy.spatial import cKDTree
 
 from positioning.heading import rotation_matrix
 from positioning.radiomap import interpolate_position
-from positioning.readings import MagReading, Reading, RotationVectorReading
+from positioning.readings import MagReading, Reading
 from positioning.walkfile import Walk
 
 Array = NDArray[np.float64]
@@ -74,24 +74,21 @@ def field_features(
 class FieldWindow:
     """Causal: mean |B| over consecutive ``WINDOW_MS`` windows of magnetometer samples.
 
-    ``push`` takes readings in arrival order; a magnetometer sample is turned with the latest
-    rotation vector before it. ``take()`` returns the mean of the window just completed (once),
-    or None.
+    |B| is the same in the phone's axes as in the earth frame (a rotation keeps lengths), so
+    the window needs no attitude: |R·B| = |B| (``field_features`` gives the up and horizontal
+    parts, which do need it). ``push`` takes readings in arrival order; ``take()`` returns the
+    mean of the window just completed (once), or None.
     """
 
     def __init__(self, window_ms: int = WINDOW_MS) -> None:
         self.window_ms = window_ms
-        self._rv: tuple[float, float, float] | None = None
         self._start: int | None = None
         self._sum = 0.0
         self._count = 0
         self._ready: tuple[int, float] | None = None
 
     def push(self, reading: Reading) -> None:
-        if isinstance(reading, RotationVectorReading):
-            self._rv = (reading.x, reading.y, reading.z)
-            return
-        if not isinstance(reading, MagReading) or self._rv is None:
+        if not isinstance(reading, MagReading):
             return
         if self._start is None:
             self._start = reading.t_ms
@@ -99,7 +96,9 @@ class FieldWindow:
             if self._count:
                 self._ready = (self._start + self.window_ms // 2, self._sum / self._count)
             self._start, self._sum, self._count = reading.t_ms, 0.0, 0
-        self._sum += field_features(self._rv, (reading.x, reading.y, reading.z))[2]
+        self._sum += math.sqrt(
+            reading.x * reading.x + reading.y * reading.y + reading.z * reading.z
+        )
         self._count += 1
 
     def take(self) -> tuple[int, float] | None:

@@ -71,8 +71,7 @@ def test_the_window_is_the_mean_strength_of_completed_seconds_only() -> None:
     rv = quaternion_vector((0, 0, 1), 0.7)
     phone = tuple(rotation_matrix(*rv).T @ field_enu(40.0))
     assert window.take() is None
-    window.push(MagReading(0, *phone))  # no attitude yet: ignored
-    window.push(RotationVectorReading(0, *rv))
+    window.push(RotationVectorReading(0, *rv))  # not a magnetometer sample: ignored
     for t in range(0, 1000, 20):
         window.push(MagReading(t, *phone))
     assert window.take() is None  # the second is not over
