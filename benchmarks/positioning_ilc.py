@@ -98,6 +98,9 @@ _FIRST_FIX = [TrackerSettings().first_fix]
 _TEMPERING = [TrackerSettings().tempering]
 _MAGNETIC = [TrackerSettings().magnetic]
 _MAGNETIC_POWER = [TrackerSettings().magnetic_power]
+# A control for --magnetic: the survey windows' strengths shuffled among their places (same
+# spread, no location information), to tell a gain from the changed random stream.
+_MAGNETIC_SHUFFLED = [False]
 
 
 def load_floor(floor_dir: Path) -> FloorContext:
@@ -178,6 +181,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         # Built from the other walks only (survey-time work, timed with the field).
         start = time.process_time()
         others = {name: w for name, w in ctx.mag_windows.items() if name != walk.name}
+        if _MAGNETIC_SHUFFLED[0]:
+            others = _shuffled(others, np.random.default_rng(index))
         magnetic_map = MagneticMap.from_windows(others)
         field_cpu += time.process_time() - start
     tracker = Tracker(
@@ -218,6 +223,18 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         estimates, cpu = replay(pdr, walk)
         scores.append(score(floor_name, "pdr-only", walk, estimates, walk_s, cpu))
     return scores
+
+
+def _shuffled(windows: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The windows with their strengths permuted across all places (the control)."""
+    names = [n for n, w in windows.items() if len(w)]
+    values = rng.permutation(np.concatenate([windows[n][:, 2] for n in names]))
+    out, i = {}, 0
+    for n in names:
+        w = windows[n].copy()
+        w[:, 2] = values[i : i + len(w)]
+        out[n], i = w, i + len(w)
+    return out
 
 
 def summarise(scores: Sequence[WalkScore]) -> list[object]:
@@ -305,6 +322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="power on the magnetic likelihood (with --magnetic total)",
     )
     parser.add_argument(
+        "--magnetic-shuffled",
+        action="store_true",
+        help="control: the magnetic map from survey strengths shuffled among their places",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -320,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _TEMPERING[0] = args.tempering
     _MAGNETIC[0] = args.magnetic
     _MAGNETIC_POWER[0] = args.magnetic_power
+    _MAGNETIC_SHUFFLED[0] = args.magnetic_shuffled
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)
