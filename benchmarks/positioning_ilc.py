@@ -29,6 +29,7 @@ import numpy as np
 from aislecast.bench import format_table
 from aislecast.paths import ilc_floors, ilc_root
 from positioning import Estimate, read_floor
+from positioning.magnetic import MagneticMap, survey_windows
 from positioning.radiofield import RadioField
 from positioning.radiomap import RadioMap, survey_fingerprints
 from positioning.readings import BeaconReading, WifiReading
@@ -40,6 +41,7 @@ from positioning.tracker import (
     FIRST_FIXES,
     HANDOVERS,
     HEADING_REPORTS,
+    MAGNETICS,
     PRIORS,
     RADIO_LIKELIHOODS,
     RADIO_MEANS,
@@ -62,6 +64,8 @@ class FloorContext:
     radio_map: RadioMap
     grid: WalkableGrid
     step_sums: dict[str, tuple[float, float]]
+    # Each survey walk's magnetometer windows (x, y, |B|), for --magnetic; empty when off.
+    mag_windows: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,6 +104,11 @@ _TEMPERING = [TrackerSettings().tempering]
 _RADIO_MEAN = [TrackerSettings().radio_mean]
 _RSSI_OFFSET = [TrackerSettings().rssi_offset]
 _RSSI_SHIFT = [0.0]
+_MAGNETIC = [TrackerSettings().magnetic]
+_MAGNETIC_POWER = [TrackerSettings().magnetic_power]
+# A control for --magnetic: the survey windows' strengths shuffled among their places (same
+# spread, no location information), to tell a gain from the changed random stream.
+_MAGNETIC_SHUFFLED = [False]
 
 
 def shifted(walk: Walk, shift_db: float) -> Walk:
@@ -122,7 +131,8 @@ def load_floor(floor_dir: Path) -> FloorContext:
     grid = WalkableGrid.from_plan(read_floor(floor_dir))
     sums = {w.name: step_sums(w) for w in walks}
     name = f"{floor_dir.parent.name}/{floor_dir.name}"
-    return FloorContext(name, walks, radio_map, grid, sums)
+    mag = {w.name: survey_windows(w) for w in walks} if _MAGNETIC[0] != "off" else {}
+    return FloorContext(name, walks, radio_map, grid, sums, mag)
 
 
 def score(
@@ -171,6 +181,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         tempering=_TEMPERING[0],
         radio_mean=_RADIO_MEAN[0],
         rssi_offset=_RSSI_OFFSET[0],
+        magnetic=_MAGNETIC[0],
+        magnetic_power=_MAGNETIC_POWER[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
     field, field_cpu = None, 0.0
@@ -189,7 +201,23 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         start = time.process_time()
         tempering = fit_tempering(radio_map, ctx.grid, pairs=fused.tempering == "fitted-pairs")
         field_cpu += time.process_time() - start
-    tracker = Tracker(radio_map, ctx.grid, settings=fused, radio_field=field, tempering=tempering)
+    magnetic_map = None
+    if fused.magnetic != "off":
+        # Built from the other walks only (survey-time work, timed with the field).
+        start = time.process_time()
+        others = {name: w for name, w in ctx.mag_windows.items() if name != walk.name}
+        if _MAGNETIC_SHUFFLED[0]:
+            others = _shuffled(others, np.random.default_rng(index))
+        magnetic_map = MagneticMap.from_windows(others)
+        field_cpu += time.process_time() - start
+    tracker = Tracker(
+        radio_map,
+        ctx.grid,
+        settings=fused,
+        radio_field=field,
+        tempering=tempering,
+        magnetic_map=magnetic_map,
+    )
     estimates, cpu = replay(tracker, walk)
     scores.append(score(floor_name, "fused", walk, estimates, walk_s, cpu))
     scores[-1].field_cpu_s = field_cpu
@@ -197,7 +225,9 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         scores[-1].offset_db = tracker.rssi_offset.mean_db
     if "fused-ekf" in variants:
         settings = replace(fused, output="ekf")
-        ekf = Tracker(radio_map, ctx.grid, settings=settings, radio_field=field)
+        ekf = Tracker(
+            radio_map, ctx.grid, settings=settings, radio_field=field, magnetic_map=magnetic_map
+        )
         estimates, cpu = replay(ekf, walk)
         scores.append(score(floor_name, "fused-ekf", walk, estimates, walk_s, cpu))
     if "radio-only" in variants:
@@ -220,6 +250,18 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         estimates, cpu = replay(pdr, walk)
         scores.append(score(floor_name, "pdr-only", walk, estimates, walk_s, cpu))
     return scores
+
+
+def _shuffled(windows: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The windows with their strengths permuted across all places (the control)."""
+    names = [n for n, w in windows.items() if len(w)]
+    values = rng.permutation(np.concatenate([windows[n][:, 2] for n in names]))
+    out, i = {}, 0
+    for n in names:
+        w = windows[n].copy()
+        w[:, 2] = values[i : i + len(w)]
+        out[n], i = w, i + len(w)
+    return out
 
 
 def summarise(scores: Sequence[WalkScore]) -> list[object]:
@@ -313,6 +355,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="dB added to the positioned walk's Wi-Fi and beacon levels (a different phone)",
     )
     parser.add_argument(
+        "--magnetic",
+        default=TrackerSettings().magnetic,
+        choices=MAGNETICS,
+        help="the fused tracker's magnetic-field likelihood (default: the product's)",
+    )
+    parser.add_argument(
+        "--magnetic-power",
+        type=float,
+        default=TrackerSettings().magnetic_power,
+        help="power on the magnetic likelihood (with --magnetic total)",
+    )
+    parser.add_argument(
+        "--magnetic-shuffled",
+        action="store_true",
+        help="control: the magnetic map from survey strengths shuffled among their places",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -329,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _RADIO_MEAN[0] = args.radio_mean
     _RSSI_OFFSET[0] = args.rssi_offset
     _RSSI_SHIFT[0] = args.rssi_shift
+    _MAGNETIC[0] = args.magnetic
+    _MAGNETIC_POWER[0] = args.magnetic_power
+    _MAGNETIC_SHUFFLED[0] = args.magnetic_shuffled
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

@@ -33,6 +33,7 @@ from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
 from positioning.heading import HeadingFilter
 from positioning.hypotheses import PathEvidence
+from positioning.magnetic import FieldWindow, MagneticMap
 from positioning.prior import (
     HANDOVER_FRESH_SHARE,
     advert_log_likelihood,
@@ -115,6 +116,9 @@ RADIO_MEANS = ("log-distance", "multi-wall")
 # The phone's RSSI offset against the survey: ignored, or learnt online per walk and
 # marginalised in the field's likelihood (``positioning.rssi_offset``).
 RSSI_OFFSETS = ("none", "online")
+# Whether each second's mean magnetic field strength weighs the particles against the survey's
+# magnetic map (``positioning.magnetic``; needs ``Tracker(magnetic_map=)``).
+MAGNETICS = ("off", "total")
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,10 @@ class TrackerSettings:
     tempering: str = "fixed"  # any of TEMPERINGS
     radio_mean: str = "log-distance"  # any of RADIO_MEANS
     rssi_offset: str = "online"  # any of RSSI_OFFSETS (session 4: online is the default)
+    magnetic: str = "off"  # any of MAGNETICS
+    # Power on the magnetic likelihood: consecutive windows share the walk's calibration offset
+    # and the same survey gap, so each is worth less than an independent observation.
+    magnetic_power: float = 0.5
 
 
 class Tracker:
@@ -150,10 +158,12 @@ class Tracker:
         settings: TrackerSettings = TrackerSettings(),
         radio_field: RadioField | None = None,
         tempering: Tempering | None = None,
+        magnetic_map: MagneticMap | None = None,
     ) -> None:
         """``radio_field``: the map's GP field for the "gp" likelihoods (built here if None;
         pass one to share it between the shoppers of a store); ``tempering``: the map's fitted
-        tempering for ``tempering="fitted"`` (fitted here if None; share it likewise)."""
+        tempering for ``tempering="fitted"`` (fitted here if None; share it likewise);
+        ``magnetic_map``: the survey's magnetic map, required by ``magnetic="total"``."""
         if settings.output not in ("particles", "ekf"):
             raise ValueError(f"output must be 'particles' or 'ekf', not {settings.output!r}")
         if settings.radio_likelihood not in RADIO_LIKELIHOODS:
@@ -175,11 +185,16 @@ class Tracker:
             ("tempering", settings.tempering, TEMPERINGS),
             ("radio_mean", settings.radio_mean, RADIO_MEANS),
             ("rssi_offset", settings.rssi_offset, RSSI_OFFSETS),
+            ("magnetic", settings.magnetic, MAGNETICS),
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
+        if settings.magnetic != "off" and magnetic_map is None:
+            raise ValueError(f"magnetic={settings.magnetic!r} needs a magnetic_map")
         self.radio_map = radio_map
         self.grid = grid
+        self.magnetic_map = magnetic_map if settings.magnetic != "off" else None
+        self._field_window = FieldWindow() if self.magnetic_map is not None else None
         self.beacon_map = beacon_map
         self.settings = settings
         if (
@@ -245,6 +260,8 @@ class Tracker:
                 if fix is not None:
                     self.fixes.append(fix)
                     out += self._on_fix(fix, fingerprint)
+        if self._field_window is not None:
+            self._field_window.push(reading)
         if isinstance(reading, RotationVectorReading):
             self._heading.on_rotation_vector(reading.t_ms, reading.x, reading.y, reading.z)
         elif isinstance(reading, GyroReading):
@@ -279,10 +296,10 @@ class Tracker:
         mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
         if self.settings.report == "evidence":
             self._evidence.on_step(self._cloud, x0, y0, alive, self._now_ms or step.t_ms)
+        self._record_lag(step.t_ms, mean_dx, mean_dy)
+        self._weigh_by_field()
         pf.resample(self._cloud, self.grid, self._rng)
         self._ekf.predict_step(length, heading)
-
-        self._record_lag(step.t_ms, mean_dx, mean_dy)
         return [self._estimate()]
 
     def _on_fix(self, fix: RadioFix, fingerprint: Fingerprint) -> list[Estimate]:
@@ -495,6 +512,22 @@ class Tracker:
         y = xy[1] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
         self._cloud = pf.new_cloud((x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
         self._ekf.reset(xy[0], xy[1], KNOWN_START_SIGMA_M)
+
+    def _weigh_by_field(self) -> None:
+        """The last completed magnetometer window weighs the particles where they were then
+        (moved back by the displacement walked since its mid-time), tempered and floored like a
+        scan so it can never kill the truth alone."""
+        if self._field_window is None or self._cloud is None or self.magnetic_map is None:
+            return
+        ready = self._field_window.take()
+        if ready is None:
+            return
+        t_ms, value = ready
+        lag_x, lag_y = self._lag_since(t_ms)
+        log_l = self.magnetic_map.log_likelihood(
+            value, self._cloud.x - lag_x, self._cloud.y - lag_y
+        )
+        pf.reweight(self._cloud, pf.tempered(self.settings.magnetic_power * log_l))
 
     def _weigh_prior_by_advert(self, reading: BeaconReading) -> None:
         """A beacon advert heard before any fix re-weighs the prior cloud (tempered as a scan)."""
