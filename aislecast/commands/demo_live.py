@@ -341,9 +341,12 @@ def demo_live(
     log = build_dir / "demo-live-server.log"
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as log_file:
+        # A session of its own: a terminal's Ctrl-C signals the whole foreground process group,
+        # and the server must outlive it long enough to give the campaign results; the demo
+        # stops it on the way out (``stop_server``).
         server = subprocess.Popen(
             aislecast_command("serve", "--port", str(port)), env=env, stdout=log_file,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     waves: list[LiveStats] = []
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

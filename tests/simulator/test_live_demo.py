@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -151,21 +152,24 @@ def test_simulate_live_mode_refuses_bad_setup_with_a_reason(tmp_path: Path) -> N
 
 
 def test_demo_live_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals the whole foreground process group, the demo and whatever it
+    started: the server must still answer the closing campaign report, then be stopped."""
     port = free_port()
     demo = subprocess.Popen(
         [sys.executable, "-m", "aislecast", "demo-live", "--port", str(port), "--shoppers", "1",
          "--speed", "10", "--build-dir", str(tmp_path / "build")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     assert demo.stdout is not None
     for line in demo.stdout:  # wait until the demo says it is running
         if line.startswith("Walking"):
             break
     time.sleep(WALKING_S)  # let the phone plan its visit and send a few batches
-    demo.send_signal(signal.SIGINT)
+    os.killpg(demo.pid, signal.SIGINT)  # the demo is its group's leader: a terminal's Ctrl-C
     output, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, output
     assert "server stopped" in output
     assert "live: phones=1" in output  # the interrupted wave is still reported
+    assert "campaign results unavailable" not in output, output
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
