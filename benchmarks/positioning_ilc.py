@@ -29,6 +29,7 @@ import numpy as np
 from aislecast.bench import format_table
 from aislecast.paths import ilc_floors, ilc_root
 from positioning import Estimate, read_floor
+from positioning.injection import INJECTIONS
 from positioning.magnetic import MagneticMap, survey_windows
 from positioning.radiofield import RadioField
 from positioning.radiomap import RadioMap, survey_fingerprints
@@ -109,6 +110,8 @@ _MAGNETIC_POWER = [TrackerSettings().magnetic_power]
 # A control for --magnetic: the survey windows' strengths shuffled among their places (same
 # spread, no location information), to tell a gain from the changed random stream.
 _MAGNETIC_SHUFFLED = [False]
+# --injection: where the fused tracker re-draws particles from (``positioning.injection``).
+_INJECTION = [TrackerSettings().injection]
 
 
 def shifted(walk: Walk, shift_db: float) -> Walk:
@@ -185,8 +188,13 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         magnetic_power=_MAGNETIC_POWER[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
+    fused = replace(fused, injection=_INJECTION[0])
     field, field_cpu = None, 0.0
-    if fused.radio_likelihood.endswith(("gp", "fitted")) or fused.first_fix == "field":
+    if (
+        fused.radio_likelihood.endswith(("gp", "fitted"))
+        or fused.first_fix == "field"
+        or fused.injection.startswith("field")
+    ):
         # The field is survey-time work (once per map in a store), so it is timed apart from the
         # tracker; fields of sources this walk never hears are not computed (same estimates).
         start = time.process_time()
@@ -377,7 +385,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="added to each walk's tracker seed: a second seed set shows the run-to-run noise",
     )
+    parser.add_argument(
+        "--injection",
+        default=TrackerSettings().injection,
+        choices=INJECTIONS,
+        help="where the fused tracker re-draws particles from at each fix (default: the product's)",
+    )
     args = parser.parse_args(argv)
+    _INJECTION[0] = args.injection
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
     _HEADING_REPORT[0] = args.heading_report
     _MOTION_HEADING[0] = args.motion_heading
@@ -443,6 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{q10:+.1f} … {q90:+.1f}); shift applied {_RSSI_SHIFT[0]:+.1f} dB")
     summary = summarise(fused)
     errors = np.array([e for s in fused for e in s.errors_m])
+    print(f"fused waypoints over 10 m off: {int((errors > 10.0).sum())} of {len(errors)}")
     heading = np.array([h for s in fused for h in s.heading_errors_deg])
     print(
         f"positioning dev: median={np.median(errors):.2f}m p90={np.percentile(errors, 90):.2f}m "

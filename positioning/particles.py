@@ -235,24 +235,35 @@ def inject(
     share: float,
     grid: WalkableGrid | None,
     rng: np.random.Generator,
+    sigma_m: float = INIT_POSITION_SIGMA_M,
+    mass: float | None = None,
 ) -> None:
     """Replace the lightest ``share`` of particles with draws from the radio candidates.
 
-    They take the cloud's mean weight of the replaced ones and the cloud's median offset and
-    scale, so they are new places, not new gaits.
+    They take the cloud's mean weight of the replaced ones (or, given ``mass``, that share of
+    the total weight between them, the rest scaled to 1 − mass) and the cloud's median offset
+    and scale, so they are new places, not new gaits. ``sigma_m``: spread around each centre.
     """
     m = round(share * len(cloud))
     if m == 0:
         return
     lightest = np.argpartition(cloud.weight, m - 1)[:m]
-    x, y = sample_around(candidates_xy, candidate_weights, m, INIT_POSITION_SIGMA_M, grid, rng)
+    x, y = sample_around(candidates_xy, candidate_weights, m, sigma_m, grid, rng)
     cloud.x[lightest], cloud.y[lightest] = x, y
     cloud.offset_rad[lightest] = np.median(cloud.offset_rad)
     cloud.scale[lightest] = np.median(cloud.scale)
     # New places have no path yet: they start with the cloud's typical evidence, neither
     # favoured nor condemned.
     cloud.evidence[lightest] = np.median(cloud.evidence)
-    cloud.weight[lightest] = cloud.weight[lightest].mean()
+    if mass is None:
+        cloud.weight[lightest] = cloud.weight[lightest].mean()
+        cloud.weight /= cloud.weight.sum()
+        return
+    cloud.weight[lightest] = 0.0
+    kept = cloud.weight.sum()
+    if kept > 0:
+        cloud.weight *= (1.0 - mass) / kept
+    cloud.weight[lightest] = mass / m if kept > 0 else 1.0 / m
     cloud.weight /= cloud.weight.sum()
 
 

@@ -33,6 +33,7 @@ from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
 from positioning.heading import HeadingFilter
 from positioning.hypotheses import PathEvidence
+from positioning.injection import INJECTIONS, RecoveryRate, agreement, kidnap_mass
 from positioning.magnetic import FieldWindow, MagneticMap
 from positioning.prior import (
     HANDOVER_FRESH_SHARE,
@@ -145,6 +146,7 @@ class TrackerSettings:
     # Power on the magnetic likelihood: consecutive windows share the walk's calibration offset
     # and the same survey gap, so each is worth less than an independent observation.
     magnetic_power: float = 0.5
+    injection: str = "candidates"  # any of INJECTIONS (_kidnap_draws)
 
 
 class Tracker:
@@ -186,6 +188,7 @@ class Tracker:
             ("radio_mean", settings.radio_mean, RADIO_MEANS),
             ("rssi_offset", settings.rssi_offset, RSSI_OFFSETS),
             ("magnetic", settings.magnetic, MAGNETICS),
+            ("injection", settings.injection, INJECTIONS),
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -203,6 +206,7 @@ class Tracker:
             and (
                 settings.radio_likelihood.endswith(("gp", "fitted"))
                 or settings.first_fix == "field"
+                or settings.injection.startswith("field")
             )
         ):
             radio_field = RadioField(radio_map, grid, walls=settings.radio_mean == "multi-wall")
@@ -232,6 +236,9 @@ class Tracker:
         # Beacon adverts heard before the prior cloud starts (the first PRIOR_START_MS).
         self._early_adverts: list[BeaconReading] = []
         self.rssi_offset = RssiOffset()
+        self.recovery = RecoveryRate()
+        # Each field cell's nearest survey reference (for the projected k-NN mixture), once.
+        self._cell_references: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def started(self) -> bool:
@@ -333,19 +340,37 @@ class Tracker:
             return [self._estimate()]
         lag_x, lag_y = self._lag_since(fix.heard_ms)
         heard_x, heard_y = self._cloud.x - lag_x, self._cloud.y - lag_y
+        # Read before the scan weighs the cloud: the kidnap mass is Bayes against the prior.
+        kidnap = self._kidnap_draws(fix, fingerprint, heard_x, heard_y)
         likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
         pf.reweight(self._cloud, likelihood)
         self._learn_offset(fingerprint, heard_x, heard_y)
         if self.settings.report == "evidence":
             self._evidence.on_fix(self._cloud, likelihood, self._now_ms or fix.t_ms)
-        pf.inject(
-            self._cloud,
-            fix.candidates_xy,
-            fix.candidate_weights,
-            pf.INJECTION_SHARE,
-            self.grid,
-            self._rng,
-        )
+        if kidnap is None:
+            pf.inject(
+                self._cloud,
+                fix.candidates_xy,
+                fix.candidate_weights,
+                pf.INJECTION_SHARE,
+                self.grid,
+                self._rng,
+            )
+        else:
+            # Drawn over the field's cells where the phone was when it heard the scan, moved
+            # up to now by the displacement walked since (like the first fix's seeds).
+            density, share, mass = kidnap
+            assert self.radio_field is not None
+            pf.inject(
+                self._cloud,
+                self.radio_field.cells_xy + np.array([lag_x, lag_y]),
+                density,
+                share,
+                self.grid,
+                self._rng,
+                sigma_m=FIELD_SEED_SIGMA_M,
+                mass=mass,
+            )
         pf.resample(self._cloud, self.grid, self._rng)
         x, y, spread = pf.cluster_estimate(self._cloud)
         if spread <= EKF_UNIMODAL_SPREAD_M:
@@ -362,31 +387,75 @@ class Tracker:
         the "projected" likelihoods, tempered like a scan (``self.tempering``) — without the
         outlier floors, which over thousands of cells would spread most of the cloud uniformly.
         """
-        field = self.radio_field
-        kind = self.settings.radio_likelihood
-        log_l = None
-        if self.settings.first_fix == "field" and field is not None:
-            cells = field.cells_xy
-            log_l = field.log_likelihood(
-                fingerprint,
-                cells[:, 0],
-                cells[:, 1],
-                kind.endswith("gp"),
-                self._discount,
-                self._offset_var_db2,
-            )
-        if log_l is None or field is None or self.radio_map is None:
+        log_l = (
+            self._field_log_density(fix, fingerprint)
+            if self.settings.first_fix == "field"
+            else None
+        )
+        if log_l is None or self.radio_field is None:
             return fix.candidates_xy, fix.candidate_weights, pf.INIT_POSITION_SIGMA_M
-        if kind.startswith("projected"):
-            x, y = self.radio_map.nearest_reference(cells[:, 0], cells[:, 1])
-            d2 = (x[:, None] - fix.candidates_xy[None, :, 0]) ** 2 + (
-                y[:, None] - fix.candidates_xy[None, :, 1]
-            ) ** 2
-            mixture = np.exp(-0.5 * d2 / pf.RADIO_KERNEL_M**2) @ fix.candidate_weights
-            t = self.tempering
-            log_l = t.knn_power * np.log(np.maximum(mixture, 1e-300)) + t.field_power * log_l
         weights = np.exp(log_l - log_l.max())
-        return cells, weights / weights.sum(), FIELD_SEED_SIGMA_M
+        return self.radio_field.cells_xy, weights / weights.sum(), FIELD_SEED_SIGMA_M
+
+    def _field_log_density(self, fix: RadioFix, fingerprint: Fingerprint) -> np.ndarray | None:
+        """log of the scan's likelihood at every floor cell of the radio field, up to a constant
+        (None without a field, or when it knows too few of the scan's sources): the field's,
+        times the candidates' mixture read at the reference nearest the cell for the
+        "projected" likelihoods, tempered like a scan (``self.tempering``), without the
+        outlier floors. What the first fix seeds from and the field injection draws from."""
+        field = self.radio_field
+        if field is None or self.radio_map is None:
+            return None
+        kind = self.settings.radio_likelihood
+        cells = field.cells_xy
+        log_l = field.log_likelihood(
+            fingerprint,
+            cells[:, 0],
+            cells[:, 1],
+            kind.endswith("gp"),
+            self._discount,
+            self._offset_var_db2,
+        )
+        if log_l is None or not kind.startswith("projected"):
+            return log_l
+        if self._cell_references is None:
+            self._cell_references = self.radio_map.nearest_reference(cells[:, 0], cells[:, 1])
+        x, y = self._cell_references
+        d2 = (x[:, None] - fix.candidates_xy[None, :, 0]) ** 2 + (
+            y[:, None] - fix.candidates_xy[None, :, 1]
+        ) ** 2
+        mixture = np.exp(-0.5 * d2 / pf.RADIO_KERNEL_M**2) @ fix.candidate_weights
+        t = self.tempering
+        return t.knn_power * np.log(np.maximum(mixture, 1e-300)) + t.field_power * log_l
+
+    def _kidnap_draws(
+        self, fix: RadioFix, fingerprint: Fingerprint, heard_x: np.ndarray, heard_y: np.ndarray
+    ) -> tuple[np.ndarray, float, float] | None:
+        """(density over the field's cells, share of particles, their posterior mass) for the
+        "field" injections, read at the cloud as it was before this scan weighed it; None for
+        "candidates" or when the field cannot read the scan (then the candidates are used).
+
+        The share is ``pf.INJECTION_SHARE``, plus Augmented MCL's 1 − w_fast/w_slow (≤ 30 %) for
+        "field+adaptive"; the mass is Bayes for the mixture prior (``injection.kidnap_mass``).
+        Agreement uses the tempered likelihood (power ½, the source discount) that weighs the
+        cloud: the untempered one swings by orders of magnitude between scans that err alike,
+        so its averages would follow single scans, not the cloud's fit.
+        """
+        if not self.settings.injection.startswith("field") or self.radio_field is None:
+            return None
+        assert self._cloud is not None
+        log_d = self._field_log_density(fix, fingerprint)
+        if log_d is None:
+            return None
+        relative = np.exp(log_d - log_d.max())
+        at_cloud = relative[self.radio_field.cell_of(heard_x, heard_y)]
+        fit = agreement(self._cloud.weight, at_cloud)
+        share = pf.INJECTION_SHARE
+        if self.settings.injection == "field+adaptive":
+            share += self.recovery.update(fit)
+        floor_mean = float(relative.mean())
+        mass = kidnap_mass(share, fit, floor_mean, pf.RADIO_OUTLIER_FLOOR)
+        return relative / relative.sum(), share, mass
 
     def _radio_likelihood(
         self, fix: RadioFix, fingerprint: Fingerprint, x: np.ndarray, y: np.ndarray
