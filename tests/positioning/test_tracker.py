@@ -6,6 +6,7 @@ import shapely
 
 from positioning import FloorPlan, Obstacle
 from positioning.beacons import BeaconMap, PathLossModel
+from positioning.injection import INJECTIONS
 from positioning.radiomap import RadioMap
 from positioning.readings import AccelReading, BeaconReading, GyroReading, WifiReading
 from positioning.scoring import score_walk
@@ -201,10 +202,14 @@ def test_gp_field_settings_position_a_new_walk_in_an_open_hall(hall_survey, like
     assert np.median(errors.position_m) < 3.0
 
 
-def test_gp_field_tracker_never_looks_ahead(hall_survey):
+@pytest.mark.parametrize("injection", INJECTIONS)
+def test_gp_field_tracker_never_looks_ahead(hall_survey, injection):
     readings, _ = walk_readings([(5.0, 7.0), (35.0, 7.0)], seed=80, access_points=HALL_APS)
     settings = TrackerSettings(
-        weinberg_k=hall_survey.weinberg_k, radio_likelihood="projected+gp", first_fix="field"
+        weinberg_k=hall_survey.weinberg_k,
+        radio_likelihood="projected+gp",
+        first_fix="field",
+        injection=injection,
     )
     grid = WalkableGrid.from_plan(HALL)
     field = Tracker(hall_survey.radio_map, grid, settings=settings).radio_field
