@@ -32,7 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,38 @@ async def level(url: str, pid: int, phones: int, rate: float, seconds: float,
     return 1e6 * spent / sum(answered)
 
 
+async def in_process_us(endpoint: str, frame: str | bytes, frames: int) -> float:
+    """CPU µs per frame of the app alone (FastAPI's stack down to the endpoint), fed by ASGI
+    callables that return at once: no socket, no uvicorn, no loop wake-ups."""
+    inbox: list[dict[str, Any]] = [{"type": "websocket.connect"}]
+    key = "text" if isinstance(frame, str) else "bytes"
+    inbox += [{"type": "websocket.receive", key: frame}] * frames
+    inbox.append({"type": "websocket.disconnect", "code": 1000})
+    inbox.reverse()
+    sent = 0
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop()
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        nonlocal sent
+        sent += 1
+
+    path = ENDPOINTS[endpoint]
+    scope = {"type": "websocket", "path": path, "raw_path": path.encode(), "root_path": "",
+             "query_string": b"", "headers": [], "subprotocols": [], "scheme": "ws",
+             "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "state": {},
+             "asgi": {"version": "3.0", "spec_version": "2.4"}}  # fmt: skip
+    start = time.process_time()
+    await SERVED(scope, receive, send)
+    spent = time.process_time() - start
+    assert sent == 2 * frames + 1, sent  # two answers a frame, and the accept
+    return 1e6 * spent / frames
+
+
+SERVED = app()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--phones", type=int, default=1000)
@@ -191,12 +223,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--impls", nargs="+", default=list(IMPLEMENTATIONS))
     parser.add_argument("--endpoints", nargs="+", default=list(ENDPOINTS))
+    parser.add_argument("--in-process-frames", type=int, default=20_000, help="0: skip that part")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
         uvicorn.run(app(), host="127.0.0.1", port=args.port, log_level="warning", loop="uvloop",
                     ws=args.serve, ws_max_size=2**20, ws_per_message_deflate=False)  # fmt: skip
+        return
+    if args.in_process_frames > 0:
+        # Interleaved, best of the rounds: the figure a loaded machine adds least to.
+        alone: dict[tuple[str, str], float] = {}
+        for _ in range(max(3, args.rounds)):
+            for endpoint in ENDPOINTS:
+                for kind, frame in FRAMES.items():
+                    us = asyncio.run(in_process_us(endpoint, frame, args.in_process_frames))
+                    alone[endpoint, kind] = min(alone.get((endpoint, kind), us), us)
+        print(format_table(
+            ["endpoint", "frame", "app alone µs/frame (best round)"],
+            [[endpoint, kind, f"{alone[endpoint, kind]:.2f}"]
+             for endpoint in ENDPOINTS for kind in FRAMES],
+        ))  # fmt: skip
+        print()
+    if args.rounds == 0:
         return
     cells: dict[tuple[str, str, str], list[float]] = {}
     for _ in range(args.rounds):

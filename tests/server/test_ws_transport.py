@@ -50,11 +50,15 @@ class RecordingTransport:
     def close(self) -> None:
         self.closed = True
 
+    paused = False
+
     def pause_reading(self) -> None:
-        pass
+        assert not self.paused, "paused twice"
+        self.paused = True
 
     def resume_reading(self) -> None:
-        pass
+        assert self.paused, "resumed while reading"
+        self.paused = False
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return ("127.0.0.1", 8000) if name in ("sockname", "peername") else default
@@ -74,7 +78,7 @@ def scripted(script: Script) -> Callable[..., Awaitable[None]]:
 async def serve_once(
     protocol_class: type[WebSocketsSansIOProtocol],
     app: Callable[..., Awaitable[None]],
-    client_frames: list[str],
+    client_frames: list[str | bytes],
     client_close: int | None = None,
 ) -> tuple[list[bytes], list[Frame]]:
     """Run ``app`` on one connection of ``protocol_class`` (a recording transport, no socket);
@@ -95,8 +99,8 @@ async def serve_once(
     (response,) = client.events_received()
     assert isinstance(response, Response)
     assert response.status_code == 101
-    for text in client_frames:
-        client.send_text(text.encode())
+    for text in client_frames:  # bytes: sent as they are, even if not UTF-8
+        client.send_text(text.encode() if isinstance(text, str) else text)
         protocol.data_received(b"".join(client.data_to_send()))
     if client_close is not None:
         client.send_close(client_close)
@@ -127,6 +131,11 @@ async def send_and_return(receive: Receive, send: Send) -> None:
     await send({"type": "websocket.send", "text": "really last"})
 
 
+async def receive_until_gone(receive: Receive, send: Send) -> None:
+    while (await receive())["type"] == "websocket.receive":
+        await send({"type": "websocket.send", "text": "got it"})
+
+
 def summary(frames: list[Frame]) -> list[tuple[Opcode, bytes]]:
     return [(frame.opcode, bytes(frame.data)) for frame in frames]
 
@@ -136,7 +145,7 @@ def summary(frames: list[Frame]) -> list[tuple[Opcode, bytes]]:
     [(answer_twice_a_turn, ["one", "two"]), (send_and_return, [])],
 )
 def test_the_turn_buffered_protocol_sends_the_same_bytes_as_uvicorns_in_fewer_writes(
-    script: Script, client_frames: list[str]
+    script: Script, client_frames: list[str | bytes]
 ) -> None:
     app = scripted(script)
     plain_writes, plain_frames = asyncio.run(
@@ -159,6 +168,53 @@ def test_the_turn_buffered_protocol_sends_the_same_bytes_as_uvicorns_in_fewer_wr
     else:
         assert len(writes) == 1  # written before uvicorn closed the transport
         assert summary(frames) == [(Opcode.TEXT, b"last words"), (Opcode.TEXT, b"really last")]
+
+
+def test_a_text_frame_that_is_not_utf8_closes_with_1007_as_in_uvicorns() -> None:
+    app = scripted(receive_until_gone)
+    frames = ["fine", b"\xff\xfe"]
+    plain_writes, _ = asyncio.run(serve_once(WebSocketsSansIOProtocol, app, frames))
+    writes, answers = asyncio.run(serve_once(TurnBufferedWebSocketsProtocol, app, frames))
+    assert b"".join(writes) == b"".join(plain_writes)
+    assert answers[-1].opcode is Opcode.CLOSE
+    assert Close.parse(answers[-1].data).code == 1007
+
+
+def test_reading_pauses_once_the_app_is_two_messages_behind_and_resumes_when_it_catches_up() -> (
+    None
+):
+    async def scenario() -> list[tuple[int, bool]]:
+        ready = asyncio.Event()
+        taken: list[tuple[int, bool]] = []  # (messages waiting, reading paused) at each take
+
+        async def slow_app(receive: Receive, send: Send) -> None:
+            await ready.wait()
+            for _ in range(3):
+                await receive()
+                taken.append((protocol.queue.qsize(), transport.paused))
+
+        config = uvicorn.Config(scripted(slow_app), ws_per_message_deflate=False)
+        config.load()
+        state = ServerState()
+        protocol = TurnBufferedWebSocketsProtocol(config, state, {}, asyncio.get_running_loop())
+        transport = RecordingTransport()
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
+        client.send_request(client.connect())
+        protocol.data_received(b"".join(client.data_to_send()))
+        while not transport.writes:
+            await asyncio.sleep(0)
+        client.receive_data(transport.writes[0])
+        for text, paused_after in (("one", False), ("two", True), ("three", True)):
+            client.send_text(text.encode())
+            protocol.data_received(b"".join(client.data_to_send()))
+            assert transport.paused is paused_after, text
+        ready.set()
+        await asyncio.wait_for(asyncio.gather(*state.tasks), 5)
+        return taken
+
+    # Taken one by one: still paused while one waits, reading again once none does.
+    assert asyncio.run(scenario()) == [(2, True), (1, True), (0, False)]
 
 
 def test_ws_choices_map_to_uvicorn_and_a_typo_is_refused() -> None:
