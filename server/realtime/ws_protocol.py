@@ -7,9 +7,6 @@ the transport's GIL-held time per frame (docs/server.md, "Session 5: the websock
 Here a sent frame is only framed into the connection's outgoing buffer (websockets'
 ``data_to_send``), and the buffer goes out in one write at the end of the turn.
 
-It also pauses reading a socket only once the app is a message behind (uvicorn pauses at every
-message and resumes when the app takes it: epoll changes at every frame).
-
 Order and completeness hold because every other write of the parent class (pong, close,
 a failure's close frame, shutdown) drains the same buffer first, and the app's return (after which
 uvicorn closes the transport) writes what is left. Selected with uvicorn's ``ws=`` import path
@@ -73,20 +70,6 @@ class TurnBufferedWebSocketsProtocol(WebSocketsSansIOProtocol):
         if not self.flush_scheduled:
             self.flush_scheduled = True
             self.loop.call_soon(self.flush)
-
-    def send_receive_event_to_app(self) -> None:
-        """Queue a client's message for the app, and pause reading once the app is a message
-        behind, not at every message: uvicorn pauses at each and the app's ``receive`` resumes,
-        two epoll changes a frame (an ``io_uring_enter`` and an extra ``epoll_pwait`` each, in
-        strace) for an app that keeps up. At most two messages wait, not one."""
-        if self.read_paused or not self.queue.empty():
-            super().send_receive_event_to_app()  # pauses as uvicorn does
-            return
-        self.read_paused = True  # as if paused already: the parent queues and does not pause
-        try:
-            super().send_receive_event_to_app()
-        finally:
-            self.read_paused = False
 
     def flush(self) -> None:
         """Write whatever frames are buffered, in one write (none if the socket is closing: its
