@@ -1,7 +1,8 @@
 """What the websocket transport costs the server per frame, for each of uvicorn's implementations.
 
 One server process per implementation (uvicorn's ``ws=``: ``websockets``, the legacy protocol;
-``websockets-sansio``, what ``auto`` picks with websockets installed; ``wsproto``), uvloop, no
+``websockets-sansio``, what ``auto`` picks with websockets installed and ``aislecast serve``
+names; ``wsproto``), uvloop, no
 permessage-deflate, serving the same FastAPI app. Phones like the real ones: each sends a frame
 at its own phase ``--rate`` times a second (a 10 KB binary frame like ``readings-bin``, or a 16 KB
 JSON text frame like ``readings``) and waits for the two answers a readings frame gets
@@ -12,14 +13,16 @@ JSON text frame like ``readings``) and waits for the two answers a readings fram
   (``receive()``, ``len(text.encode())`` for the size limit, ``send_text(json.decode())``);
 - ``framed``: today's ``FramedSocket`` (``receive_data`` and ``send``), as the shopper socket runs.
 
-The implementations run round by round (a fresh server each), so machine load hits them alike; the
-table gives each cell's median over the rounds of the server's CPU time (user + system, from
-/proc, all threads) over the frames answered.
+The servers are all up at once; each cell runs against each implementation in turn, seconds
+apart, so machine load hits them alike, and again each round. The table gives each cell's median
+over the rounds of the server's CPU time (user + system, from /proc, all threads) over the
+frames answered. First, the app alone in process (no socket, no uvicorn), best of the rounds.
 
     python benchmarks/ws_transport.py [--phones 1000] [--rate 2] [--seconds 6] [--rounds 3]
 
-Closing line: ``ws_transport: websockets=XXus sansio=XXus wsproto=XXus best=NAME`` (the
-``framed`` endpoint, both frame kinds averaged).
+Closing line: ``ws_transport: websockets=XXus sansio=XXus wsproto=XXus best=NAME``
+(the ``framed`` endpoint, both frame kinds averaged). wsproto must be installed to measure it
+(``pip install wsproto``; not a dependency).
 """
 
 from __future__ import annotations
@@ -54,7 +57,6 @@ IMPLEMENTATIONS = {
     "websockets": "websockets",
     "sansio": "websockets-sansio",
     "wsproto": "wsproto",
-    "buffered": "server.realtime.ws_protocol:TurnBufferedWebSocketsProtocol",
 }
 # Endpoint → its path (a mounted ASGI app answers below its prefix).
 ENDPOINTS = {"asgi": "/asgi/", "starlette": "/starlette", "framed": "/framed"}
@@ -248,11 +250,13 @@ def main() -> None:
     if args.rounds == 0:
         return
     cells: dict[tuple[str, str, str], list[float]] = {}
-    for _ in range(args.rounds):
-        for impl in args.impls:
-            with server_process(IMPLEMENTATIONS[impl]) as (url, pid):
-                for endpoint in args.endpoints:
-                    for kind, frame in FRAMES.items():
+    with contextlib.ExitStack() as servers:
+        served = {impl: servers.enter_context(server_process(IMPLEMENTATIONS[impl]))
+                  for impl in args.impls}  # fmt: skip
+        for _ in range(args.rounds):
+            for endpoint in args.endpoints:
+                for kind, frame in FRAMES.items():
+                    for impl, (url, pid) in served.items():  # side by side, seconds apart
                         path = url + ENDPOINTS[endpoint]
                         us = asyncio.run(
                             level(path, pid, args.phones, args.rate, args.seconds, frame)

@@ -50,10 +50,10 @@ def test_serve_runs_the_websocket_implementation_aislecast_ws_names(
     monkeypatch.setattr(serve.uvicorn, "run", lambda *_, **options: runs.append(options))
     monkeypatch.delenv("AISLECAST_WS", raising=False)
     assert CliRunner().invoke(app, ["serve"]).exit_code == 0
-    monkeypatch.setenv("AISLECAST_WS", "websockets-sansio")
+    monkeypatch.setenv("AISLECAST_WS", "websockets")
     assert CliRunner().invoke(app, ["serve"]).exit_code == 0
-    assert [run["ws"] for run in runs] == [WS_PROTOCOLS["turn-buffered"], "websockets-sansio"]
+    assert [run["ws"] for run in runs] == [WS_PROTOCOLS["websockets-sansio"], "websockets"]
     monkeypatch.setenv("AISLECAST_WS", "sansio")
     refused = CliRunner().invoke(app, ["serve"])
     assert refused.exit_code == 2
-    assert "turn-buffered" in refused.output
+    assert "websockets-sansio" in refused.output

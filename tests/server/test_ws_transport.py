@@ -1,5 +1,6 @@
-"""The websocket transport under every socket: the turn-buffered uvicorn protocol against uvicorn's
-own, ``FramedSocket``'s size bound against the exact count, disconnects and close codes."""
+"""The websocket transport under every socket, driven without a socket (uvicorn's protocol on a
+recording transport): ``FramedSocket``'s size bound against the exact count, disconnects, close
+codes, and the flow control the shopper socket relies on."""
 
 from __future__ import annotations
 
@@ -21,12 +22,6 @@ from websockets.uri import parse_uri
 
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket
 from server.realtime.limits import MAX_FRAME_BYTES, utf8_size_over
-from server.realtime.ws_protocol import (
-    DEFAULT_WS,
-    WS_PROTOCOLS,
-    TurnBufferedWebSocketsProtocol,
-    uvicorn_ws,
-)
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -76,18 +71,17 @@ def scripted(script: Script) -> Callable[..., Awaitable[None]]:
 
 
 async def serve_once(
-    protocol_class: type[WebSocketsSansIOProtocol],
     app: Callable[..., Awaitable[None]],
     client_frames: list[str | bytes],
     client_close: int | None = None,
 ) -> tuple[list[bytes], list[Frame]]:
-    """Run ``app`` on one connection of ``protocol_class`` (a recording transport, no socket);
+    """Run ``app`` on one connection of uvicorn's protocol (a recording transport, no socket);
     the client sends ``client_frames`` once accepted, then a close with ``client_close`` if
     given. The writes after the handshake, and the frames they carry."""
     config = uvicorn.Config(app, ws_per_message_deflate=False, log_level="warning")
     config.load()
     state = ServerState()
-    protocol = protocol_class(config, state, {}, asyncio.get_running_loop())
+    protocol = WebSocketsSansIOProtocol(config, state, {}, asyncio.get_running_loop())
     transport = RecordingTransport()
     protocol.connection_made(transport)  # type: ignore[arg-type]
     client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
@@ -113,73 +107,6 @@ async def serve_once(
     return writes, [e for e in client.events_received() if isinstance(e, Frame)]
 
 
-async def answer_twice_a_turn(receive: Receive, send: Send) -> None:
-    """As the shopper socket answers a readings batch: ack and position in one turn, then the
-    next frame's, then a close."""
-    for _ in range(2):
-        message = await receive()
-        await send({"type": "websocket.send", "text": f"ack {message['text']}"})
-        await send({"type": "websocket.send", "text": "position"})
-        await send({"type": "websocket.send", "bytes": b"\x00\x01"})
-        await asyncio.sleep(0)  # the next frame's answers in a later turn
-    await send({"type": "websocket.close", "code": CLOSE_POLICY, "reason": "bye"})
-
-
-async def send_and_return(receive: Receive, send: Send) -> None:
-    """Frames sent in the app's last turn, then it returns (uvicorn closes the transport)."""
-    await send({"type": "websocket.send", "text": "last words"})
-    await send({"type": "websocket.send", "text": "really last"})
-
-
-async def receive_until_gone(receive: Receive, send: Send) -> None:
-    while (await receive())["type"] == "websocket.receive":
-        await send({"type": "websocket.send", "text": "got it"})
-
-
-def summary(frames: list[Frame]) -> list[tuple[Opcode, bytes]]:
-    return [(frame.opcode, bytes(frame.data)) for frame in frames]
-
-
-@pytest.mark.parametrize(
-    ("script", "client_frames"),
-    [(answer_twice_a_turn, ["one", "two"]), (send_and_return, [])],
-)
-def test_the_turn_buffered_protocol_sends_the_same_bytes_as_uvicorns_in_fewer_writes(
-    script: Script, client_frames: list[str | bytes]
-) -> None:
-    app = scripted(script)
-    plain_writes, plain_frames = asyncio.run(
-        serve_once(WebSocketsSansIOProtocol, app, client_frames)
-    )
-    writes, frames = asyncio.run(serve_once(TurnBufferedWebSocketsProtocol, app, client_frames))
-    assert b"".join(writes) == b"".join(plain_writes)
-    assert summary(frames) == summary(plain_frames)
-    assert len(writes) < len(plain_writes)
-    if script is answer_twice_a_turn:
-        # One write per turn: each frame's three answers, then the close.
-        assert len(plain_writes) == 7
-        assert len(writes) == 3
-        assert summary(frames)[:3] == [
-            (Opcode.TEXT, b"ack one"),
-            (Opcode.TEXT, b"position"),
-            (Opcode.BINARY, b"\x00\x01"),
-        ]
-        assert frames[-1].opcode is Opcode.CLOSE
-    else:
-        assert len(writes) == 1  # written before uvicorn closed the transport
-        assert summary(frames) == [(Opcode.TEXT, b"last words"), (Opcode.TEXT, b"really last")]
-
-
-def test_a_text_frame_that_is_not_utf8_closes_with_1007_as_in_uvicorns() -> None:
-    app = scripted(receive_until_gone)
-    frames = ["fine", b"\xff\xfe"]
-    plain_writes, _ = asyncio.run(serve_once(WebSocketsSansIOProtocol, app, frames))
-    writes, answers = asyncio.run(serve_once(TurnBufferedWebSocketsProtocol, app, frames))
-    assert b"".join(writes) == b"".join(plain_writes)
-    assert answers[-1].opcode is Opcode.CLOSE
-    assert Close.parse(answers[-1].data).code == 1007
-
-
 def test_reading_pauses_at_each_message_until_the_app_takes_it() -> None:
     """uvicorn's flow control, kept: a client's close sent after a frame is read only once the
     app has taken that frame, so answering it does not find the socket closed (an ``ack`` sent
@@ -201,7 +128,7 @@ def test_reading_pauses_at_each_message_until_the_app_takes_it() -> None:
         config = uvicorn.Config(scripted(slow_app), ws_per_message_deflate=False)
         config.load()
         state = ServerState()
-        protocol = TurnBufferedWebSocketsProtocol(config, state, {}, asyncio.get_running_loop())
+        protocol = WebSocketsSansIOProtocol(config, state, {}, asyncio.get_running_loop())
         transport = RecordingTransport()
         protocol.connection_made(transport)  # type: ignore[arg-type]
         client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws"))
@@ -222,15 +149,6 @@ def test_reading_pauses_at_each_message_until_the_app_takes_it() -> None:
         return taken
 
     assert asyncio.run(scenario()) == [("ack", False), ("websocket.disconnect", False)]
-
-
-def test_ws_choices_map_to_uvicorn_and_a_typo_is_refused() -> None:
-    assert uvicorn_ws(None) == uvicorn_ws("") == WS_PROTOCOLS[DEFAULT_WS]
-    assert uvicorn_ws("websockets-sansio") == "websockets-sansio"
-    module, _, name = WS_PROTOCOLS["turn-buffered"].partition(":")
-    assert getattr(__import__(module, fromlist=[name]), name) is TurnBufferedWebSocketsProtocol
-    with pytest.raises(ValueError, match="AISLECAST_WS='sansio'"):
-        uvicorn_ws("sansio")
 
 
 # Characters of 1, 2, 3 and 4 bytes in UTF-8.
@@ -281,9 +199,7 @@ def framed_echo_app(
 def framed(client_frames: list[str], client_close: int | None = None) -> list[Frame]:
     """What the framed echo answers ``client_frames`` (on the default protocol)."""
     app = framed_echo_app([])
-    _, frames = asyncio.run(
-        serve_once(TurnBufferedWebSocketsProtocol, app, client_frames, client_close)
-    )
+    _, frames = asyncio.run(serve_once(app, client_frames, client_close))
     return frames
 
 
@@ -300,19 +216,14 @@ def test_frames_at_the_byte_limit_pass_and_one_byte_over_is_refused_with_multiby
 
 def test_a_client_leaving_raises_its_close_code_once_then_starlettes_error() -> None:
     seen: list[object] = []
-    asyncio.run(serve_once(TurnBufferedWebSocketsProtocol, framed_echo_app(seen), [], 4001))
+    asyncio.run(serve_once(framed_echo_app(seen), [], 4001))
     assert seen == [4001, WebSocketDisconnected]
 
 
-@pytest.mark.parametrize(
-    "protocol_class", [WebSocketsSansIOProtocol, TurnBufferedWebSocketsProtocol]
-)
-def test_an_answer_to_a_client_already_gone_raises_abnormal_closure(
-    protocol_class: type[WebSocketsSansIOProtocol],
-) -> None:
+def test_an_answer_to_a_client_already_gone_raises_abnormal_closure() -> None:
     seen: list[object] = []
     # The client's frame and its close both arrive before the answer is sent.
-    asyncio.run(serve_once(protocol_class, framed_echo_app(seen), ["hi"], 4001))
+    asyncio.run(serve_once(framed_echo_app(seen), ["hi"], 4001))
     assert seen[0] == 1006
 
 
