@@ -359,8 +359,12 @@ def serve(mode: str, port: int) -> None:
 
         app.add_api_websocket_route("/ws/shopper", echo_socket)
 
-    # As ``aislecast serve`` runs it: no permessage-deflate (docs/server.md).
+    from server.realtime.ws_protocol import uvicorn_ws
+
+    # As ``aislecast serve`` runs it: no permessage-deflate (docs/server.md), the websocket
+    # implementation from AISLECAST_WS (default websockets-sansio, docs/deploy.md).
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=2**20,
+                ws=uvicorn_ws(os.environ.get("AISLECAST_WS")),
                 ws_per_message_deflate=False)  # fmt: skip
 
 

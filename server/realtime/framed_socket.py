@@ -6,14 +6,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
 from pydantic import ValidationError
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.types import Message
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server.realtime.limits import MAX_FRAME_BYTES, MAX_REFUSED_IN_A_ROW, TokenBucket
+from server.realtime.limits import (
+    MAX_FRAME_BYTES,
+    MAX_REFUSED_IN_A_ROW,
+    TokenBucket,
+    utf8_size_over,
+)
 
 Frame = TypeVar("Frame")
 # Close codes (RFC 6455): 1008 policy violation (auth, flood), 1000 normal.
@@ -58,6 +64,16 @@ async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
 
 
 class FramedSocket:
+    """A Starlette ``WebSocket`` (accepted by the endpoint) framed as our protocol's frames.
+
+    Each frame in and each answer out calls the ASGI ``receive``/``send`` under the
+    ``WebSocket`` directly, while Starlette's state says the socket is connected: its wrappers
+    add a state check and, for ``send``, two coroutine layers that only watch for an HTTP
+    response, per frame (docs/server.md, "Session 5: the websocket transport"). Anything else
+    (accept, close, a socket already closed either way) goes through Starlette, so errors and
+    state transitions stay Starlette's.
+    """
+
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
         self.bucket = TokenBucket()
@@ -65,10 +81,23 @@ class FramedSocket:
         # The last frame returned by ``receive_frame`` as received (JSON text or binary bytes).
         self.last_frame: str | bytes = ""
         self._send_lock = asyncio.Lock()
+        # The server's ASGI callables, as Starlette keeps them (no public accessor).
+        self._asgi_receive = websocket._receive
+        self._asgi_send = websocket._send
 
     async def send(self, frame: dict[str, Any]) -> None:
+        text = _JSON.encode(frame).decode()
         async with self._send_lock:
-            await self.websocket.send_text(_JSON.encode(frame).decode())
+            websocket = self.websocket
+            if websocket.application_state is not WebSocketState.CONNECTED:
+                await websocket.send_text(text)  # Starlette raises as it always did
+                return
+            try:
+                await self._asgi_send({"type": "websocket.send", "text": text})
+            except OSError:
+                # As ``WebSocket.send``: the server found the client gone (1006: abnormal).
+                websocket.application_state = WebSocketState.DISCONNECTED
+                raise WebSocketDisconnect(code=1006) from None
 
     async def error(self, code: str, reason: str, ref: str | None = None) -> None:
         await self.send({"type": "error", "code": code, "reason": reason, "ref": ref})
@@ -117,16 +146,17 @@ class FramedSocket:
         when the client leaves or is cut off for flooding.
         """
         while True:
-            message = await self.websocket.receive()
+            message = await self._receive_message()
             if message["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(message.get("code", 1000))
-            refusal = self._check(message, binary)
+            text: str | None = message.get("text")
+            data: bytes | None = message.get("bytes") if text is None else None
+            refusal = self._check(text, data, binary)
             if refusal is None:
                 self.refused_in_a_row = 0
-                text: str | None = message.get("text")
                 if text is not None:
                     return text
-                data: bytes = message["bytes"]
+                assert data is not None  # _check refuses a frame with neither
                 return data
             self.refused_in_a_row += 1
             if self.refused_in_a_row > MAX_REFUSED_IN_A_ROW:
@@ -134,16 +164,29 @@ class FramedSocket:
                 raise WebSocketDisconnect(CLOSE_POLICY)
             await self.error(refusal.code, refusal.reason)
 
-    def _check(self, message: MutableMapping[str, Any], binary: bool) -> Refused | None:
+    async def _receive_message(self) -> Message:
+        """``WebSocket.receive`` for a connected socket, its state kept as Starlette keeps it."""
+        websocket = self.websocket
+        if websocket.client_state is not WebSocketState.CONNECTED:
+            return await websocket.receive()  # Starlette raises (or connects) as it always did
+        message = await self._asgi_receive()
+        kind = message["type"]
+        if kind == "websocket.disconnect":
+            websocket.client_state = WebSocketState.DISCONNECTED
+        elif kind != "websocket.receive":
+            expected = '"websocket.receive" or "websocket.disconnect"'
+            raise RuntimeError(f"Expected ASGI message {expected}, but got {kind!r}")
+        return message
+
+    def _check(self, text: str | None, data: bytes | None, binary: bool) -> Refused | None:
         if not self.bucket.allow(time.monotonic()):
             return Refused("rate_limited", "too many frames; slow down (see docs/protocol.md)")
-        text = message.get("text")
         if text is None:
             if not binary:
                 return Refused("bad_frame", "send JSON as text frames, not binary")
-            size = len(message.get("bytes") or b"")
+            over = len(data or b"") > MAX_FRAME_BYTES
         else:
-            size = len(text.encode("utf-8"))
-        if size > MAX_FRAME_BYTES:
+            over = utf8_size_over(text, MAX_FRAME_BYTES)
+        if over:
             return Refused("too_large", f"frame over {MAX_FRAME_BYTES} bytes")
         return None

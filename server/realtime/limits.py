@@ -46,6 +46,25 @@ class TokenBucket:
         return False
 
 
+def utf8_size_over(text: str, limit: int) -> bool:
+    """Whether ``text`` is more than ``limit`` bytes as UTF-8, without encoding it unless the
+    answer depends on it.
+
+    Each character is 1 to 4 bytes, so len(text) ≤ bytes ≤ 4·len(text); an ASCII string (which
+    CPython knows in O(1)) is exactly len(text) bytes. Only a non-ASCII text between limit/4 and
+    limit characters is encoded to count.
+
+    >>> utf8_size_over("é" * 3, 5), utf8_size_over("é" * 3, 6), utf8_size_over("e" * 7, 6)
+    (True, False, True)
+    """
+    characters = len(text)
+    if characters > limit:
+        return True
+    if 4 * characters <= limit or text.isascii():
+        return False
+    return len(text.encode("utf-8")) > limit
+
+
 def timestamp_problem(t_ms: int, now_ms: int) -> str | None:
     """Why ``t_ms`` is not a plausible time for a message received at ``now_ms`` (None if it is)."""
     if t_ms < now_ms - MAX_PAST_MS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ from websockets.sync.client import connect
 
 from server import app as server_app
 from server import settings as settings_module
+from server.realtime.ws_protocol import uvicorn_ws
 from simulator.live import LivePhone, LiveSettings, Persona, shopper_url
 from simulator.walking import Gait, Stop, Trajectory, build_trajectory
 from tests.admin.conftest import PlanView, checked_page
@@ -50,7 +52,9 @@ class RunningServer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        # The websocket implementation ``aislecast serve`` chooses (AISLECAST_WS).
+        ws = uvicorn_ws(os.environ.get("AISLECAST_WS"))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", ws=ws)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{self.port}"

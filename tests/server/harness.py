@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 from server.app import create_app
 from server.pipeline import PipelineWiring
 from server.realtime.limits import TRANSPORT_MAX_FRAME_BYTES
+from server.realtime.ws_protocol import uvicorn_ws
 from server.settings import Settings
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -70,6 +72,7 @@ class LiveServer:
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
+            ws=uvicorn_ws(os.environ.get("AISLECAST_WS")),  # as ``aislecast serve`` chooses
             ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
             lifespan="on",
         )

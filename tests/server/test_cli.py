@@ -9,6 +9,8 @@ from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
 from aislecast.cli import app
+from aislecast.commands import serve
+from server.realtime.ws_protocol import WS_PROTOCOLS
 
 
 def test_serve_and_db_are_commands() -> None:
@@ -39,3 +41,19 @@ def test_serve_refuses_several_workers_without_redis(monkeypatch: pytest.MonkeyP
     result = CliRunner().invoke(app, ["serve", "--workers", "2"])
     assert result.exit_code == 2
     assert "REDIS_URL" in result.output
+
+
+def test_serve_runs_the_websocket_implementation_aislecast_ws_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runs: list[dict[str, object]] = []
+    monkeypatch.setattr(serve.uvicorn, "run", lambda *_, **options: runs.append(options))
+    monkeypatch.delenv("AISLECAST_WS", raising=False)
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    monkeypatch.setenv("AISLECAST_WS", "websockets")
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    assert [run["ws"] for run in runs] == [WS_PROTOCOLS["websockets-sansio"], "websockets"]
+    monkeypatch.setenv("AISLECAST_WS", "sansio")
+    refused = CliRunner().invoke(app, ["serve"])
+    assert refused.exit_code == 2
+    assert "websockets-sansio" in refused.output
