@@ -3,36 +3,41 @@
 The phones are the simulator's (``simulate live``'s load mode): ``DISTINCT_VISITS`` visits in the
 demo store are planned and sensed once up front (``simulator.live.load_cast``), phone i streams
 visit i mod K as ``readings`` frames (``simulator.wire``), their times shifted to the wall clock as
-``LivePhone`` shifts them. The server's stores are seeded from the demo store's ``store.json``
-(its floor, zones, screens and 35 beacons), so positions come from simulated beacon readings.
-A frame is one second of the phone: 50 Hz accelerometer, gyroscope, magnetometer and rotation
-vector (200 samples), every beacon advertisement heard (~55–100) and the odd Wi-Fi scan: ~16 KB of
-JSON.
+``LivePhone`` shifts them, sent as the simulator's phone sends them by default (``LiveSettings``):
+binary frames (MessagePack, raw little-endian columns: ``simulator.wire.binary_readings_frame``,
+~10 KB), the hello asking for one answer frame a batch (``answers: position``). The server's
+stores are seeded from the demo store's ``store.json`` (its floor, zones, screens and 35
+beacons), so positions come from simulated beacon readings. A frame is one second of the phone:
+50 Hz accelerometer, gyroscope, magnetometer and rotation vector (200 samples), every beacon
+advertisement heard (~55–100) and the odd Wi-Fi scan: ~10 KB binary, ~16 KB as JSON text.
 
 Variants side by side, at each connection count:
 - ``echo``: a bare FastAPI websocket that answers every frame with a tiny ack (the ceiling);
 - ``readings``: the real ``/ws/shopper`` in the demo store, each phone's batches run through the
-  store's batched tracker (``server.batch_tracking``, the default) and answered by
-  ``readings_ack`` once it has run (the ``position`` frame follows at once), so the latency is
-  batch → position;
+  store's batched tracker (``server.batch_tracking``, the default) and answered once it has run
+  by the batch's ``position`` frame carrying ``accepted`` (a ``readings_ack`` when the batch has
+  no position), so the latency is batch → position;
+- ``readings-bin``: the same binary batches with the hello's default answers: a ``readings_ack``
+  (the latency's end), then the ``position`` frame (two frames a batch, as before session 5);
+- ``readings-json``: the same batches as JSON text (~16 KB) with the default answers, the path of
+  apps that send JSON: its figure stays reported on a closing line of its own;
 - ``per_shopper``: the same with ``AISLECAST_TRACKER=per_shopper`` (a particle-filter ``Tracker``
   per shopper), up to ``--per-shopper-max`` connections (beyond, it only piles up timeouts);
 - ``stored``: the same batches in the demo store without its beacons (no tracker: validated and
   stored only), the server's own share of the readings path;
 - ``fixes``: the real ``/ws/shopper`` with ready fixes (the visits' true poses, as
-  ``LiveSettings.send_fixes`` phones send them), answered by ``position``;
-- ``readings-bin``: ``readings`` with the same batches as binary frames (MessagePack, raw
-  little-endian columns: ``simulator.wire.binary_readings_frame``, ~10 KB).
+  ``LiveSettings.send_fixes`` phones send them), answered by ``position``.
 
 The phones run in several client processes (asyncio + ``websockets`` each, frames encoded to
-JSON text before the clock starts) so the load generator is not the bottleneck; their CPU is
+bytes or text before the clock starts) so the load generator is not the bottleneck; their CPU is
 reported beside the server's. Reports latency p50/p99 (send → answer), frames lost (no answer
 within 5 s), server CPU (cores used), client CPU and memory per connection. Then the accuracy of
 the batched and the per-shopper tracker on simulated walks in the demo store (same frames
 through both, as the server converts them), with their CPU per batch. Closing line:
 ``server: conns=N p99=X.Xms lost=0 vs_echo=X.XX`` for the readings (batched) variant at the
-largest count (``vs_echo`` = its p99 over the echo's p99), and when ``readings-bin`` ran,
-``server-bin: conns=N p99=X.Xms lost=0 vs_echo=X.XX`` for it.
+largest count (``vs_echo`` = its p99 over the echo's p99), and for the variants that ran,
+``server-bin: ...`` (``readings-bin``) and ``server-json: ...`` (``readings-json``), the same
+figures for their own frames.
 
     python benchmarks/server_load.py [--conns 100 1000 5000] [--seconds 10] [--database-url URL]
 """
@@ -157,7 +162,7 @@ def seed_shoppers(database_url: str, n: int, layout: Store) -> tuple[dict[str, i
         (root / "customers.csv").unlink()
         (root / "store.json").write_text(json.dumps(store))
         beacon_store = seed_store(database, root, now_ms()).store_id
-        for variant in ("readings", "per_shopper", "fixes", "readings-bin"):
+        for variant in ("readings", "per_shopper", "fixes", "readings-bin", "readings-json"):
             stores[variant] = beacon_store
     database.dispose()
     return stores, [report.app_tokens[f"b{i}"] for i in range(n)]
@@ -209,7 +214,13 @@ async def open_phone(url: str, hello: str | None) -> ClientConnection:
 
 
 async def answer(ws: ClientConnection, kind: str) -> None:
-    """Read frames until the answer of this kind (skipping the positions of the last batch)."""
+    """Read frames until the answer of this kind (skipping the positions of the last batch);
+    ``accepted``: the frame acknowledging a readings batch, a ``readings_ack`` or the ``position``
+    carrying its fields."""
+    if kind == "accepted":
+        while "accepted" not in json.loads(await ws.recv()):
+            pass
+        return
     while json.loads(await ws.recv())["type"] != kind:
         pass
 
@@ -236,9 +247,13 @@ async def phone_loop(ws: ClientConnection, frames: Sequence[str | bytes], answer
     return lost
 
 
-ANSWERS = {"echo": "ack", "readings": "readings_ack", "per_shopper": "readings_ack",
-           "stored": "readings_ack", "fixes": "position",
-           "readings-bin": "readings_ack"}  # fmt: skip
+ANSWERS = {"echo": "ack", "readings": "accepted", "per_shopper": "accepted",
+           "stored": "accepted", "fixes": "position", "readings-bin": "accepted",
+           "readings-json": "accepted"}  # fmt: skip
+# How each variant's phones send readings: as binary frames, and what their hello asks for
+# (``answers``; None: the default, a readings_ack then the positions). The others: JSON text.
+BINARY_VARIANTS = {"readings": "position", "per_shopper": "position", "stored": "position",
+                   "readings-bin": None}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -289,15 +304,16 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
     import multiprocessing
 
     rss_idle = rss_kb(pid)
+    answers = BINARY_VARIANTS.get(variant)
     hellos = [
         None if variant == "echo" else json.dumps({
             "type": "hello", "token": tokens[i], "store_id": store_id, "app_version": "bench",
-            "consents": ["location_analytics"]})
+            "consents": ["location_analytics"], **({"answers": answers} if answers else {})})
         for i in range(n)
     ]  # fmt: skip
     clients = max(1, round(n / PHONES_PER_CLIENT))
     # Encoded before the clock starts, the visits' times from now on (as the old frames were).
-    frames = tuple(visit_frames(cast, variant == "fixes", wall_ms(), variant == "readings-bin"))
+    frames = tuple(visit_frames(cast, variant == "fixes", wall_ms(), variant in BINARY_VARIANTS))
     sent = sum(len(frames[i % len(frames)]) for i in range(n))
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(clients + 1), context.Queue()
@@ -418,13 +434,15 @@ def main() -> None:
         print(accuracy_table(args.accuracy_walks))
     top = max(args.conns)
     echo = next((r for r in results if r.variant == "echo" and r.conns == top), None)
-    for variant, label in (("readings", "server"), ("readings-bin", "server-bin")):
+    lines = {"readings": "server", "readings-bin": "server-bin", "readings-json": "server-json"}
+    for variant, label in lines.items():
         top_result = next((r for r in results if r.variant == variant and r.conns == top), None)
         if top_result is None:
             continue
-        # The JSON line counts every variant's losses but the binary one's, as before it existed.
-        others = {"echo", "per_shopper", "readings-bin"}
-        counted = ({variant} if variant == "readings-bin"
+        # ``server`` counts the losses of every variant but echo, per_shopper and the other two
+        # readings variants (as before they existed); those count their own.
+        others = {"echo", "per_shopper", "readings-bin", "readings-json"}
+        counted = ({variant} if variant in others
                    else {r.variant for r in results} - others)  # fmt: skip
         lost = sum(r.lost for r in results if r.variant in counted)
         vs_echo = float("nan") if echo is None else top_result.p99_ms / echo.p99_ms

@@ -125,8 +125,11 @@ class LiveSettings:
     # instead of the sensors' readings, so where the server places it is exact.
     send_fixes: bool = False
     # Readings as the protocol's binary frame (MessagePack, raw little-endian columns) instead of
-    # JSON text, as an app streaming 50 Hz sensors would.
-    binary_readings: bool = False
+    # JSON text, as an app streaming 50 Hz sensors would (the default; False: JSON text).
+    binary_readings: bool = True
+    # The hello asks for one answer frame a batch (``answers: position``: the batch's first
+    # position carries ``accepted``) instead of a ``readings_ack`` then the positions.
+    ack_in_position: bool = True
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class PhoneStats:
     samples_sent: int = 0
     batches_unacked: int = 0  # sent on a connection that dropped before their readings_ack
     samples_accepted: int = 0
+    acks_in_position: int = 0  # batches acked by their position frame (hello ``answers``)
     ack_latency_ms: list[float] = field(default_factory=list)
     position_latency_ms: list[float] = field(default_factory=list)
     position_error_m: list[float] = field(default_factory=list)
@@ -501,8 +505,9 @@ class LivePhone:
 
     async def _hello(self, ws: ClientConnection) -> None:
         p = self.persona
+        answers = "position" if self.settings.ack_in_position else None
         await ws.send(json.dumps(hello_frame(p.token, self.store_id, APP_VERSION, p.consents,
-                                             self.last_seen_seq)))  # fmt: skip
+                                             self.last_seen_seq, answers)))  # fmt: skip
         welcome = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
         if welcome.get("type") != "welcome":
             raise HelloRefused(f"hello refused: {welcome}")
@@ -592,11 +597,12 @@ class LivePhone:
             frame = json.loads(message)
             kind = frame.get("type")
             now = time.monotonic()
-            if kind == "readings_ack":
-                self.stats.samples_accepted += int(frame.get("accepted", 0))
+            if "accepted" in frame:  # a readings_ack, or a position carrying the batch's ack
+                self.stats.samples_accepted += int(frame["accepted"])
+                self.stats.acks_in_position += kind == "position"
                 if self.unacked_batches:
                     self.stats.ack_latency_ms.append((now - self.unacked_batches.popleft()) * 1e3)
-            elif kind == "position":
+            if kind == "position":
                 self._on_position(frame, now)
             elif kind == "offer":
                 await self._on_offer(ws, frame)

@@ -103,8 +103,11 @@ def hello_frame(
     app_version: str,
     consents: tuple[str, ...],
     last_seen_seq: int | None,
+    answers: str | None = None,
 ) -> Frame:
-    return {
+    """``answers="position"``: the batch's first ``position`` frame carries its ack (one answer
+    frame a batch); None leaves the field out (the server's default, ``readings_ack``)."""
+    frame: Frame = {
         "type": "hello",
         "token": token,
         "store_id": store_id,
@@ -112,6 +115,9 @@ def hello_frame(
         "consents": list(consents),
         "last_seen_seq": last_seen_seq,
     }
+    if answers is not None:
+        frame["answers"] = answers
+    return frame
 
 
 def event_frame(kind: str, t_ms: int, offer_id: str | None = None) -> Frame:

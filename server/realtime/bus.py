@@ -83,6 +83,11 @@ class DeliveryBus:
         channel keep their order among themselves, not against ``publish``."""
         self._dispatch(channel, message)
 
+    def watched(self, channel: str) -> bool:
+        """Whether a message on ``channel`` can reach anyone (in one process: a listener here),
+        so a publisher may skip building messages nobody would get."""
+        return channel in self._listeners
+
     async def subscribe(self, channel: str) -> Subscription:
         subscription = Subscription(self, channel)
         self._listeners[channel].add(subscription)
@@ -136,6 +141,10 @@ class RedisBus(DeliveryBus):
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         await self._redis.publish(self._prefix + channel, json.dumps(message))
+
+    def watched(self, channel: str) -> bool:
+        """Always: another process's listeners are not known here."""
+        return True
 
     def publish_soon(self, channel: str, message: dict[str, Any]) -> None:
         """Queued for one Redis message per channel and turn of the event loop. A publish per

@@ -97,6 +97,11 @@ class Hello(Frame):
     consents: list[Consent] = Field(default_factory=list, max_length=3)
     # Highest offer sequence number the app has seen; None on a fresh install.
     last_seen_seq: Annotated[int, Field(ge=0)] | None = None
+    # Which frame acknowledges a readings batch: ``readings_ack`` (then its ``position`` frames),
+    # or ``position``: the batch's first ``position`` frame carries ``accepted`` and
+    # ``positioning`` and no ``readings_ack`` is sent (one frame a batch instead of two; a batch
+    # with no position still gets its ``readings_ack``). docs/protocol.md, "hello".
+    answers: Literal["readings_ack", "position"] = "readings_ack"
 
 
 class ReadingsBatch(Frame):

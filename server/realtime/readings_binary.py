@@ -26,6 +26,7 @@ lists; everything downstream reads columns with ``len``, indexing, ``np.asarray`
 
 from __future__ import annotations
 
+import struct
 from itertools import accumulate
 from typing import Annotated, Any, Literal
 
@@ -133,34 +134,34 @@ _VECTORS = ("accel", "gyro", "mag", "rotation")
 def _checked_at_once(wire: _Readings) -> ReadingsBatch:
     """The good frame's batch, every check a constant number of numpy calls per frame.
 
-    numpy costs ≈ 1-3 µs a call whatever the size of a 50-sample column, so the columns are
-    joined by type (one ``bytes.join``, one ``frombuffer``: all times; all float32 values, sensor
-    then RSSI then advertised power) and each kind checked with one or two reductions. Lengths are
-    checked from byte counts, in Python.
+    numpy costs ≈ 1-3 µs a call whatever the size of a 50-sample column, so every column is
+    joined into one buffer (one ``bytearray.join``: all times — each series' ``t_ms`` in order,
+    then Wi-Fi's ``last_seen_ms`` — then every float32 value: sensor, RSSI, advertised power), read
+    by two ``frombuffer`` views, and each kind checked with one or two reductions. Lengths are
+    checked from byte counts, in Python. Any failure raises ``_Explain`` (``_explained`` names it).
     """
     vectors = [(name, s) for name in _VECTORS if (s := getattr(wire, name)) is not None]
     beacons, wifi = wire.beacons, wire.wifi
     times: list[memoryview] = []  # each series' t_ms, in the order above; wifi's last_seen last
     lengths: list[int] = []
-    sensor: list[memoryview] = []
-    rssi: list[memoryview] = []
-    power: memoryview | None = None
+    values: list[memoryview] = []  # float32: x, y, z of each vector, then RSSI, then power
     for _, vector in vectors:
         n = _length(vector.t_ms)
         if not vector.x.nbytes == vector.y.nbytes == vector.z.nbytes == 4 * n:
             raise _Explain
         times.append(vector.t_ms)
         lengths.append(n)
-        sensor += (vector.x, vector.y, vector.z)
+        values += (vector.x, vector.y, vector.z)
+    n_sensor = 3 * sum(lengths)  # x, y, z of every vector sample
+    power = None if beacons is None else beacons.tx_power_dbm
     if beacons is not None:
         n = _length(beacons.t_ms)
-        power = beacons.tx_power_dbm
         if (beacons.rssi_dbm.nbytes != 4 * n or len(beacons.beacon_id) != n
                 or (power is not None and power.nbytes != 4 * n)):  # fmt: skip
             raise _Explain
         times.append(beacons.t_ms)
         lengths.append(n)
-        rssi.append(beacons.rssi_dbm)
+        values.append(beacons.rssi_dbm)
     if wifi is not None:
         n = _length(wifi.t_ms)
         if (
@@ -171,61 +172,85 @@ def _checked_at_once(wire: _Readings) -> ReadingsBatch:
             raise _Explain
         times.append(wifi.t_ms)
         lengths.append(n)
-        rssi.append(wifi.rssi_dbm)
+        values.append(wifi.rssi_dbm)
     count = sum(lengths)
     if not 0 < count <= MAX_READINGS_PER_BATCH:
         raise _Explain
-    all_times = _joined(times + ([] if wifi is None else [wifi.last_seen_ms]), TIME_DTYPE, np.int64)
+    n_times = count
+    if wifi is not None:
+        times.append(wifi.last_seen_ms)
+        n_times += lengths[-1]
+    if power is not None:
+        values.append(power)
+    # A bytearray: the arrays are writable copies the frame cannot alter, as JSON's lists are.
+    joined = bytearray().join(times + values)
+    all_times = np.frombuffer(joined, TIME_DTYPE, n_times)
+    if not TIME_DTYPE.isnative:  # a big-endian server: the int64 in its own order
+        all_times = all_times.astype(np.int64)
     # A negative int64 read as uint64 is ≥ 2^63: one maximum checks both ends of [0, 2^53].
     if all_times.view(np.uint64).max() > MAX_MILLIS:
         raise _Explain
-    t_ms = all_times[:count]
-    back = t_ms[1:] < t_ms[:-1]
-    series_ends = list(accumulate(lengths))[:-1]  # from one series to the next, time may go back
-    back[[end - 1 for end in series_ends]] = False
-    if back.any():
+    # Where t_ms goes back: allowed only from a series' last sample to the next series' first.
+    backs = (all_times[1:count] < all_times[: count - 1]).nonzero()[0].tolist()
+    ends = list(accumulate(lengths))  # one past each series' last sample
+    if backs and not set(backs).issubset([end - 1 for end in ends[:-1]]):
         raise _Explain
-    floats = _joined(sensor + rssi + ([] if power is None else [power]), VALUE_DTYPE, np.float64)
-    n_sensor = 3 * sum(lengths[: len(vectors)])  # x, y, z of every vector sample
+    floats = np.frombuffer(joined, VALUE_DTYPE, offset=8 * n_times).astype(np.float64)
     n_rssi = count - n_sensor // 3  # one a beacon or Wi-Fi sample
-    values, levels = floats[:n_sensor], floats[n_sensor : n_sensor + n_rssi]
-    if n_sensor and not np.abs(values).max() <= SENSOR_LIMIT:  # NaN fails the comparison
+    sensor, levels = floats[:n_sensor], floats[n_sensor : n_sensor + n_rssi]
+    if n_sensor and not np.abs(sensor).max() <= SENSOR_LIMIT:  # NaN fails the comparison
         raise _Explain
-    if n_rssi and not (levels.min() >= RSSI_MIN_DBM and levels.max() <= RSSI_MAX_DBM):
+    # RSSI and advertised power share their bounds: one min and one max over both when no power
+    # is NaN (the usual frame), else the powers are checked alone (``_with_none``).
+    powers, bounded = None, levels
+    if power is not None:
+        powers = floats[n_sensor + n_rssi :].tolist()
+        total = sum(powers)  # NaN if one is NaN (or +inf and -inf: refused all the same)
+        if total == total:
+            bounded = floats[n_sensor:]
+        else:
+            powers = _with_none(floats[n_sensor + n_rssi :], powers)
+    if len(bounded) and not (bounded.min() >= RSSI_MIN_DBM and bounded.max() <= RSSI_MAX_DBM):
         raise _Explain
+    starts = [0, *ends[:-1]]
+    # Every series' first and last time, as plain ints (ReadingsBatch.time_span), from the bytes.
+    first = min([_time_at(joined, 8 * t0)[0] for t0 in starts])
+    last = max([_time_at(joined, 8 * (end - 1))[0] for end in ends])
     out: dict[str, Any] = dict.fromkeys(("accel", "gyro", "mag", "rotation", "beacons", "wifi"))
     out["type"] = "readings"
-    starts = [0, *series_ends]
-    k = 0  # the series' index in ``lengths``
-    for name, _ in vectors:
-        t0, n, v0 = starts[k], lengths[k], 3 * starts[k]
-        columns: dict[str, Any] = {"t_ms": t_ms[t0 : t0 + n], "x": values[v0 : v0 + n],
-                                   "y": values[v0 + n : v0 + 2 * n],
-                                   "z": values[v0 + 2 * n : v0 + 3 * n]}  # fmt: skip
-        out[name] = _trusted(VectorSeries, columns, {"t_ms", "x", "y", "z"})
-        k += 1
-    r0 = 0
+    t_ms = all_times[:count]
+    for k, (name, _) in enumerate(vectors):
+        t0, n = starts[k], lengths[k]
+        v0 = 3 * t0  # vectors come first: their values start at 3 × their first sample
+        columns: dict[str, Any] = {"t_ms": t_ms[t0 : t0 + n], "x": sensor[v0 : v0 + n],
+                                   "y": sensor[v0 + n : v0 + 2 * n],
+                                   "z": sensor[v0 + 2 * n : v0 + 3 * n]}  # fmt: skip
+        out[name] = _trusted(VectorSeries, columns, set(_VECTOR_FIELDS))
+    k, r0 = len(vectors), 0
     if beacons is not None:
         t0, n = starts[k], lengths[k]
-        powers = None if power is None else _powers(floats[n_sensor + n_rssi :])
         columns = {"t_ms": t_ms[t0 : t0 + n], "beacon_id": beacons.beacon_id,
                    "rssi_dbm": levels[:n], "tx_power_dbm": powers}  # fmt: skip
-        given_columns = set(columns) - ({"tx_power_dbm"} if powers is None else set())
-        out["beacons"] = _trusted(BeaconSeries, columns, given_columns)
+        given_columns = _BEACON_FIELDS if powers is None else _BEACON_FIELDS_WITH_POWER
+        out["beacons"] = _trusted(BeaconSeries, columns, set(given_columns))
         r0, k = n, k + 1
     if wifi is not None:
         t0, n = starts[k], lengths[k]
         columns = {"t_ms": t_ms[t0 : t0 + n], "bssid": wifi.bssid, "rssi_dbm": levels[r0:],
                    "last_seen_ms": all_times[count:]}  # fmt: skip
-        out["wifi"] = _trusted(WifiSeries, columns, set(columns))
+        out["wifi"] = _trusted(WifiSeries, columns, set(_WIFI_FIELDS))
     given = {name for name, value in out.items() if value is not None}
-    # ReadingsBatch's cached properties, filled in as plain ints (the columns hold numpy ints).
+    # ReadingsBatch's cached properties, filled in as plain ints.
     out["_count"] = count
-    out["_time_span"] = (
-        min(int(t_ms[t0]) for t0 in starts),
-        max(int(t_ms[end - 1]) for end in [*series_ends, count]),
-    )
+    out["_time_span"] = (first, last)
     return _trusted(ReadingsBatch, out, given)
+
+
+_time_at = struct.Struct("<q").unpack_from  # one t_ms of the joined bytes, as the wire has it
+_VECTOR_FIELDS = frozenset(("t_ms", "x", "y", "z"))
+_BEACON_FIELDS = frozenset(("t_ms", "beacon_id", "rssi_dbm"))
+_BEACON_FIELDS_WITH_POWER = _BEACON_FIELDS | {"tx_power_dbm"}
+_WIFI_FIELDS = frozenset(("t_ms", "bssid", "rssi_dbm", "last_seen_ms"))
 
 
 def _length(t_ms: memoryview) -> int:
@@ -236,9 +261,12 @@ def _length(t_ms: memoryview) -> int:
     return n
 
 
-def _joined(columns: list[memoryview], wire: np.dtype[Any], native: type) -> NDArray[Any]:
-    """The columns end to end, in native order and precision (a copy the frame cannot alter)."""
-    return np.frombuffer(b"".join(columns), dtype=wire).astype(native)
+def _with_none(power: FloatArray, listed: list[float]) -> list[float | None]:
+    """Advertised powers with a NaN (none advertised) as JSON has them, None for NaN, once their
+    bounds hold (``fmin``/``fmax`` skip NaN and keep ±inf, which fail: ``_Explain``)."""
+    if np.fmin.reduce(power) < RSSI_MIN_DBM or np.fmax.reduce(power) > RSSI_MAX_DBM:
+        raise _Explain
+    return [None if p != p else p for p in listed]
 
 
 def _powers(power: FloatArray) -> list[float | None]:

@@ -68,6 +68,8 @@ class Connected:
     shopper: Shopper
     pipeline: ShopperPipeline
     live_name: str  # the shopper's pseudonym on the staff live feed
+    # The hello's ``answers``: True when the first ``position`` of a batch carries its ack.
+    ack_in_position: bool = False
 
 
 def _authenticate(runtime: Runtime, hello: Hello, at_ms: int) -> tuple[Shopper, int]:
@@ -128,7 +130,7 @@ class ShopperConnection:
             )
         )
         live_name = pseudonym(self.runtime.settings.secret_key, shopper.visit_id)
-        self.connected = Connected(shopper, pipeline, live_name)
+        self.connected = Connected(shopper, pipeline, live_name, hello.answers == "position")
         # An app claiming more than was ever issued (a reinstall against a reset server) must not
         # block the offers still to come: its mark is capped at what exists.
         self.sent_through_seq = min(hello.last_seen_seq or 0, last_seq)
@@ -185,14 +187,7 @@ class ShopperConnection:
             )
         elif isinstance(frame, ReadingsBatch):
             step = await self._readings(pipeline, frame, now)
-            await self.socket.send(
-                {
-                    "type": "readings_ack",
-                    "accepted": step.readings_accepted,
-                    "positioning": "server" if step.positioning_wired else "not_wired",
-                }
-            )
-            await self._after(connected, step)
+            await self._answer_readings(connected, step)
         elif isinstance(frame, Fix):
             step = await self._fix(pipeline, frame, now)
             await self._after(connected, step)
@@ -240,6 +235,23 @@ class ShopperConnection:
         if not await to_thread.run_sync(ack):
             await self.socket.error("not_found", f"no app offer with seq {seq} for you", "ack")
 
+    async def _answer_readings(self, connected: Connected, step: PipelineStep) -> None:
+        """The batch's ``readings_ack`` then its positions, or (hello ``answers: position``) the
+        ack's fields in the first position: one frame a batch, not two."""
+        accepted = step.readings_accepted
+        positioning = "server" if step.positioning_wired else "not_wired"
+        frames = [_position_frame(update) for update in step.positions]
+        if connected.ack_in_position and frames:
+            await self.socket.send({**frames[0], "accepted": accepted, "positioning": positioning})
+            for frame in frames[1:]:
+                await self.socket.send(frame)
+        else:
+            ack = {"type": "readings_ack", "accepted": accepted, "positioning": positioning}
+            await self.socket.send(ack)
+            for frame in frames:
+                await self.socket.send(frame)
+        await self._publish(connected, step, frames)
+
     async def _after(self, connected: Connected, step: PipelineStep) -> None:
         """Send positions, then tell everyone concerned about what the step committed."""
         frames = [_position_frame(update) for update in step.positions]
@@ -262,8 +274,8 @@ class ShopperConnection:
                 frame = content_frame(offer.id, offer.content, offer.until_ms)
                 await bus.publish(screen_channel(store_id, offer.screen_id), frame)
             bus.publish_soon(live_channel(store_id), _live_offer(offer))
-        if not shows_live:
-            return
+        if not shows_live or not bus.watched(live_channel(store_id)):
+            return  # no live frame to build: nobody watches this store's feed
         floor_id = connected.pipeline.positions.floor_id  # staff watch one floor at a time
         for position in positions:  # the frames the shopper got, not built again
             frame = {**position, "shopper": connected.live_name, "floor_id": floor_id}

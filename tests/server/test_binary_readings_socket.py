@@ -29,6 +29,7 @@ from tests.server.test_batched_tracking import (  # noqa: F401 (the fixture)
     shelf_walk,
     stream,
 )
+from tests.server.test_live_feed_frames import live_feed, recv
 from tests.server.test_positioning_wired import seed_demo_store
 from tests.server.test_readings_binary import as_float32
 
@@ -79,6 +80,86 @@ def test_binary_and_json_frames_of_the_same_readings_give_the_same_positions(
         assert a[0] == b[0] == e[0]
         assert a[1:] == pytest.approx(b[1:], abs=1e-9)
         assert a[1:] == pytest.approx(e[1:], abs=1e-9)
+
+
+def batches_answered(phone: Phone, frames: list[bytes]) -> list[list[dict[str, Any]]]:
+    """Each batch's answer frames: from the one carrying ``accepted`` (a ``readings_ack`` or, hello
+    ``answers: position``, a ``position``) up to the next batch's (positions trail their ack)."""
+    answers: list[list[dict[str, Any]]] = []
+    for frame in frames:
+        phone.ws.send(frame)
+        while True:
+            got = phone.recv()
+            if "accepted" in got:
+                answers.append([got])
+                break
+            answers[-1].append(got)  # a position of the previous batch
+    answers[-1] += phone.nothing_more({"position"}, 0.5)
+    return answers
+
+
+def test_a_hello_asking_answers_position_gets_one_frame_a_batch_with_the_same_fields(
+    batched: tuple[LiveServer, StoreBatchTrackers],  # noqa: F811 (the imported fixture)
+) -> None:
+    server, _ = batched
+    sim_store = demo_store(0)
+    staff = Staff(server.http_url)
+    store = seed_demo_store(staff, sim_store)
+    two_frames, one_frame = more_shoppers(staff, store, 2)
+    _, walk = shelf_walk(sim_store, SHELVES[1], 11, now_ms() - 60_000)
+    frames = [binary_readings_frame(as_float32(f)) for f in walk[:15]]
+    with live_feed(server, staff, store) as feed:
+        with Phone.connect(server.ws_url) as phone:
+            phone.hello(two_frames)  # no ``answers``: today's readings_ack, then positions
+            plain = batches_answered(phone, frames)
+        with Phone.connect(server.ws_url) as phone:
+            phone.hello(one_frame, answers="position")
+            combined = batches_answered(phone, frames)
+        shown = 2 * (sum(map(len, plain)) - 15)  # each shopper's positions
+        live_positions = [recv(feed, "position") for _ in range(shown)]
+    staff.http.close()
+    assert len(plain) == len(combined) == 15
+    positioned = 0
+    for before, after in zip(plain, combined, strict=True):
+        ack, positions = before[0], before[1:]
+        assert ack["type"] == "readings_ack"
+        assert all(p["type"] == "position" for p in positions)
+        if not positions:  # nothing to carry the ack: the readings_ack, as without the option
+            assert after == [ack]
+            continue
+        positioned += 1
+        # One frame fewer: the first position carries the ack's fields, nothing else changes.
+        assert len(after) == len(before) - 1
+        first = dict(after[0])
+        assert (first.pop("accepted"), first.pop("positioning")) == (
+            ack["accepted"], ack["positioning"])  # fmt: skip
+        assert [first, *after[1:]] == positions
+        assert all("accepted" not in p for p in after[1:])
+    assert positioned >= 10
+    # The staff live feed gets the positions of both shoppers without the ack's fields.
+    assert live_positions
+    assert all("accepted" not in p and "positioning" not in p for p in live_positions)
+
+
+def test_a_batch_without_a_position_is_still_acked_by_readings_ack_when_answers_position(
+    live: LiveServer, store: Store
+) -> None:
+    t = now_ms()
+    frame = {"type": "readings", "beacons": {"t_ms": [t], "beacon_id": ["b"], "rssi_dbm": [-70]}}
+    with Phone.connect(live.ws_url) as phone:
+        assert phone.hello(store, answers="position")["positioning"] == "not_wired"
+        for sent in (binary_readings_frame(frame), json.dumps(frame)):
+            phone.send(sent)
+            assert phone.recv() == {"type": "readings_ack", "accepted": 1,
+                                    "positioning": "not_wired"}  # fmt: skip
+        assert phone.nothing_more({"position", "readings_ack"}) == []
+        # Anything else in ``answers`` is a bad hello field, refused as such.
+    with Phone.connect(live.ws_url) as phone:
+        phone.send({"type": "hello", "token": store.app_token, "store_id": store.id,
+                    "app_version": "1.0.0", "answers": "both"})  # fmt: skip
+        error = phone.recv()
+        assert (error["code"], error["type"]) == ("bad_frame", "error")
+        assert "answers" in error["reason"]
 
 
 def test_a_bad_binary_frame_gets_a_reason_and_the_connection_stays_usable(

@@ -258,6 +258,23 @@ def test_the_local_bus_fans_out_to_every_subscriber_of_a_channel() -> None:
     assert asyncio.run(scenario()) == [1, {"n": 1}, {"n": 2}]
 
 
+def test_a_channel_is_watched_while_someone_listens_here_and_always_over_redis() -> None:
+    async def scenario() -> list[bool]:
+        bus = DeliveryBus()
+        seen = [bus.watched("live:1")]
+        listener = await bus.subscribe("live:1")
+        seen += [bus.watched("live:1"), bus.watched("live:2")]
+        await listener.close()
+        seen.append(bus.watched("live:1"))
+        # Over Redis another process may listen: a publisher cannot skip anything.
+        over_redis = RedisBus("redis://127.0.0.1:6379/0", "unused:")
+        seen.append(over_redis.watched("live:1"))
+        await over_redis.close()
+        return seen
+
+    assert asyncio.run(scenario()) == [False, True, False, False, True]
+
+
 def test_the_core_loaders_read_zones_and_beacons_in_the_contract_shapes(database: Database) -> None:
     shopper = seeded_shopper(database)
     document = {"name": "Coffee", "kind": "shelf", "polygon": [[0, 0], [2, 0], [2, 1]],

@@ -21,6 +21,7 @@ from server.realtime.readings_binary import decode_binary_readings, list_columns
 from server.realtime.readings_wire import decode_shopper_frame
 from simulator.live import load_cast
 from simulator.wire import binary_readings_frame, readings_frames
+from tests.server import readings_binary_session4 as session4
 
 Frame = dict[str, Any]
 NUMERIC = {"x", "y", "z", "rssi_dbm", "tx_power_dbm"}
@@ -275,3 +276,105 @@ def test_a_good_frame_with_a_byte_changed_or_cut_short_is_decoded_or_refused(
     data = bytearray(msgspec.msgpack.encode(BASE))
     data[position % len(data)] = byte
     decoded_or_refused(bytes(data[: max(1, cut % (len(data) + 1))]))
+
+
+# ---- the leaner bulk checks (session 5) against session 4's ------------------------------------
+
+
+def outcome(decode: Callable[[bytes], ReadingsBatch], data: bytes) -> tuple[Any, ...]:
+    """What a decoder makes of the bytes: the batch (as lists, with its cached figures and its
+    columns' dtypes), or the refusal's reason."""
+    try:
+        batch = decode(data)
+    except BadFrame as refused:
+        return ("refused", refused.reason)
+    dtypes = [(name, key, getattr(column, "dtype", None))
+              for name, series in batch.series().items()
+              for key, column in series.__dict__.items()]  # fmt: skip
+    return ("batch", list_columns(batch), batch.count(), batch.time_span(), dtypes)
+
+
+def both_outcomes(data: bytes) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    return outcome(decode_binary_readings, data), outcome(session4.decode_binary_readings, data)
+
+
+def test_the_lean_decoder_gives_session_4s_batch_for_every_phone_frame(
+    phone_frames: list[Frame],
+) -> None:
+    with_nan_power = copy.deepcopy(phone_frames[0])
+    with_nan_power["beacons"]["tx_power_dbm"][0] = None
+    frames = [binary_readings_frame(f) for f in [*phone_frames, with_nan_power]]
+    for data in [*frames, msgspec.msgpack.encode(BASE)]:
+        ours, theirs = both_outcomes(data)
+        assert ours[0] == "batch"
+        assert ours == theirs
+
+
+@pytest.mark.parametrize("name", list(BREAKAGES))
+def test_the_lean_decoder_refuses_each_broken_frame_with_session_4s_reason(name: str) -> None:
+    change, _ = BREAKAGES[name]
+    frame = copy.deepcopy(BASE)
+    change(frame)
+    ours, theirs = both_outcomes(msgspec.msgpack.encode(frame))
+    assert ours[0] == "refused"
+    assert ours == theirs
+
+
+@settings(max_examples=300, deadline=None)
+@given(frame=random_frames)
+def test_random_frames_get_the_same_outcome_from_both_decoders(frame: Frame) -> None:
+    data = msgspec.msgpack.encode(frame)
+    ours, theirs = both_outcomes(data)
+    assert ours == theirs
+
+
+@settings(max_examples=300, deadline=None)
+@given(position=st.integers(0, 10_000), byte=st.integers(0, 255), cut=st.integers(0, 10_000))
+def test_a_changed_or_cut_frame_gets_the_same_outcome_from_both_decoders(
+    position: int, byte: int, cut: int
+) -> None:
+    data = bytearray(msgspec.msgpack.encode(BASE))
+    data[position % len(data)] = byte
+    data = bytes(data[: max(1, cut % (len(data) + 1))])
+    ours, theirs = both_outcomes(data)
+    assert ours == theirs
+
+
+# Columns whose values a phone may well send, good or bad, for the fuzzer below: good times in
+# order, times out of order or out of range, floats in and out of each kind's bounds.
+good_times = st.lists(st.integers(0, 2**53), min_size=1, max_size=6).map(sorted)
+any_times = st.lists(st.integers(-(2**63), 2**63 - 1), min_size=0, max_size=6)
+float_values = st.floats(width=32) | st.sampled_from([5000.0, -5000.0, 20.0, -150.0, 20.5, -150.5])
+
+
+@st.composite
+def numeric_frames(draw: st.DrawFn) -> bytes:
+    """A frame of every series with columns of plausible lengths and edge values."""
+    frame: Frame = {"type": "readings"}
+    for name in draw(st.sets(st.sampled_from(["accel", "gyro", "beacons", "wifi"]), min_size=1)):
+        t_ms = draw(st.one_of(good_times, any_times))
+        n = len(t_ms) + draw(st.sampled_from([0, 0, 0, 1, -1]))
+        floats = st.lists(float_values, min_size=max(n, 0), max_size=max(n, 0))
+        series: Frame = {"t_ms": np.array(t_ms, "<i8").tobytes()}
+        if name in ("accel", "gyro"):
+            series.update({axis: np.array(draw(floats), "<f4").tobytes() for axis in "xyz"})
+        elif name == "beacons":
+            series["beacon_id"] = ["b"] * len(t_ms)
+            series["rssi_dbm"] = np.array(draw(floats), "<f4").tobytes()
+            if draw(st.booleans()):
+                powers = draw(st.lists(float_values | st.just(float("nan")),
+                                       min_size=len(t_ms), max_size=len(t_ms)))  # fmt: skip
+                series["tx_power_dbm"] = np.array(powers, "<f4").tobytes()
+        else:
+            series["bssid"] = ["w"] * len(t_ms)
+            series["rssi_dbm"] = np.array(draw(floats), "<f4").tobytes()
+            series["last_seen_ms"] = np.array(draw(any_times | good_times), "<i8").tobytes()
+        frame[name] = series
+    return msgspec.msgpack.encode(frame)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=numeric_frames())
+def test_frames_with_edge_values_get_the_same_outcome_from_both_decoders(data: bytes) -> None:
+    ours, theirs = both_outcomes(data)
+    assert ours == theirs
