@@ -84,11 +84,17 @@ class FramedSocket:
         # The server's ASGI callables, as Starlette keeps them (no public accessor).
         self._asgi_receive = websocket._receive
         self._asgi_send = websocket._send
+        # Set when an answer found the client gone. Frames it sent before leaving may still be
+        # queued (an ack, then its close, read together): they are still received, and every
+        # later answer raises ``WebSocketDisconnect`` as the first did.
+        self.peer_gone = False
 
     async def send(self, frame: dict[str, Any]) -> None:
         text = _JSON.encode(frame).decode()
         async with self._send_lock:
             websocket = self.websocket
+            if self.peer_gone:
+                raise WebSocketDisconnect(code=1006)
             if websocket.application_state is not WebSocketState.CONNECTED:
                 await websocket.send_text(text)  # Starlette raises as it always did
                 return
@@ -97,6 +103,7 @@ class FramedSocket:
             except OSError:
                 # As ``WebSocket.send``: the server found the client gone (1006: abnormal).
                 websocket.application_state = WebSocketState.DISCONNECTED
+                self.peer_gone = True
                 raise WebSocketDisconnect(code=1006) from None
 
     async def error(self, code: str, reason: str, ref: str | None = None) -> None:

@@ -162,17 +162,25 @@ class ShopperConnection:
             await self.socket.error("hello_first", "send a hello before anything else", frame.type)
 
     async def _serve(self, connected: Connected) -> None:
+        """Every frame until the client's disconnect is read. An answer that finds the client
+        gone does not end it: what the app sent before leaving (an ack, then its close, can
+        arrive together) is still queued and still counts; only its answers go nowhere."""
         while True:
             frame = await self.socket.receive_frame(decode_shopper_frame, decode_binary_readings)
-            try:
-                await self._handle(connected, frame)
-            except WebSocketDisconnect:
-                raise
-            except (OfferNotFound, UnknownFloor) as error:
-                await self.socket.error("not_found", str(error), frame.type)
-            except Exception:
-                log.exception("shopper frame %s failed", frame.type)
-                await self.socket.error("server_error", "could not process this frame", frame.type)
+            with contextlib.suppress(WebSocketDisconnect):
+                await self._answer(connected, frame)
+
+    async def _answer(self, connected: Connected, frame: Any) -> None:
+        """Handle one frame; a failure is this frame's error frame, not the connection's end."""
+        try:
+            await self._handle(connected, frame)
+        except WebSocketDisconnect:
+            raise
+        except (OfferNotFound, UnknownFloor) as error:
+            await self.socket.error("not_found", str(error), frame.type)
+        except Exception:
+            log.exception("shopper frame %s failed", frame.type)
+            await self.socket.error("server_error", "could not process this frame", frame.type)
 
     async def _handle(self, connected: Connected, frame: Any) -> None:
         now = now_ms()

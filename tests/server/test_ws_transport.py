@@ -5,9 +5,10 @@ codes, and the flow control the shopper socket relies on."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import uvicorn
@@ -22,6 +23,8 @@ from websockets.uri import parse_uri
 
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket
 from server.realtime.limits import MAX_FRAME_BYTES, utf8_size_over
+from server.realtime.shopper import Connected, ShopperConnection
+from server.runtime import Runtime
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -231,3 +234,46 @@ def test_close_sends_the_policy_code_and_a_reason_cut_to_120_characters() -> Non
     closing = framed(["close"])[-1]
     assert closing.opcode is Opcode.CLOSE
     assert Close.parse(closing.data) == Close(CLOSE_POLICY, "x" * 120)
+
+
+def test_frames_sent_before_the_client_left_are_received_after_an_answer_finds_it_gone() -> None:
+    seen: list[object] = []
+
+    async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        framed = FramedSocket(WebSocket(scope, receive, send))  # type: ignore[arg-type]
+        await framed.websocket.accept()
+        try:
+            while True:
+                text = await framed.receive_text()
+                seen.append(text)
+                try:
+                    await framed.send({"type": "echo"})
+                except WebSocketDisconnect as gone:  # every answer, not only the first
+                    seen.append(gone.code)
+        except WebSocketDisconnect as left:
+            seen.append(("left", left.code))
+
+    # The three frames and the close arrive together, before the first answer is sent.
+    asyncio.run(serve_once(app, ["a", "b", "c"], 4001))
+    assert seen == ["a", 1006, "b", 1006, "c", 1006, ("left", 4001)]
+
+
+def test_a_shoppers_ack_sent_just_before_leaving_is_handled_though_answers_fail() -> None:
+    handled: list[object] = []
+
+    class Recording(ShopperConnection):
+        async def _handle(self, connected: Connected, frame: Any) -> None:
+            handled.append(frame.seq)
+            await self.socket.send({"type": "noted"})  # the client is gone: this raises
+
+    async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)  # type: ignore[arg-type]
+        connection = Recording(websocket, cast(Runtime, None))
+        await websocket.accept()
+        with contextlib.suppress(WebSocketDisconnect):
+            await connection._serve(cast(Connected, None))
+        handled.append("left")
+
+    acks = [json.dumps({"type": "ack", "seq": seq}) for seq in (1, 2, 3)]
+    asyncio.run(serve_once(app, acks, 1000))
+    assert handled == [1, 2, 3, "left"]
