@@ -253,10 +253,23 @@ class RawFrameCompressor:
         self._start_lock = threading.Lock()
 
     def submit(self, frame: RawFrame) -> None:
+        """Queue the frame and wake the thread."""
+        self.submit_later(frame)
+        self.wake()
+
+    def submit_later(self, frame: RawFrame) -> None:
+        """Queue the frame; the caller wakes the thread (``wake``) once its burst is queued.
+
+        A runner tick queues a frame per shopper: waking the thread at each one (it drains the
+        deque faster than the tick fills it, so the event is clear again at the next frame) made
+        the compressor ask for the GIL once per frame, in the middle of the tick."""
         if self._thread is None:
             self._start()
         self._frames.append(frame)
-        if not self._wake.is_set():
+
+    def wake(self) -> None:
+        """Wake the thread if frames wait (a frame appended after its drain: the next wake)."""
+        if self._frames and not self._wake.is_set():
             self._wake.set()
 
     def _start(self) -> None:
@@ -293,12 +306,16 @@ class ReadingBuffer:
         self.compressor = compressor or RAW_FRAME_COMPRESSOR
         self._frames: list[RawFrame] = []
 
-    def add(self, batch: ReadingsBatch, frame_text: str | bytes) -> None:
-        """Keep the frame exactly as received (JSON text or binary bytes), with its time span."""
+    def add(self, batch: ReadingsBatch, frame_text: str | bytes, wake: bool = True) -> None:
+        """Keep the frame exactly as received (JSON text or binary bytes), with its time span.
+        ``wake`` False: the compressor is woken by the caller (``RawFrameCompressor.wake``)."""
         first, last = batch.time_span()
         frame = RawFrame(first, last, batch.count(), frame_text)
         self._frames.append(frame)
-        self.compressor.submit(frame)
+        if wake:
+            self.compressor.submit(frame)
+        else:
+            self.compressor.submit_later(frame)
 
     def pending(self) -> int:
         return len(self._frames)
