@@ -205,7 +205,11 @@ def push_jobs(jobs: Sequence[TickJob]) -> list[list[Estimate] | Exception]:
             except Exception as error:
                 estimates[i] = error
         elif job.slot is not None:
-            by_store.setdefault(id(job.slot.store), (job.slot.store, []))[1].append((i, job))
+            store = job.slot.store
+            entry = by_store.get(id(store))
+            if entry is None:  # not ``setdefault``: a tuple and a list per job, mostly dropped
+                entry = by_store[id(store)] = (store, [])
+            entry[1].append((i, job))
     for store, pairs in by_store.values():
         members = [i for i, _ in pairs]
         try:
