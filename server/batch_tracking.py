@@ -269,13 +269,14 @@ _NOT_YET = PipelineStep()
 
 
 def _wake_compressors(jobs: Sequence[TickJob]) -> None:
-    """Wake each raw-frame compressor of the tick once (usually the one of the process)."""
-    woken: list[RawFrameCompressor] = []
+    """Wake the raw-frame compressors of the tick's jobs: the process's one, once (a run of
+    jobs with the same compressor wakes it once; waking one twice is harmless)."""
+    last: RawFrameCompressor | None = None
     for job in jobs:
         compressor = job.pipeline.raw_readings.compressor
-        if not any(compressor is other for other in woken):
-            woken.append(compressor)
+        if compressor is not last:
             compressor.wake()
+            last = compressor
 
 
 @dataclass
