@@ -10,14 +10,24 @@ at its own phase) plus seeded noise the size of the batched tracker's (σ 1.5 m,
 A second of load is cut into ticks of ``rows`` shoppers each (1,000 phones at 50 ticks a second
 is 20 rows; 5,000 is 100). Raw frames are not kept (the ingest path's share). The garbage
 collector is set as the served process sets it (``server.gc_tuning``; ``--gc-young-threshold 0``
-leaves Python's own, as the benchmark ran before session 4).
+leaves Python's own, as the benchmark ran before session 4). ``--campaigns 0`` seeds no campaign,
+as the load benchmark's store (no occasion is decided); ``--raw-frame-bytes N`` keeps each
+batch's raw frame (N bytes, as received) as the server does, compressed by the process's
+compressor thread (its CPU counts: process time).
 
-Reports, per rows-per-tick, the process CPU µs per batch (best of the repeats; the first
-simulated seconds warm caches and load profiles and are not counted), zone events and offers per
+``--push``: the whole runner call (``process_jobs``) instead, as the server makes it at
+``readings-bin``: each shopper a row in the store's batched tracker (``StoreBatchTrackers``), each
+batch the simulator's frame of the second (visit i mod K) sent as a binary frame, decoded as the
+socket decodes it (not timed) and kept raw; the estimates are the tracker's.
+
+Reports, per rows-per-tick, the process CPU µs per batch (of the median simulated second; the
+first simulated seconds warm caches and load profiles and are not counted) and the tick thread's
+alone, zone events and offers per
 1,000 batches and the rows written. Closing line: ``tick: rows=N cpu_us_per_batch=X``.
 
     python benchmarks/server_tick.py [--shoppers 1000] [--seconds 70] [--rows 5 20 100]
-                                     [--gc-young-threshold 50000]
+                                     [--gc-young-threshold 50000] [--campaigns 2]
+                                     [--raw-frame-bytes 0] [--push]
 """
 
 from __future__ import annotations
@@ -40,11 +50,17 @@ from sqlalchemy import func, select  # noqa: E402
 
 from aislecast.bench import format_table  # noqa: E402
 from positioning import Estimate  # noqa: E402
-from server.batch_tracking import BatchJob, finish_tick  # noqa: E402
+from server.batch_tracking import (  # noqa: E402
+    BatchJob,
+    StoreBatchTrackers,
+    finish_tick,
+    process_jobs,
+)
 from server.database import Database, upgrade_to_head  # noqa: E402
 from server.gc_tuning import SERVING_GC_YOUNG_THRESHOLD, tune_gc_for_serving  # noqa: E402
 from server.pipeline import PipelineWiring, Shopper, ShopperPipeline  # noqa: E402
 from server.realtime.frames import ReadingsBatch  # noqa: E402
+from server.realtime.readings_binary import decode_binary_readings  # noqa: E402
 from server.seed import seed_store  # noqa: E402
 from server.store_snapshot import SnapshotCache  # noqa: E402
 from server.store_zones import StoreZoneDetectors  # noqa: E402
@@ -53,6 +69,7 @@ from server.trigger_decisions import TriggersDecider  # noqa: E402
 from server.visit_log import open_visit  # noqa: E402
 from simulator.live import load_cast  # noqa: E402
 from simulator.store import store_to_dict  # noqa: E402
+from simulator.wire import binary_readings_frame, readings_frames  # noqa: E402
 
 DISTINCT_VISITS = 8
 SEED = 0
@@ -107,24 +124,32 @@ def make_walks(shoppers: int, seconds: int) -> Walks:
     return Walks(t_ms, x, y, heading)
 
 
-def seed(database: Database, shoppers: int) -> tuple[int, list[str]]:
-    """The demo store with the two signage campaigns, and ``shoppers`` customers."""
+def seed(database: Database, shoppers: int, campaigns: int = 2) -> tuple[int, list[str]]:
+    """The demo store with the first ``campaigns`` signage campaigns, and ``shoppers`` customers."""
     cast = load_cast("demo", 1, SEED, 1, distinct_visits=1, max_visit_s=1)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         (root / "store.json").write_text(json.dumps(store_to_dict(cast.store)))
-        (root / "campaigns.json").write_text(json.dumps(CAMPAIGNS))
+        (root / "campaigns.json").write_text(json.dumps(CAMPAIGNS[:campaigns]))
         rows = "".join(f"s{i},female,30,gold,location_analytics\n" for i in range(shoppers))
         (root / "customers.csv").write_text("customer_id,gender,age,tier,consents\n" + rows)
         report = seed_store(database, root, T0_MS, issue_tokens=False)
     return report.store_id, [f"s{i}" for i in range(shoppers)]
 
 
-def pipelines(database: Database, store_id: int, customers: list[str]) -> list[ShopperPipeline]:
+def pipelines(
+    database: Database,
+    store_id: int,
+    customers: list[str],
+    keep_raw: bool = False,
+    batched: bool = False,
+) -> list[ShopperPipeline]:
+    """A pipeline per customer; ``batched``: each a row of the store's batched tracker (else the
+    estimates come from the benchmark)."""
     tracked = _Tracked()
     wiring = PipelineWiring(
         decide=TriggersDecider(database),
-        tracker_for=lambda _store, _customer: tracked,
+        tracker_for=StoreBatchTrackers(database) if batched else lambda _s, _c: tracked,
         zone_detector_for=StoreZoneDetectors(database),
     )
     snapshots = SnapshotCache(database)
@@ -134,7 +159,7 @@ def pipelines(database: Database, store_id: int, customers: list[str]) -> list[S
         visits = [open_visit(session, c, store_id, "bench", consents, T0_MS) for c in customers]
     for customer, visit in zip(customers, visits, strict=True):
         shopper = Shopper(customer, store_id, visit.id, consents)
-        out.append(ShopperPipeline(shopper, database, wiring, snapshots, keep_raw_readings=False))
+        out.append(ShopperPipeline(shopper, database, wiring, snapshots, keep_raw))
     return out
 
 
@@ -150,42 +175,66 @@ class Result:
     rows: int
     batches: int
     cpu_us_per_batch: float
+    thread_us_per_batch: float  # the tick's thread alone (not the raw frames' compressor)
     zone_events: int
     offers: int
     chunks: int
 
 
-def run(
-    database_url: str, shoppers: int, seconds: int, rows: int, gc_young_threshold: int = 0
-) -> Result:
+def visit_frames(seconds: int) -> list[list[bytes]]:
+    """Per distinct visit, one binary readings frame a second (the simulator's phones)."""
+    cast = load_cast("demo", DISTINCT_VISITS, SEED, STOPS_PER_VISIT,
+                     distinct_visits=DISTINCT_VISITS, max_visit_s=seconds + 5)  # fmt: skip
+    visits = []
+    for _customer, _trajectory, windows in cast.visits:
+        frames = [f for _, rows in windows for f in readings_frames(rows)]
+        visits.append([binary_readings_frame(f) for f in frames[:seconds]])
+    return visits
+
+
+def run_push(
+    database_url: str, shoppers: int, seconds: int, rows: int, gc_young_threshold: int = 0,
+    campaigns: int = 2,
+) -> Result:  # fmt: skip
+    """``process_jobs`` on the simulator's frames: push, zones, triggers, raw frames, commit."""
     database = Database.connect(database_url)
     upgrade_to_head(database.engine)
-    store_id, customers = seed(database, shoppers)
-    walks = make_walks(shoppers, seconds)
-    lines = pipelines(database, store_id, customers)
+    store_id, customers = seed(database, shoppers, campaigns)
+    visits = visit_frames(seconds)
+    seconds = min(seconds, *(len(v) for v in visits))
+    lines = pipelines(database, store_id, customers, keep_raw=True, batched=True)
     threshold = gc.get_threshold()
-    if gc_young_threshold > 0:  # as the served app does once it has started
+    if gc_young_threshold > 0:
         tune_gc_for_serving(gc_young_threshold)
-    batch = tiny_batch()
-    cpu = 0.0
+    cpu: list[float] = []  # per timed simulated second
+    thread_cpu: list[float] = []
     batches = 0
     for second in range(seconds):
-        order = np.argsort(walks.t_ms[:, second], kind="stable")
-        start = time.process_time()
+        jobs = []
+        for i, line in enumerate(lines):
+            data = visits[i % DISTINCT_VISITS][second]
+            batch = decode_binary_readings(data)
+            # The server's clock, one for the tick (the visits' frames have times of their own).
+            now = T0_MS + 1000 * second
+            jobs.append(BatchJob(line.tracker, batch, line, now, data))  # type: ignore[arg-type]
+        start, thread_start = time.process_time(), time.thread_time()
         for first in range(0, shoppers, rows):
-            jobs, estimates = [], []
-            for i in order[first : first + rows].tolist():
-                t = int(walks.t_ms[i, second])
-                estimate = Estimate(t, float(walks.x[i, second]), float(walks.y[i, second]),
-                                    float(walks.heading[i, second]), ACCURACY_M)  # fmt: skip
-                jobs.append(BatchJob(None, batch, lines[i], t + 50, ""))
-                estimates.append([estimate])
-            for step in finish_tick(jobs, estimates):
+            for step in process_jobs(jobs[first : first + rows]):
                 if isinstance(step, Exception):
                     raise step
         if second >= WARMUP_S:
-            cpu += time.process_time() - start
+            cpu.append(time.process_time() - start)
+            thread_cpu.append(time.thread_time() - thread_start)
             batches += shoppers
+    return _finish(database, lines, threshold, batches, rows, cpu, thread_cpu)
+
+
+def _finish(
+    database: Database, lines: list[ShopperPipeline], threshold: tuple[int, int, int],
+    batches: int, rows: int, cpu: list[float], thread_cpu: list[float],
+) -> Result:  # fmt: skip
+    """The counts written, and CPU per batch from the median simulated second (robust to the
+    bursts of a shared machine's load)."""
     gc.set_threshold(*threshold)
     gc.unfreeze()
     for line in lines:
@@ -195,7 +244,60 @@ def run(
                   for table in (ZoneEventRow, Offer, PositionChunk)]  # fmt: skip
     database.dispose()
     events, offers, chunks = (int(c or 0) for c in counts)
-    return Result(rows, batches, 1e6 * cpu / max(batches, 1), events, offers, chunks)
+    per_batch = 1e6 * len(cpu) / max(batches, 1)  # a second's CPU over its batches
+    median_cpu, median_thread = float(np.median(cpu)), float(np.median(thread_cpu))
+    return Result(rows, batches, median_cpu * per_batch, median_thread * per_batch, events, offers,
+                  chunks)  # fmt: skip
+
+
+def raw_frame(size: int, index: int) -> bytes:
+    """A stand-in for a received frame of ``size`` bytes (seeded; 4 bits of entropy a byte)."""
+    rng = np.random.default_rng(index)
+    return rng.integers(0, 16, size, dtype=np.uint8).tobytes()
+
+
+def run(
+    database_url: str,
+    shoppers: int,
+    seconds: int,
+    rows: int,
+    gc_young_threshold: int = 0,
+    campaigns: int = 2,
+    raw_frame_bytes: int = 0,
+) -> Result:
+    database = Database.connect(database_url)
+    upgrade_to_head(database.engine)
+    store_id, customers = seed(database, shoppers, campaigns)
+    walks = make_walks(shoppers, seconds)
+    lines = pipelines(database, store_id, customers, keep_raw=raw_frame_bytes > 0)
+    frames = [raw_frame(raw_frame_bytes, k) for k in range(8)] if raw_frame_bytes else [b""]
+    threshold = gc.get_threshold()
+    if gc_young_threshold > 0:  # as the served app does once it has started
+        tune_gc_for_serving(gc_young_threshold)
+    batch = tiny_batch()
+    cpu: list[float] = []  # per timed simulated second
+    thread_cpu: list[float] = []
+    batches = 0
+    for second in range(seconds):
+        order = np.argsort(walks.t_ms[:, second], kind="stable")
+        start, thread_start = time.process_time(), time.thread_time()
+        for first in range(0, shoppers, rows):
+            jobs, estimates = [], []
+            for i in order[first : first + rows].tolist():
+                t = int(walks.t_ms[i, second])
+                estimate = Estimate(t, float(walks.x[i, second]), float(walks.y[i, second]),
+                                    float(walks.heading[i, second]), ACCURACY_M)  # fmt: skip
+                frame = frames[i % len(frames)]
+                jobs.append(BatchJob(None, batch, lines[i], t + 50, frame))
+                estimates.append([estimate])
+            for step in finish_tick(jobs, estimates):
+                if isinstance(step, Exception):
+                    raise step
+        if second >= WARMUP_S:
+            cpu.append(time.process_time() - start)
+            thread_cpu.append(time.thread_time() - thread_start)
+            batches += shoppers
+    return _finish(database, lines, threshold, batches, rows, cpu, thread_cpu)
 
 
 def main() -> None:
@@ -205,16 +307,29 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[5, 20, 100])
     parser.add_argument("--gc-young-threshold", type=int, default=SERVING_GC_YOUNG_THRESHOLD,
                         help="0: Python's own collector settings")  # fmt: skip
+    parser.add_argument("--campaigns", type=int, default=len(CAMPAIGNS), choices=range(3),
+                        help="0: none, as the load benchmark's store")  # fmt: skip
+    parser.add_argument("--raw-frame-bytes", type=int, default=0,
+                        help="keep raw frames of this size (0: none)")  # fmt: skip
+    parser.add_argument("--push", action="store_true",
+                        help="the whole runner call on the simulator's frames")  # fmt: skip
     args = parser.parse_args()
     results = []
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/tick.db"  # a fresh database per row count
-            results.append(run(url, args.shoppers, args.seconds, rows, args.gc_young_threshold))
+            if args.push:
+                results.append(run_push(url, args.shoppers, args.seconds, rows,
+                                        args.gc_young_threshold, args.campaigns))  # fmt: skip
+            else:
+                results.append(run(url, args.shoppers, args.seconds, rows,
+                                   args.gc_young_threshold, args.campaigns,
+                                   args.raw_frame_bytes))  # fmt: skip
     print(format_table(
-        ["rows/tick", "batches timed", "CPU µs/batch", "zone events", "offers", "chunks"],
-        [[r.rows, r.batches, f"{r.cpu_us_per_batch:.0f}", r.zone_events, r.offers, r.chunks]
-         for r in results],
+        ["rows/tick", "batches timed", "CPU µs/batch", "thread µs/batch", "zone events", "offers",
+         "chunks"],
+        [[r.rows, r.batches, f"{r.cpu_us_per_batch:.0f}", f"{r.thread_us_per_batch:.0f}",
+          r.zone_events, r.offers, r.chunks] for r in results],
     ))  # fmt: skip
     last = results[-1]
     print(f"tick: rows={last.rows} cpu_us_per_batch={last.cpu_us_per_batch:.0f}")

@@ -36,6 +36,7 @@ from server.database import Database, upgrade_to_head  # noqa: E402
 from server.tables import Customer, Store, Visit  # noqa: E402
 from server.visit_log import (  # noqa: E402
     POSITION_CHUNKS_TABLE,
+    RAW_BATCH_COLUMNS,
     RAW_BATCHES_TABLE,
     ZONE_EVENTS_TABLE,
     VisitWrites,
@@ -65,8 +66,7 @@ def seed(database: Database) -> tuple[int, list[str]]:
 
 def tick_rows(store_id: int, visits: list[str], k: int, payload: bytes) -> VisitWrites:
     t = T0_MS + 1000 * k
-    raw = [{"visit_id": visits[i % SHOPPERS], "store_id": store_id, "t_first_ms": t + i,
-            "t_last_ms": t + i + 999, "n_readings": 300, "payload": payload}
+    raw = [(visits[i % SHOPPERS], store_id, t + i, t + i + 999, 300, payload)
            for i in range(RAW_FRAMES)]  # fmt: skip
     events = [{"visit_id": visits[i], "store_id": store_id, "zone_id": "dairy", "kind": "enter",
                "t_ms": t + i, "dwell_s": 0.0} for i in range(ZONE_EVENTS)]  # fmt: skip
@@ -80,7 +80,8 @@ def core_inserts(database: Database, writes: VisitWrites) -> None:
     with database.session() as session:
         session.execute(insert(ZONE_EVENTS_TABLE), writes.zone_events)
         session.execute(insert(POSITION_CHUNKS_TABLE), writes.chunks)
-        session.execute(insert(RAW_BATCHES_TABLE), writes.raw_batches)
+        raw = [dict(zip(RAW_BATCH_COLUMNS, row, strict=True)) for row in writes.raw_batches]
+        session.execute(insert(RAW_BATCHES_TABLE), raw)  # its rows were dicts
 
 
 def driver_inserts(database: Database, writes: VisitWrites) -> None:

@@ -38,6 +38,7 @@ from server.pipeline import PipelineStep, Positioned, ShopperPipeline, write_tic
 from server.realtime.frames import ReadingsBatch, VectorSeries
 from server.tick_zones import tick_zone_events
 from server.tracking import StoreRadio, StoreTrackers
+from server.visit_log import RawFrameCompressor
 from zones import ZoneEvent
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,11 @@ def push_jobs(jobs: Sequence[TickJob]) -> list[list[Estimate] | Exception]:
             except Exception as error:
                 estimates[i] = error
         elif job.slot is not None:
-            by_store.setdefault(id(job.slot.store), (job.slot.store, []))[1].append((i, job))
+            store = job.slot.store
+            entry = by_store.get(id(store))
+            if entry is None:  # not ``setdefault``: a tuple and a list per job, mostly dropped
+                entry = by_store[id(store)] = (store, [])
+            entry[1].append((i, job))
     for store, pairs in by_store.values():
         members = [i for i, _ in pairs]
         try:
@@ -221,25 +226,29 @@ def finish_tick(
 ) -> list[PipelineStep | Exception]:
     """What follows the push: the zone events (one detector call per store), each shopper's
     positions, one commit for the tick's zone events and full buffers, then the decisions."""
-    steps: list[PipelineStep | Exception] = []
-    ok: list[tuple[int, list[Estimate]]] = []
-    for i, out in enumerate(estimates):
-        steps.append(out if isinstance(out, Exception) else PipelineStep())
-        if not isinstance(out, Exception):
-            ok.append((i, out))
-    events = tick_zone_events([jobs[i].pipeline for i, _ in ok], [out for _, out in ok])
+    # A failed push's error stands; every other job's entry is replaced below (its step or the
+    # error of its own part), so _NOT_YET is never returned.
+    steps: list[PipelineStep | Exception] = [
+        out if isinstance(out, Exception) else _NOT_YET for out in estimates
+    ]
+    ok = [i for i, out in enumerate(estimates) if not isinstance(out, Exception)]
+    found_estimates = [out for out in estimates if not isinstance(out, Exception)]
+    events = tick_zone_events([jobs[i].pipeline for i in ok], found_estimates)
     positioned: list[tuple[int, TickJob, Positioned]] = []
-    for (i, out), found in zip(ok, events, strict=True):
-        job = jobs[i]
-        try:
-            if isinstance(found, Exception):
-                raise found
-            part = job.positioned(out, found)
-        except Exception as error:
-            steps[i] = error
-            continue
-        positioned.append((i, job, part))
-        steps[i] = part.step
+    try:
+        for i, out, found in zip(ok, found_estimates, events, strict=True):
+            job = jobs[i]
+            try:
+                if isinstance(found, Exception):
+                    raise found
+                part = job.positioned(out, found)
+            except Exception as error:
+                steps[i] = error
+                continue
+            positioned.append((i, job, part))
+            steps[i] = part.step
+    finally:
+        _wake_compressors(jobs)  # the tick's raw frames were queued without a wake-up each
     database = jobs[0].pipeline.database
     written = write_tick(database, [(job.pipeline, part.step) for _, job, part in positioned])
     for (i, _, _), failed in zip(positioned, written, strict=True):
@@ -253,6 +262,21 @@ def finish_tick(
         except Exception as error:  # its profile could not be read: this shopper's frame fails
             steps[i] = error
     return steps
+
+
+# The placeholder of a job whose step is not made yet (never returned, see ``finish_tick``).
+_NOT_YET = PipelineStep()
+
+
+def _wake_compressors(jobs: Sequence[TickJob]) -> None:
+    """Wake the raw-frame compressors of the tick's jobs: the process's one, once (a run of
+    jobs with the same compressor wakes it once; waking one twice is harmless)."""
+    last: RawFrameCompressor | None = None
+    for job in jobs:
+        compressor = job.pipeline.raw_readings.compressor
+        if compressor is not last:
+            compressor.wake()
+            last = compressor
 
 
 @dataclass
@@ -271,10 +295,23 @@ class BatchRunner:
             weakref.WeakKeyDictionary()
         )
         self.calls = 0  # runner calls so far (for the benchmark and the tests)
+        # The last loop's queue, found without the weak dictionary's Python-level lookup (a
+        # weak reference and a new ``_Queue`` per job before).
+        self._last: tuple[weakref.ref[asyncio.AbstractEventLoop], _Queue] | None = None
+
+    def _queue(self, loop: asyncio.AbstractEventLoop) -> _Queue:
+        last = self._last
+        if last is not None and last[0]() is loop:
+            return last[1]
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        self._last = (weakref.ref(loop), queue)
+        return queue
 
     async def submit(self, job: TickJob) -> PipelineStep:
         loop = asyncio.get_running_loop()
-        queue = self._queues.setdefault(loop, _Queue())
+        queue = self._queue(loop)
         future: asyncio.Future[PipelineStep] = loop.create_future()
         queue.pending.append((job, future))
         if queue.task is None or queue.task.done():

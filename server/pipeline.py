@@ -268,8 +268,9 @@ class ShopperPipeline:
         """One batch of a runner call (its estimates from the store's batched tracker, and
         ``zone_events[k]`` those of ``estimates[k]`` from the store's detector): nothing is
         written and nothing decided; the caller commits the tick's zone events and full buffers
-        (``write_tick``), then decides the occasions (``decide``)."""
-        self._keep_raw(batch, frame_text)
+        (``write_tick``), then decides the occasions (``decide``). The raw frame is queued for
+        the compressor without waking it: the caller wakes it once for the tick."""
+        self._keep_raw(batch, frame_text, wake=False)
         if self.tracker is None:
             return Positioned(PipelineStep(readings_accepted=batch.count()))
         self._default_floor(now_ms)
@@ -278,9 +279,9 @@ class ShopperPipeline:
         positioned.step.positioning_wired = True
         return positioned
 
-    def _keep_raw(self, batch: ReadingsBatch, frame_text: str | bytes) -> None:
+    def _keep_raw(self, batch: ReadingsBatch, frame_text: str | bytes, wake: bool = True) -> None:
         if self.keep_raw_readings:
-            self.raw_readings.add(batch, frame_text)
+            self.raw_readings.add(batch, frame_text, wake)
 
     def _default_floor(self, now_ms: int) -> None:
         if self.positions.floor_id is None:  # trackers work on the store's first floor for now
@@ -373,6 +374,25 @@ class ShopperPipeline:
         now_ms: int,
     ) -> Positioned:
         """Positions with the zone each leaves the shopper in, the buffer extended, occasions."""
+        if len(estimates) == 1 and not zone_events[0]:
+            return self._positioned_quietly(estimates[0])
+        return self._positioned_each(estimates, zone_events, now_ms)
+
+    def _positioned_quietly(self, estimate: Estimate) -> Positioned:
+        """``_positioned_each`` for a tick's usual batch, one estimate and no zone event: the
+        shopper stays in their zone and there is no occasion (fewer objects and no loops)."""
+        step = PipelineStep([PositionUpdate(estimate, self.current_zone)])
+        step.positioning_wired = self.tracker is not None
+        if "location_analytics" in self.shopper.consents:
+            self.positions.extend((estimate,))
+        return Positioned(step)
+
+    def _positioned_each(
+        self,
+        estimates: Sequence[Estimate],
+        zone_events: Sequence[Sequence[ZoneEvent]],
+        now_ms: int,
+    ) -> Positioned:
         step = PipelineStep(positioning_wired=self.tracker is not None)
         for estimate, events in zip(estimates, zone_events, strict=True):
             for event in events:

@@ -9,7 +9,10 @@ where a campaign is filed under the occasion. Answers and database rows must be 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +22,19 @@ import pytest
 from sqlalchemy import select, text
 
 from positioning import Estimate
-from server.batch_tracking import BatchJob, FixJob, finish_tick, process_jobs
+from server.batch_tracking import BatchJob, BatchRunner, FixJob, finish_tick, process_jobs
 from server.database import Database
 from server.pipeline import (
     DecisionRequest,
     DecisionResult,
     PipelineStep,
     PipelineWiring,
+    Positioned,
     Shopper,
     ShopperPipeline,
     UnknownFloor,
 )
+from server.raw_frames_codec import decode_frame
 from server.realtime.frames import ReadingsBatch
 from server.seed import seed_store
 from server.store_snapshot import SnapshotCache
@@ -37,7 +42,15 @@ from server.store_zones import BATCH_MIN_ROWS, StoreZoneDetectors
 from server.tables import Base, Customer, Offer, PositionChunk, RawReadingBatch, Visit, ZoneEventRow
 from server.tick_zones import rounds, tick_zone_events
 from server.trigger_decisions import TriggersDecider
-from server.visit_log import READING_BATCHES_PER_WRITE, PositionBuffer, VisitWrites, open_visit
+from server.visit_log import (
+    READING_BATCHES_PER_WRITE,
+    Compressed,
+    PositionBuffer,
+    RawFrame,
+    RawFrameCompressor,
+    VisitWrites,
+    open_visit,
+)
 from simulator import demo_store
 from simulator.live import load_cast
 from simulator.store import store_to_dict
@@ -522,3 +535,123 @@ def test_a_quiet_shopper_in_a_failed_tick_keeps_their_answer(database: Database)
     assert [p.estimate for p in quiet.positions] == where[1]
     with database.session() as session:
         assert session.scalars(select(ZoneEventRow)).all() == []
+
+
+# ---- the tick's short ways ---------------------------------------------------------------------
+
+
+def positioned_state(line: ShopperPipeline, got: Positioned) -> tuple[Any, ...]:
+    """Everything a ``_positioned`` call gives or leaves behind."""
+    step = got.step
+    return (
+        [(p.estimate, p.zone_id) for p in step.positions],
+        step.zone_events,
+        step.offers,
+        step.readings_accepted,
+        step.positioning_wired,
+        got.occasions,
+        line.current_zone,
+        line.positions.take_chunk(),
+    )
+
+
+@pytest.mark.parametrize("zone", [None, "z1"])
+@pytest.mark.parametrize("consents", [frozenset(), CONSENTS])
+@pytest.mark.parametrize("tracked", [True, False])
+def test_a_quiet_batch_takes_the_short_way_to_what_the_loop_gives(
+    database: Database, zone: str | None, consents: frozenset[str], tracked: bool
+) -> None:
+    """One estimate and no zone event (most batches of a tick): ``_positioned_quietly`` gives the
+    positions, buffer, zone and (no) occasions of the general loop, shopper in a zone or not,
+    with or without location consent, a tracked batch or a fix."""
+    shopper = dataclasses.replace(seeded_shopper(database), consents=consents)
+    wiring = PipelineWiring(tracker_for=lambda _s, _c: _Tracked() if tracked else None)
+    snapshots = SnapshotCache(database)
+    quick, loop = (ShopperPipeline(shopper, database, wiring, snapshots) for _ in range(2))
+    earlier = Estimate(T0 - 1000, 1.0, 1.0, 0.0, 2.0)
+    for line in (quick, loop):
+        line.current_zone = zone
+        line.positions.floor_id = 1
+        line.positions.extend([earlier])
+    estimate = Estimate(T0, 2.5, 1.25, 90.0, 2.1)
+    assert positioned_state(quick, quick._positioned([estimate], [[]], T0)) == positioned_state(
+        loop, loop._positioned_each([estimate], [[]], T0)
+    )
+
+
+class RecordingCompressor(RawFrameCompressor):
+    """Records what the tick queues and when it wakes the thread (which never runs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def submit(self, frame: RawFrame) -> None:
+        self.calls.append("submit")
+
+    def submit_later(self, frame: RawFrame) -> None:
+        self.calls.append("queued")
+
+    def wake(self) -> None:
+        self.calls.append("wake")
+
+
+def test_a_tick_queues_its_raw_frames_then_wakes_the_compressor_once(database: Database) -> None:
+    """A wake-up per frame made the compressor thread ask for the GIL in the middle of the tick,
+    once per shopper: the frames are queued, then the thread is woken once."""
+    shopper = seeded_shopper(database)
+    wiring = PipelineWiring(tracker_for=lambda _store, _customer: _Tracked())
+    snapshots = SnapshotCache(database)
+    compressor = RecordingCompressor()
+    lines = [ShopperPipeline(shopper, database, wiring, snapshots) for _ in range(3)]
+    for line in lines:
+        line.raw_readings.compressor = compressor
+    jobs = [BatchJob(None, frame(T0), line, T0 + 40, b"\x81") for line in lines]
+    steps = finish_tick(jobs, [[Estimate(T0, 2.0, 1.5, 90.0, 1.0)] for _ in lines])
+    assert all(isinstance(step, PipelineStep) for step in steps)
+    assert compressor.calls == ["queued"] * 3 + ["wake"]
+    assert [line.raw_readings.pending() for line in lines] == [1, 1, 1]
+
+
+def test_the_compressor_thread_compresses_every_raw_frame_of_a_tick(database: Database) -> None:
+    """Frames queued without a wake-up each are all compressed by the thread after the tick's
+    single wake-up (none is left for the flush), tick after tick."""
+    shopper = seeded_shopper(database)
+    wiring = PipelineWiring(tracker_for=lambda _store, _customer: _Tracked())
+    snapshots = SnapshotCache(database)
+    compressor = RawFrameCompressor()
+    lines = [ShopperPipeline(shopper, database, wiring, snapshots) for _ in range(5)]
+    for line in lines:
+        line.raw_readings.compressor = compressor
+    for tick in range(3):
+        t_ms = T0 + 1000 * tick
+        jobs = [BatchJob(None, frame(t_ms), line, t_ms + 40, f'{{"n": {tick}}}') for line in lines]
+        finish_tick(jobs, [[Estimate(t_ms, 2.0, 1.5, 90.0, 1.0)] for _ in lines])
+        frames = [f for line in lines for f in line.raw_readings._frames[-1:]]
+        deadline = time.monotonic() + 30
+        while any(not isinstance(f.data, Compressed) for f in frames):
+            assert time.monotonic() < deadline, "the compressor thread was not woken"
+            time.sleep(0.01)
+        assert {decode_frame(f.payload()) for f in frames} == {f'{{"n": {tick}}}'}
+
+
+def test_one_runner_serves_each_event_loop_with_a_queue_of_its_own(database: Database) -> None:
+    """The runner keeps one queue per event loop (a test may run several servers on one wiring),
+    found quickly for the loop it served last: loops taking turns each get their answers."""
+    shopper = seeded_shopper(database)
+    line = ShopperPipeline(shopper, database, PipelineWiring(), SnapshotCache(database))
+    runner = BatchRunner()
+
+    async def one(t_ms: int) -> PipelineStep:
+        return await runner.submit(BatchJob(None, frame(t_ms), line, t_ms + 40, "{}"))
+
+    loops = [asyncio.new_event_loop() for _ in range(2)]
+    try:
+        accepted = [loops[k % 2].run_until_complete(one(T0 + k)).readings_accepted
+                    for k in range(4)]  # fmt: skip
+    finally:
+        for loop in loops:
+            loop.close()
+    assert accepted == [1, 1, 1, 1]
+    assert runner.calls == 4
+    assert len(runner._queues) == 2
