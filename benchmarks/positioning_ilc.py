@@ -38,6 +38,7 @@ from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
 from positioning.tempering import fit_tempering
 from positioning.tracker import (
+    BETWEEN_STEPS,
     FIRST_FIXES,
     HANDOVERS,
     HEADING_REPORTS,
@@ -109,6 +110,8 @@ _MAGNETIC_POWER = [TrackerSettings().magnetic_power]
 # A control for --magnetic: the survey windows' strengths shuffled among their places (same
 # spread, no location information), to tell a gain from the changed random stream.
 _MAGNETIC_SHUFFLED = [False]
+# --between-steps: what the fused and pdr-only estimates do between steps.
+_BETWEEN_STEPS = [TrackerSettings().between_steps]
 
 
 def shifted(walk: Walk, shift_db: float) -> Walk:
@@ -183,6 +186,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         rssi_offset=_RSSI_OFFSET[0],
         magnetic=_MAGNETIC[0],
         magnetic_power=_MAGNETIC_POWER[0],
+        between_steps=_BETWEEN_STEPS[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
     field, field_cpu = None, 0.0
@@ -245,6 +249,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
                 use_radio=False,
                 start_xy=(w0.x, w0.y),
                 motion_heading=_MOTION_HEADING[0],
+                between_steps=_BETWEEN_STEPS[0],
             ),
         )
         estimates, cpu = replay(pdr, walk)
@@ -372,6 +377,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="control: the magnetic map from survey strengths shuffled among their places",
     )
     parser.add_argument(
+        "--between-steps",
+        default=TrackerSettings().between_steps,
+        choices=BETWEEN_STEPS,
+        help="the fused and pdr-only estimates between steps: hold, or extrapolate the last step",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -391,6 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _MAGNETIC[0] = args.magnetic
     _MAGNETIC_POWER[0] = args.magnetic_power
     _MAGNETIC_SHUFFLED[0] = args.magnetic_shuffled
+    _BETWEEN_STEPS[0] = args.between_steps
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)
