@@ -39,6 +39,7 @@ from positioning.steps import calibrate_weinberg_k
 from positioning.survey import step_sums
 from positioning.tempering import fit_tempering
 from positioning.tracker import (
+    BETWEEN_STEPS,
     FIRST_FIXES,
     HANDOVERS,
     HEADING_REPORTS,
@@ -112,6 +113,8 @@ _MAGNETIC_POWER = [TrackerSettings().magnetic_power]
 _MAGNETIC_SHUFFLED = [False]
 # --injection: where the fused tracker re-draws particles from (``positioning.injection``).
 _INJECTION = [TrackerSettings().injection]
+# --between-steps: what the fused and pdr-only estimates do between steps.
+_BETWEEN_STEPS = [TrackerSettings().between_steps]
 
 
 def shifted(walk: Walk, shift_db: float) -> Walk:
@@ -186,6 +189,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         rssi_offset=_RSSI_OFFSET[0],
         magnetic=_MAGNETIC[0],
         magnetic_power=_MAGNETIC_POWER[0],
+        between_steps=_BETWEEN_STEPS[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
     fused = replace(fused, injection=_INJECTION[0])
@@ -253,6 +257,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
                 use_radio=False,
                 start_xy=(w0.x, w0.y),
                 motion_heading=_MOTION_HEADING[0],
+                between_steps=_BETWEEN_STEPS[0],
             ),
         )
         estimates, cpu = replay(pdr, walk)
@@ -380,6 +385,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="control: the magnetic map from survey strengths shuffled among their places",
     )
     parser.add_argument(
+        "--between-steps",
+        default=TrackerSettings().between_steps,
+        choices=BETWEEN_STEPS,
+        help="the fused and pdr-only estimates between steps: hold, or extrapolate the last step",
+    )
+    parser.add_argument(
         "--seed-offset",
         type=int,
         default=0,
@@ -406,6 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _MAGNETIC[0] = args.magnetic
     _MAGNETIC_POWER[0] = args.magnetic_power
     _MAGNETIC_SHUFFLED[0] = args.magnetic_shuffled
+    _BETWEEN_STEPS[0] = args.between_steps
     root = ilc_root(args.data)
     if root is None:
         print("recordings not found: pass --data or set $AISLECAST_ILC_DATA", file=sys.stderr)

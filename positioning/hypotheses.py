@@ -13,7 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from positioning.particles import CLUSTER_CELL_M, CLUSTER_RADIUS_M, ParticleCloud
+from positioning.particles import (
+    CLUSTER_CELL_M,
+    CLUSTER_RADIUS_M,
+    ParticleCloud,
+    weighted_geometric_median,
+)
 
 # Hypotheses lighter than this share of the weight are not named (a few stray particles from
 # injection are not a place); at most this many are.
@@ -48,6 +53,24 @@ def split(cloud: ParticleCloud) -> list[Hypothesis]:
         )
         left &= ~members
     return out
+
+
+def median_of_hypotheses(cloud: ParticleCloud, min_mass: float) -> tuple[float, float]:
+    """The weighted geometric median of the hypotheses' means holding ≥ ``min_mass`` each.
+
+    argmin_m Σ_h mass_h·|μ_h − m| over the named places only: it hedges between far-apart
+    corridors in proportion to their weight, as the whole cloud's median does, but a spread-out
+    tail of stray particles (injection, the first fix's outliers) has no say. One hypothesis
+    holding more than half the weight is reported as it is (the median of weighted points sits
+    on any point holding a majority).
+    """
+    named = [h for h in split(cloud) if h.mass >= min_mass] or split(cloud)[:1]
+    x = np.array([h.x for h in named])
+    y = np.array([h.y for h in named])
+    mass = np.array([h.mass for h in named])
+    # A handful of points: iterate to a micrometre (Weiszfeld creeps near a data point).
+    start = (named[0].x, named[0].y)
+    return weighted_geometric_median(x, y, mass, iterations=2000, start=start, tolerance_m=1e-6)
 
 
 def _heaviest_cell_mean(cloud: ParticleCloud, among: NDArray[np.bool_]) -> tuple[float, float]:

@@ -277,20 +277,49 @@ def onto_floor(cloud: ParticleCloud, x: float, y: float, grid: WalkableGrid) -> 
     return float(cloud.x[nearest]), float(cloud.y[nearest])
 
 
-def geometric_median(cloud: ParticleCloud, iterations: int = 50) -> tuple[float, float]:
+def geometric_median(
+    cloud: ParticleCloud, iterations: int = 50, start: tuple[float, float] | None = None
+) -> tuple[float, float]:
     """The weighted geometric median of the particles (Weiszfeld's iteration).
 
     argmin_m Σ wᵢ·|pᵢ − m|: the point of least expected distance to the truth when no single
     hypothesis stands out (e.g. the whole survey before any radio fix), where the mode is a
-    coin toss among far-apart places.
+    coin toss among far-apart places. ``start``: where the iteration begins (default the
+    weighted mean); the minimum is unique (a convex sum), so it only changes how soon it stops.
     """
-    w = cloud.weight
-    mx, my = float(w @ cloud.x), float(w @ cloud.y)
+    return weighted_geometric_median(cloud.x, cloud.y, cloud.weight, iterations, start)
+
+
+def weighted_geometric_median(
+    x: Array,
+    y: Array,
+    weight: Array,
+    iterations: int = 50,
+    start: tuple[float, float] | None = None,
+    tolerance_m: float = 1e-3,
+) -> tuple[float, float]:
+    """argmin_m Σ wᵢ·|pᵢ − m| by Weiszfeld with Vardi and Zhang's (2000) fix at data points.
+
+    Weiszfeld: T = Σ(wᵢ/dᵢ)·pᵢ / Σ(wᵢ/dᵢ), dᵢ = |pᵢ − m|. An iterate on a data point (weight η
+    there) would stick to it; Vardi–Zhang moves on by m ← (1 − γ)·T + γ·m, γ = min(1, η/r), with
+    T and R = Σ(wᵢ/dᵢ)·(pᵢ − m) over the other points and r = |R| (stays when r ≤ η: then the
+    point is the median).
+    """
+    total = float(weight.sum())
+    mx, my = start if start is not None else (float(weight @ x) / total, float(weight @ y) / total)
     for _ in range(iterations):
-        d = np.maximum(np.hypot(cloud.x - mx, cloud.y - my), 1e-6)
-        k = w / d
-        nx, ny = float(k @ cloud.x / k.sum()), float(k @ cloud.y / k.sum())
-        if math.hypot(nx - mx, ny - my) < 1e-3:
+        d = np.hypot(x - mx, y - my)
+        on = d < 1e-9
+        k = np.where(on, 0.0, weight / np.where(on, 1.0, d))
+        ksum = float(k.sum())
+        if ksum == 0.0:
+            return mx, my  # every point is here
+        tx, ty = float(k @ x) / ksum, float(k @ y) / ksum
+        eta = float(weight[on].sum())
+        r = ksum * math.hypot(tx - mx, ty - my)  # |R| = Σk·|T − m|
+        gamma = min(1.0, eta / r) if r > 0 else 1.0
+        nx, ny = (1 - gamma) * tx + gamma * mx, (1 - gamma) * ty + gamma * my
+        if math.hypot(nx - mx, ny - my) < tolerance_m:
             return nx, ny
         mx, my = nx, ny
     return mx, my

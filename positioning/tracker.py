@@ -32,7 +32,7 @@ from positioning.beacons import BeaconMap
 from positioning.ekf import StepEKF
 from positioning.estimate import Estimate
 from positioning.heading import HeadingFilter
-from positioning.hypotheses import PathEvidence
+from positioning.hypotheses import REPORT_MIN_MASS, PathEvidence, median_of_hypotheses
 from positioning.injection import INJECTIONS, RecoveryRate, agreement, kidnap_mass
 from positioning.magnetic import FieldWindow, MagneticMap
 from positioning.prior import (
@@ -99,9 +99,12 @@ FIELD_SEED_SIGMA_M = 1.0
 # What the estimate's heading is: the gyro-steadied phone heading or the rotation vector's own,
 # each as is or with the walk's heading bias against the plan's axes removed (``axes``).
 HEADING_REPORTS = ("filtered", "rotation-vector", "filtered+axes", "rotation-vector+axes")
-# Which hypothesis the estimate reports: the heaviest cluster, or the one whose particles' recent
-# paths fit the radio and the walls best (``hypotheses.PathEvidence``).
-REPORTS = ("heaviest", "evidence")
+# Which point the estimate reports: the heaviest cluster; the one whose particles' recent paths
+# fit the radio and the walls best (``hypotheses.PathEvidence``); the whole cloud's weighted
+# geometric median ("median": the Bayes estimate under absolute-error loss, argmin_m E|p − m|,
+# hedging between modes by their weight); or the geometric median of the clusters holding
+# ≥ REPORT_MIN_MASS each ("median-clusters": the same, stray particles left out).
+REPORTS = ("heaviest", "evidence", "median", "median-clusters")
 # What the cloud is before any radio fix: every surveyed place, all walkable floor, or every
 # surveyed place weighed by each beacon advert heard meanwhile (``prior.advert_log_likelihood``).
 PRIORS = ("survey", "walkable", "survey+adverts")
@@ -117,6 +120,12 @@ RADIO_MEANS = ("log-distance", "multi-wall")
 # The phone's RSSI offset against the survey: ignored, or learnt online per walk and
 # marginalised in the field's likelihood (``positioning.rssi_offset``).
 RSSI_OFFSETS = ("none", "online")
+# What the estimate does between steps: hold the last step's place (a step is reported when it
+# ends, so the held place lags the walker by ~0.4 m at a random instant), or move on along the
+# last step at its pace ("extrapolate"), reported every BETWEEN_STEPS_EVERY_MS.
+BETWEEN_STEPS = ("hold", "extrapolate")
+# Between steps an estimate is emitted at most this often, ms (10 Hz: a tenth of a step's move).
+BETWEEN_STEPS_EVERY_MS = 100
 # Whether each second's mean magnetic field strength weighs the particles against the survey's
 # magnetic map (``positioning.magnetic``; needs ``Tracker(magnetic_map=)``).
 MAGNETICS = ("off", "total")
@@ -143,6 +152,7 @@ class TrackerSettings:
     radio_mean: str = "log-distance"  # any of RADIO_MEANS
     rssi_offset: str = "online"  # any of RSSI_OFFSETS (session 4: online is the default)
     magnetic: str = "off"  # any of MAGNETICS
+    between_steps: str = "hold"  # any of BETWEEN_STEPS (_between_steps)
     # Power on the magnetic likelihood: consecutive windows share the walk's calibration offset
     # and the same survey gap, so each is worth less than an independent observation.
     magnetic_power: float = 0.5
@@ -189,6 +199,7 @@ class Tracker:
             ("rssi_offset", settings.rssi_offset, RSSI_OFFSETS),
             ("magnetic", settings.magnetic, MAGNETICS),
             ("injection", settings.injection, INJECTIONS),
+            ("between_steps", settings.between_steps, BETWEEN_STEPS),
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -239,6 +250,11 @@ class Tracker:
         self.recovery = RecoveryRate()
         # Each field cell's nearest survey reference (for the projected k-NN mixture), once.
         self._cell_references: tuple[np.ndarray, np.ndarray] | None = None
+        # For ``between_steps="extrapolate"``: the last event's (step's, fix's) estimate, the
+        # last step's (t_ms, interval_ms, mean dx, mean dy), the last in-between emission.
+        self._last_estimate: Estimate | None = None
+        self._last_step: tuple[int, int, float, float] | None = None
+        self._last_between_ms = -(2**62)
 
     @property
     def started(self) -> bool:
@@ -281,6 +297,10 @@ class Tracker:
             self._on_beacon(reading)
         if self._cloud is None and self._start_from_prior(self._now_ms):
             out.append(self._estimate())
+        if out:
+            self._last_estimate = out[-1]
+        elif self.settings.between_steps == "extrapolate":
+            out = self._between_steps(self._now_ms)
         return out
 
     # -- events ---------------------------------------------------------------------------
@@ -304,6 +324,7 @@ class Tracker:
         if self.settings.report == "evidence":
             self._evidence.on_step(self._cloud, x0, y0, alive, self._now_ms or step.t_ms)
         self._record_lag(step.t_ms, mean_dx, mean_dy)
+        self._last_step = (step.t_ms, step.interval_ms, mean_dx, mean_dy)
         self._weigh_by_field()
         pf.resample(self._cloud, self.grid, self._rng)
         self._ekf.predict_step(length, heading)
@@ -575,6 +596,30 @@ class Tracker:
         heading = self._phone_heading_rad(source)
         return self._bias[source].corrected(heading) if axes else heading
 
+    def _between_steps(self, t_ms: int) -> list[Estimate]:
+        """The last event's estimate moved on along the last step at its pace, every
+        BETWEEN_STEPS_EVERY_MS (none before the track starts or its first step, or while the
+        cloud is the prior).
+
+        p(t) = p_k + min(1, (t − t_k)/Δt_k)·d_k, with p_k the last step's or later fix's
+        estimate (the cloud's place as of step k), d_k the cloud's mean move on step k and Δt_k
+        its interval: the walker is that far into the next step. Capped at one step, so a
+        shopper who stops is over-run by at most a step until the next one is reported.
+        """
+        base, step = self._last_estimate, self._last_step
+        if base is None or step is None or self._from_prior or self._cloud is None:
+            return []
+        if t_ms - max(base.t_ms, self._last_between_ms) < BETWEEN_STEPS_EVERY_MS:
+            return []
+        step_ms, interval_ms, dx, dy = step
+        ahead = min(1.0, max(0.0, (t_ms - step_ms) / max(interval_ms, 1)))
+        x, y = base.x + ahead * dx, base.y + ahead * dy
+        if self.grid is not None and not self.grid.is_free(np.array([x]), np.array([y]))[0]:
+            x, y = base.x, base.y  # the move would leave the floor: hold
+        heading_deg = math.degrees(self._heading_rad(self.settings.heading_report)) % 360.0
+        self._last_between_ms = t_ms
+        return [Estimate(t_ms, x, y, heading_deg, base.accuracy_m)]
+
     def _start_at(self, xy: tuple[float, float]) -> None:
         n = self.settings.particles
         x = xy[0] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
@@ -668,6 +713,14 @@ class Tracker:
             if chosen is not None:
                 x, y = chosen.x, chosen.y
                 spread = pf.rms_distance(self._cloud, x, y)
+        elif self.settings.report == "median" and not self._from_prior:
+            # Weiszfeld warm-started at the heaviest cluster's mean: where it ends when one
+            # hypothesis holds nearly all the weight.
+            x, y = pf.geometric_median(self._cloud, start=(x, y))
+            spread = pf.rms_distance(self._cloud, x, y)
+        elif self.settings.report == "median-clusters" and not self._from_prior:
+            x, y = median_of_hypotheses(self._cloud, REPORT_MIN_MASS)
+            spread = pf.rms_distance(self._cloud, x, y)
         if self._from_prior:
             # No radio fix yet: the cloud is every surveyed place and its heaviest cell an
             # arbitrary one of them; report the point of least expected distance instead.

@@ -135,7 +135,7 @@ def test_the_corridors_sound_alike(twin_survey: Survey) -> None:
     assert np.allclose(radio_map.source_xy[:, 1], 20.0)  # the sources' models sit between
 
 
-@pytest.mark.parametrize("report", ["heaviest", "evidence"])
+@pytest.mark.parametrize("report", ["heaviest", "evidence", "median", "median-clusters"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_turn_only_one_corridor_allows_decides_which_is_reported(
     twin_survey: Survey, twin_walk: list[Reading], report: str, seed: int
