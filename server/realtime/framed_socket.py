@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -138,6 +138,21 @@ class FramedSocket:
                 continue
             self.last_frame = data  # the frame as received, for whoever keeps raw frames
             return frame
+
+    async def serve(
+        self,
+        answer: Callable[[Frame], Awaitable[None]],
+        decode: Callable[[str], Frame],
+        decode_binary: Callable[[bytes], Frame] | None = None,
+    ) -> None:
+        """``answer`` every frame until the client's disconnect is read (which raises
+        ``WebSocketDisconnect``). An answer that finds the client gone does not end it: what the
+        client sent before leaving (an ack or a proof of play, then its close, can arrive in one
+        read) is still queued and still counts; only the answers go nowhere."""
+        while True:
+            frame = await self.receive_frame(decode, decode_binary)
+            with contextlib.suppress(WebSocketDisconnect):
+                await answer(frame)
 
     async def receive_text(self) -> str:
         """The next text frame that passes the rate and size limits (binary frames refused)."""

@@ -158,22 +158,25 @@ async def screen_socket(websocket: WebSocket) -> None:
     try:
         await socket.send(state)
         await watch.sent(state)
-        while True:
-            frame = await socket.receive_frame(SCREEN_FRAME.validate_json)
+
+        async def answer(frame: Register | Played) -> None:
             if isinstance(frame, Register):
                 await socket.error("already_registered", "this screen is registered", "register")
-                continue
+                return
             problem = timestamp_problem(frame.started_ms, now_ms())
             if problem is not None:
                 await socket.error("bad_timestamp", problem, "played")
-                continue
+                return
             try:
                 await to_thread.run_sync(_record_play, runtime, store_id, screen_id, frame)
             except LookupError as error:
                 await socket.error("not_found", str(error), "played")
-                continue
+                return
+            await watch.played(frame)  # before the ack: a screen already gone still played it
             await socket.send({"type": "played_ack", "content_id": frame.content_id})
-            await watch.played(frame)
+
+        # A proof of play sent just before the screen left is still recorded (FramedSocket.serve).
+        await socket.serve(answer, SCREEN_FRAME.validate_json)
     except WebSocketDisconnect:
         pass
     finally:

@@ -162,13 +162,13 @@ class ShopperConnection:
             await self.socket.error("hello_first", "send a hello before anything else", frame.type)
 
     async def _serve(self, connected: Connected) -> None:
-        """Every frame until the client's disconnect is read. An answer that finds the client
-        gone does not end it: what the app sent before leaving (an ack, then its close, can
-        arrive together) is still queued and still counts; only its answers go nowhere."""
-        while True:
-            frame = await self.socket.receive_frame(decode_shopper_frame, decode_binary_readings)
-            with contextlib.suppress(WebSocketDisconnect):
-                await self._answer(connected, frame)
+        """Every frame until the client leaves, even after an answer found it gone (an ack sent
+        just before the close still counts: ``FramedSocket.serve``)."""
+
+        async def answer(frame: Any) -> None:
+            await self._answer(connected, frame)
+
+        await self.socket.serve(answer, decode_shopper_frame, decode_binary_readings)
 
     async def _answer(self, connected: Connected, frame: Any) -> None:
         """Handle one frame; a failure is this frame's error frame, not the connection's end."""

@@ -277,3 +277,24 @@ def test_a_shoppers_ack_sent_just_before_leaving_is_handled_though_answers_fail(
     acks = [json.dumps({"type": "ack", "seq": seq}) for seq in (1, 2, 3)]
     asyncio.run(serve_once(app, acks, 1000))
     assert handled == [1, 2, 3, "left"]
+
+
+def test_serve_answers_every_frame_the_client_sent_before_leaving() -> None:
+    """What the shopper and screen sockets run on: a failed answer does not end the serving."""
+    seen: list[object] = []
+
+    async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        framed = FramedSocket(WebSocket(scope, receive, send))  # type: ignore[arg-type]
+        await framed.websocket.accept()
+
+        async def answer(text: str) -> None:
+            seen.append(text)
+            await framed.send({"type": "noted"})  # the client is gone: this raises
+
+        try:
+            await framed.serve(answer, str)
+        except WebSocketDisconnect as left:
+            seen.append(left.code)
+
+    asyncio.run(serve_once(app, ["played 1", "played 2"], 4001))
+    assert seen == ["played 1", "played 2", 4001]
