@@ -27,15 +27,17 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 from anyio import to_thread
 
 from positioning import Estimate, TrackerSettings
-from positioning.batch_input import EMPTY3, SensorBatch, Series3
+from positioning.batch_input import SensorBatch
 from positioning.batch_tracker import BatchTracker
 from server.database import Database
 from server.pipeline import PipelineStep, Positioned, ShopperPipeline, write_tick
-from server.realtime.frames import ReadingsBatch, VectorSeries
+from server.realtime.framed_socket import BadFrame
+from server.realtime.frames import ReadingsBatch
+from server.realtime.readings_binary import BinaryReadings
+from server.tick_readings import checked_together, sensor_batch
 from server.tick_zones import tick_zone_events
 from server.tracking import StoreRadio, StoreTrackers
 from server.visit_log import RawFrameCompressor
@@ -49,23 +51,6 @@ log = logging.getLogger(__name__)
 # the fixed cost stays ≤ F / (d + MIN_TICK_S) of a core; the gap is the event loop's, to read
 # frames. A batch after a quiet spell (the last call ended longer ago) runs at once.
 MIN_TICK_S = 0.02
-
-
-def _series3(series: VectorSeries | None) -> Series3:
-    return EMPTY3 if series is None else Series3.of(series.t_ms, series.x, series.y, series.z)
-
-
-def sensor_batch(batch: ReadingsBatch) -> SensorBatch:
-    """The frame's columns as the arrays the batched tracker takes (no object per reading)."""
-    beacons = batch.beacons
-    return SensorBatch(
-        latest_ms=batch.time_span()[1],
-        accel=_series3(batch.accel),
-        gyro=_series3(batch.gyro),
-        rotation=_series3(batch.rotation),
-        beacon_id=() if beacons is None else beacons.beacon_id,
-        beacon_rssi_dbm=np.zeros(0) if beacons is None else np.asarray(beacons.rssi_dbm),
-    )
 
 
 @dataclass
@@ -102,14 +87,23 @@ class BatchSlot:
 
 @dataclass
 class BatchJob:
-    """One shopper's validated batch, waiting for the next runner call (``slot`` None: a store
-    without beacons, where the batch is only stored and acknowledged)."""
+    """One shopper's batch, waiting for the next runner call (``slot`` None: a store without
+    beacons, where the batch is only stored and acknowledged). A JSON frame's batch is checked;
+    a binary frame's numbers are checked by the tick, with the tick's other binary frames
+    (``push_jobs``), which sets ``sensor`` or fails the job with the frame's ``BadFrame``."""
 
     slot: BatchSlot | None
-    batch: ReadingsBatch
+    batch: ReadingsBatch | BinaryReadings
     pipeline: ShopperPipeline
     now_ms: int
     frame_text: str | bytes  # the frame as received: JSON text, or a binary frame's bytes
+    sensor: SensorBatch | None = None  # the arrays for the tracker, once a tick has made them
+
+    def sensor_batch(self) -> SensorBatch:
+        if self.sensor is None:
+            assert isinstance(self.batch, ReadingsBatch)  # a binary frame's is set by the tick
+            self.sensor = sensor_batch(self.batch)
+        return self.sensor
 
     def positioned(
         self, estimates: Sequence[Estimate], zone_events: Sequence[Sequence[ZoneEvent]]
@@ -173,7 +167,7 @@ def _row(job: BatchJob) -> int:
 def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
     """One push for all; if it fails, one push each, so only the bad batch fails."""
     try:
-        batches = [sensor_batch(job.batch) for job in jobs]
+        batches = [job.sensor_batch() for job in jobs]
         return list(tracker.push([_row(job) for job in jobs], batches))
     except Exception:
         if len(jobs) == 1:
@@ -182,7 +176,7 @@ def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Est
     out: list[list[Estimate] | Exception] = []
     for job in jobs:
         try:
-            out.append(tracker.push([_row(job)], [sensor_batch(job.batch)])[0])
+            out.append(tracker.push([_row(job)], [job.sensor_batch()])[0])
         except Exception as error:
             out.append(error)
     return out
@@ -195,10 +189,14 @@ def process_jobs(jobs: Sequence[TickJob]) -> list[PipelineStep | Exception]:
 
 def push_jobs(jobs: Sequence[TickJob]) -> list[list[Estimate] | Exception]:
     """Every store's push: each job's estimates (a fix's: the fix), or the exception that
-    failed it (a fix on a floor the store does not have)."""
+    failed it (a fix on a floor the store does not have, a binary frame whose numbers fail:
+    ``BadFrame``)."""
     estimates: list[list[Estimate] | Exception] = [[] for _ in jobs]
+    _check_binary_frames(jobs, estimates)
     by_store: dict[int, tuple[StoreBatch, list[tuple[int, BatchJob]]]] = {}
     for i, job in enumerate(jobs):
+        if isinstance(estimates[i], BadFrame):
+            continue
         if isinstance(job, FixJob):
             try:
                 estimates[i] = job.estimates()
@@ -219,6 +217,26 @@ def push_jobs(jobs: Sequence[TickJob]) -> list[list[Estimate] | Exception]:
         for i, out in zip(members, found, strict=True):
             estimates[i] = out
     return estimates
+
+
+def _check_binary_frames(
+    jobs: Sequence[TickJob], estimates: list[list[Estimate] | Exception]
+) -> None:
+    """The tick's binary frames checked together: a good one's job gets its ``sensor``, a bad
+    one's entry of ``estimates`` its ``BadFrame`` (it is neither pushed, stored nor accepted)."""
+    binary: list[tuple[int, BatchJob, BinaryReadings]] = [
+        (i, job, job.batch)
+        for i, job in enumerate(jobs)
+        if isinstance(job, BatchJob) and isinstance(job.batch, BinaryReadings)
+    ]
+    if not binary:
+        return
+    found = checked_together([frame for _, _, frame in binary])
+    for (i, job, _), out in zip(binary, found, strict=True):
+        if isinstance(out, BadFrame):
+            estimates[i] = out
+        else:
+            job.sensor = out
 
 
 def finish_tick(

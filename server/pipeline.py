@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 from positioning import Estimate
 from server.database import Database
 from server.offer_ledger import IssuedOffer, issue_offers, load_cap_ledger
-from server.realtime.frames import ReadingsBatch
+from server.realtime.frames import CountedReadings, ReadingsBatch
 from server.realtime.readings_binary import list_columns
 from server.store_snapshot import CampaignCounts, SnapshotCache, StoreSnapshot
 from server.visit_log import (
@@ -259,7 +259,7 @@ class ShopperPipeline:
 
     def on_tick_batch(
         self,
-        batch: ReadingsBatch,
+        batch: CountedReadings,
         estimates: Sequence[Estimate],
         zone_events: Sequence[Sequence[ZoneEvent]],
         now_ms: int,
@@ -279,7 +279,7 @@ class ShopperPipeline:
         positioned.step.positioning_wired = True
         return positioned
 
-    def _keep_raw(self, batch: ReadingsBatch, frame_text: str | bytes, wake: bool = True) -> None:
+    def _keep_raw(self, batch: CountedReadings, frame_text: str | bytes, wake: bool = True) -> None:
         if self.keep_raw_readings:
             self.raw_readings.add(batch, frame_text, wake)
 

@@ -17,7 +17,7 @@ from positioning import Estimate
 from server.offer_ledger import advance_status
 from server.positions_codec import pack_estimates
 from server.raw_frames_codec import encode_frame
-from server.realtime.frames import ReadingsBatch
+from server.realtime.frames import CountedReadings
 from server.tables import (
     AppEvent,
     Base,
@@ -323,7 +323,7 @@ class ReadingBuffer:
         self.compressor = compressor or RAW_FRAME_COMPRESSOR
         self._frames: list[RawFrame] = []
 
-    def add(self, batch: ReadingsBatch, frame_text: str | bytes, wake: bool = True) -> None:
+    def add(self, batch: CountedReadings, frame_text: str | bytes, wake: bool = True) -> None:
         """Keep the frame exactly as received (JSON text or binary bytes), with its time span.
         ``wake`` False: the compressor is woken by the caller (``RawFrameCompressor.wake``)."""
         first, last = batch.time_span()

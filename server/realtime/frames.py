@@ -8,7 +8,7 @@ reason). docs/protocol.md describes each one with examples.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
 
@@ -150,6 +150,15 @@ class ReadingsBatch(Frame):
     def time_span(self) -> tuple[int, int]:
         """Earliest and latest ``t_ms`` of the batch (each series is in time order)."""
         return self._time_span
+
+
+class CountedReadings(Protocol):
+    """What the raw store and the pipeline read of a readings batch: a ``ReadingsBatch``, or a
+    binary frame whose numbers the tick checks (``readings_binary.BinaryReadings``)."""
+
+    def count(self) -> int: ...
+
+    def time_span(self) -> tuple[int, int]: ...
 
 
 class Fix(Frame):

@@ -107,8 +107,29 @@ FloatArray = NDArray[np.float64]
 
 def decode_binary_readings(data: bytes) -> ReadingsBatch:
     """The readings batch in a binary frame; raises ``BadFrame`` with the reason if it is bad."""
+    wire = _decoded(data)
     try:
-        wire = _DECODER.decode(data)
+        return _checked_at_once(wire)
+    except _Explain:
+        raise _refusal(wire) from None
+
+
+def decode_binary_deferred(data: bytes) -> BinaryReadings:
+    """The binary frame with only its per-frame checks done (MessagePack decode, lengths, counts:
+    plain Python); its numbers are checked later, with the rest of a tick's frames
+    (``server.binary_tick``), or alone by ``BinaryReadings.checked``. Raises ``BadFrame`` with
+    the reason ``decode_binary_readings`` gives for a frame whose structure is bad."""
+    wire = _decoded(data)
+    try:
+        layout = Layout(wire)
+    except _Explain:
+        raise _refusal(wire) from None
+    return BinaryReadings(layout)
+
+
+def _decoded(data: bytes) -> _Readings:
+    try:
+        return _DECODER.decode(data)
     except msgspec.ValidationError as error:
         raise BadFrame(f"binary readings frame: {error}") from None
     except msgspec.DecodeError:
@@ -117,11 +138,15 @@ def decode_binary_readings(data: bytes) -> ReadingsBatch:
         ) from None
     except UnicodeDecodeError:  # msgspec lets it through for a string of bad UTF-8
         raise BadFrame("binary readings frame: a string is not valid UTF-8") from None
+
+
+def _refusal(wire: _Readings) -> BadFrame:
+    """The ``BadFrame`` naming the first problem of a frame a bulk check refused."""
     try:
-        return _checked_at_once(wire)
-    except _Explain:
-        _explained(wire)  # raises BadFrame naming the first problem
-        raise BadFrame("binary readings frame refused") from None  # (every _Explain has one)
+        _explained(wire)
+    except BadFrame as refused:
+        return refused
+    return BadFrame("binary readings frame refused")  # (every _Explain has one)
 
 
 class _Explain(Exception):
@@ -131,59 +156,122 @@ class _Explain(Exception):
 _VECTORS = ("accel", "gyro", "mag", "rotation")
 
 
+class Layout:
+    """A frame's columns as the bulk checks read them, once its lengths hold (plain Python, no
+    numpy; raises ``_Explain`` otherwise).
+
+    ``times``: each series' ``t_ms`` (vectors in ``_VECTORS`` order, beacons, Wi-Fi), then Wi-Fi's
+    ``last_seen_ms``; ``sensor``: x, y, z of each vector; ``levels``: beacon then Wi-Fi RSSI;
+    ``power``: the advertised powers, if sent. ``lengths``: each series' samples.
+    """
+
+    __slots__ = ("count", "lengths", "levels", "n_sensor", "n_times", "power", "sensor", "times",
+                 "vectors", "wire")  # fmt: skip
+
+    def __init__(self, wire: _Readings) -> None:
+        self.wire = wire
+        self.vectors = [(name, s) for name in _VECTORS if (s := getattr(wire, name)) is not None]
+        beacons, wifi = wire.beacons, wire.wifi
+        times: list[memoryview] = []
+        lengths: list[int] = []
+        sensor: list[memoryview] = []
+        levels: list[memoryview] = []
+        for _, vector in self.vectors:
+            n = _length(vector.t_ms)
+            if not vector.x.nbytes == vector.y.nbytes == vector.z.nbytes == 4 * n:
+                raise _Explain
+            times.append(vector.t_ms)
+            lengths.append(n)
+            sensor += (vector.x, vector.y, vector.z)
+        self.n_sensor = 3 * sum(lengths)  # x, y, z of every vector sample
+        self.power = power = None if beacons is None else beacons.tx_power_dbm
+        if beacons is not None:
+            n = _length(beacons.t_ms)
+            if (beacons.rssi_dbm.nbytes != 4 * n or len(beacons.beacon_id) != n
+                    or (power is not None and power.nbytes != 4 * n)):  # fmt: skip
+                raise _Explain
+            times.append(beacons.t_ms)
+            lengths.append(n)
+            levels.append(beacons.rssi_dbm)
+        if wifi is not None:
+            n = _length(wifi.t_ms)
+            if (
+                wifi.rssi_dbm.nbytes != 4 * n
+                or len(wifi.bssid) != n
+                or wifi.last_seen_ms.nbytes != 8 * n
+            ):
+                raise _Explain
+            times.append(wifi.t_ms)
+            lengths.append(n)
+            levels.append(wifi.rssi_dbm)
+        self.count = count = sum(lengths)
+        if not 0 < count <= MAX_READINGS_PER_BATCH:
+            raise _Explain
+        self.n_times = count
+        if wifi is not None:
+            times.append(wifi.last_seen_ms)
+            self.n_times += lengths[-1]
+        self.times, self.lengths, self.sensor, self.levels = times, lengths, sensor, levels
+
+    def time_span(self) -> tuple[int, int]:
+        """Earliest and latest ``t_ms`` as the wire has them (every series' ends: in time order
+        once the frame is checked), read from the bytes."""
+        series = self.times[: len(self.lengths)]
+        first = min([_time_at(t)[0] for t in series])
+        return first, max([_time_at(t, t.nbytes - 8)[0] for t in series])
+
+
+class BinaryReadings:
+    """A binary readings frame whose numbers are still to be checked (``decode_binary_deferred``):
+    what the socket and the raw store ask of a batch (``count``, ``time_span``) without them."""
+
+    __slots__ = ("_span", "layout")
+    type = "readings"  # as ``ReadingsBatch.type``, for the error frames' ``ref``
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self._span = layout.time_span()
+
+    def count(self) -> int:
+        return self.layout.count
+
+    def time_span(self) -> tuple[int, int]:
+        return self._span
+
+    def checked(self) -> ReadingsBatch:
+        """The frame checked alone, as ``decode_binary_readings`` does (raises ``BadFrame``)."""
+        try:
+            return _checked_layout(self.layout)
+        except _Explain:
+            raise self.refusal() from None
+
+    def refusal(self) -> BadFrame:
+        """The ``BadFrame`` for this frame, once a check has refused it."""
+        return _refusal(self.layout.wire)
+
+
 def _checked_at_once(wire: _Readings) -> ReadingsBatch:
+    return _checked_layout(Layout(wire))
+
+
+def _checked_layout(layout: Layout) -> ReadingsBatch:
     """The good frame's batch, every check a constant number of numpy calls per frame.
 
     numpy costs ≈ 1-3 µs a call whatever the size of a 50-sample column, so every column is
     joined into one buffer (one ``bytearray.join``: all times — each series' ``t_ms`` in order,
     then Wi-Fi's ``last_seen_ms`` — then every float32 value: sensor, RSSI, advertised power), read
     by two ``frombuffer`` views, and each kind checked with one or two reductions. Lengths are
-    checked from byte counts, in Python. Any failure raises ``_Explain`` (``_explained`` names it).
+    checked from byte counts, in Python (``Layout``). Any failure raises ``_Explain``
+    (``_explained`` names it).
     """
-    vectors = [(name, s) for name in _VECTORS if (s := getattr(wire, name)) is not None]
-    beacons, wifi = wire.beacons, wire.wifi
-    times: list[memoryview] = []  # each series' t_ms, in the order above; wifi's last_seen last
-    lengths: list[int] = []
-    values: list[memoryview] = []  # float32: x, y, z of each vector, then RSSI, then power
-    for _, vector in vectors:
-        n = _length(vector.t_ms)
-        if not vector.x.nbytes == vector.y.nbytes == vector.z.nbytes == 4 * n:
-            raise _Explain
-        times.append(vector.t_ms)
-        lengths.append(n)
-        values += (vector.x, vector.y, vector.z)
-    n_sensor = 3 * sum(lengths)  # x, y, z of every vector sample
-    power = None if beacons is None else beacons.tx_power_dbm
-    if beacons is not None:
-        n = _length(beacons.t_ms)
-        if (beacons.rssi_dbm.nbytes != 4 * n or len(beacons.beacon_id) != n
-                or (power is not None and power.nbytes != 4 * n)):  # fmt: skip
-            raise _Explain
-        times.append(beacons.t_ms)
-        lengths.append(n)
-        values.append(beacons.rssi_dbm)
-    if wifi is not None:
-        n = _length(wifi.t_ms)
-        if (
-            wifi.rssi_dbm.nbytes != 4 * n
-            or len(wifi.bssid) != n
-            or wifi.last_seen_ms.nbytes != 8 * n
-        ):
-            raise _Explain
-        times.append(wifi.t_ms)
-        lengths.append(n)
-        values.append(wifi.rssi_dbm)
-    count = sum(lengths)
-    if not 0 < count <= MAX_READINGS_PER_BATCH:
-        raise _Explain
-    n_times = count
-    if wifi is not None:
-        times.append(wifi.last_seen_ms)
-        n_times += lengths[-1]
+    wire, vectors, lengths = layout.wire, layout.vectors, layout.lengths
+    beacons, wifi, power = wire.beacons, wire.wifi, layout.power
+    count, n_times, n_sensor = layout.count, layout.n_times, layout.n_sensor
+    values = layout.sensor + layout.levels
     if power is not None:
         values.append(power)
     # A bytearray: the arrays are writable copies the frame cannot alter, as JSON's lists are.
-    joined = bytearray().join(times + values)
+    joined = bytearray().join(layout.times + values)
     all_times = np.frombuffer(joined, TIME_DTYPE, n_times)
     if not TIME_DTYPE.isnative:  # a big-endian server: the int64 in its own order
         all_times = all_times.astype(np.int64)

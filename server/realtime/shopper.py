@@ -38,7 +38,7 @@ from server.pipeline import (
     UnknownFloor,
 )
 from server.realtime.bus import Subscription, live_channel, screen_channel, shopper_channel
-from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
+from server.realtime.framed_socket import CLOSE_POLICY, BadFrame, FramedSocket, cancel_and_wait
 from server.realtime.frames import (
     Ack,
     AppEventFrame,
@@ -48,7 +48,11 @@ from server.realtime.frames import (
     ReadingsBatch,
 )
 from server.realtime.limits import HELLO_TIMEOUT_S, timestamp_problem
-from server.realtime.readings_binary import decode_binary_readings
+from server.realtime.readings_binary import (
+    BinaryReadings,
+    decode_binary_deferred,
+    decode_binary_readings,
+)
 from server.realtime.readings_wire import decode_shopper_frame
 from server.realtime.signage import content_frame
 from server.runtime import Runtime
@@ -168,7 +172,9 @@ class ShopperConnection:
         async def answer(frame: Any) -> None:
             await self._answer(connected, frame)
 
-        await self.socket.serve(answer, decode_shopper_frame, decode_binary_readings)
+        # A binary readings frame's numbers are checked later: by the runner's tick, with the
+        # tick's other binary frames (``server.tick_readings``), or in ``_readings``.
+        await self.socket.serve(answer, decode_shopper_frame, decode_binary_deferred)
 
     async def _answer(self, connected: Connected, frame: Any) -> None:
         """Handle one frame; a failure is this frame's error frame, not the connection's end."""
@@ -178,6 +184,8 @@ class ShopperConnection:
             raise
         except (OfferNotFound, UnknownFloor) as error:
             await self.socket.error("not_found", str(error), frame.type)
+        except BadFrame as error:  # a binary frame's numbers: the error ``receive_frame`` sends
+            await self.socket.error("bad_frame", error.reason)
         except Exception:
             log.exception("shopper frame %s failed", frame.type)
             await self.socket.error("server_error", "could not process this frame", frame.type)
@@ -193,7 +201,7 @@ class ShopperConnection:
             await self.socket.error(
                 "already_hello", "this connection is already introduced", "hello"
             )
-        elif isinstance(frame, ReadingsBatch):
+        elif isinstance(frame, (ReadingsBatch, BinaryReadings)):
             step = await self._readings(pipeline, frame, now)
             await self._answer_readings(connected, step)
         elif isinstance(frame, Fix):
@@ -214,17 +222,19 @@ class ShopperConnection:
             await self.socket.send({"type": "bye_ack", "visit_id": connected.shopper.visit_id})
 
     async def _readings(
-        self, pipeline: ShopperPipeline, batch: ReadingsBatch, now: int
+        self, pipeline: ShopperPipeline, batch: ReadingsBatch | BinaryReadings, now: int
     ) -> PipelineStep:
         """Through the batched runner when the wiring is batched (one worker call and at most one
-        commit for every pending batch of the process, tracked or only stored), else in a
-        worker thread of its own (the per-shopper tracker)."""
+        commit for every pending batch of the process, tracked or only stored; a binary frame's
+        numbers checked there), else in a worker thread of its own (the per-shopper tracker).
+        A binary frame that fails raises ``BadFrame``."""
         text = self.socket.last_frame  # JSON text or binary bytes, kept as received
         runner = batch_runner(self.runtime.wiring.tracker_for)
         slot = pipeline.tracker
         if runner is not None and (slot is None or isinstance(slot, BatchSlot)):
             return await runner.submit(BatchJob(slot, batch, pipeline, now, text))
-        return await to_thread.run_sync(pipeline.on_readings, batch, now, text)
+        checked = batch.checked() if isinstance(batch, BinaryReadings) else batch
+        return await to_thread.run_sync(pipeline.on_readings, checked, now, text)
 
     async def _fix(self, pipeline: ShopperPipeline, frame: Fix, now: int) -> PipelineStep:
         """Through the batched runner when there is one (the fix joins the tick's zone call,
@@ -352,9 +362,12 @@ class ShopperConnection:
 
 
 def _timestamp_problem(frame: Any, now: int) -> str | None:
-    if isinstance(frame, ReadingsBatch):
+    if isinstance(frame, (ReadingsBatch, BinaryReadings)):
         first, last = frame.time_span()  # each series is in time order: its ends suffice
-        return timestamp_problem(first, now) or timestamp_problem(last, now)
+        problem = timestamp_problem(first, now) or timestamp_problem(last, now)
+        if problem is not None and isinstance(frame, BinaryReadings):
+            frame.checked()  # a frame with bad numbers is a bad_frame (raises), as it was
+        return problem
     t_ms = getattr(frame, "t_ms", None)
     return None if t_ms is None else timestamp_problem(t_ms, now)
 
