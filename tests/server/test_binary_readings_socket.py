@@ -4,6 +4,7 @@ usable, and the raw store keeps them byte for byte."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -225,3 +226,71 @@ def test_binary_frames_are_kept_raw_byte_for_byte_beside_json_ones(
     rows = eventually(lambda: len(stored()) == 2 and stored())
     database.dispose()
     assert rows == [(t, 50, data), (t + 1000, 50, text)]
+
+
+def test_bad_binary_frames_in_the_batched_runners_ticks_get_their_reason_beside_good_ones(
+    batched: tuple[LiveServer, StoreBatchTrackers],  # noqa: F811 (the imported fixture)
+) -> None:
+    """Two shoppers send their frames without waiting, so the runner's ticks hold both shoppers'
+    good and bad frames: each bad one gets its ``bad_frame`` reason in its place among the
+    answers, is not stored, and the good ones around it are acked and positioned."""
+    server, _ = batched
+    sim_store = demo_store(0)
+    staff = Staff(server.http_url)
+    store = seed_demo_store(staff, sim_store)
+    shoppers = more_shoppers(staff, store, 2)
+    staff.http.close()
+    _, walk = shelf_walk(sim_store, SHELVES[1], 3, now_ms() - 60_000)
+    frames = [as_float32(f) for f in walk[:4]]
+    not_finite = json.loads(json.dumps(frames[1]))
+    not_finite["accel"]["x"][3] = float("nan")
+    backwards = json.loads(json.dumps(frames[1]))
+    times = backwards["gyro"]["t_ms"]
+    times[1], times[2] = times[2], times[1]
+    sends = [
+        [frames[0], not_finite, frames[1], frames[2]],
+        [backwards, frames[0], frames[1], not_finite],
+    ]
+    expected = [
+        [("readings_ack", ""), ("error", "accel.x[3]"), ("readings_ack", ""), ("readings_ack", "")],
+        [
+            ("error", "goes backwards"),
+            ("readings_ack", ""),
+            ("readings_ack", ""),
+            ("error", "x[3]"),
+        ],
+    ]
+    with contextlib.ExitStack() as stack:
+        phones = [stack.enter_context(Phone.connect(server.ws_url)) for _ in shoppers]
+        visits = [phone.hello(who)["visit_id"] for phone, who in zip(phones, shoppers, strict=True)]
+        for phone, to_send in zip(phones, sends, strict=True):
+            for frame in to_send:
+                phone.ws.send(binary_readings_frame(frame))
+        for phone, wanted in zip(phones, expected, strict=True):
+            answers = []
+            while len(answers) < len(wanted):
+                got = phone.recv()
+                if got["type"] == "error":
+                    assert got["code"] == "bad_frame"
+                    answers.append(("error", got["reason"]))
+                elif got["type"] == "readings_ack":
+                    answers.append(("readings_ack", ""))
+            assert [kind for kind, _ in answers] == [kind for kind, _ in wanted]
+            for (_, reason), (_, words) in zip(answers, wanted, strict=True):
+                assert words in reason
+        # The connections stay usable: a good frame after the bad one is still positioned.
+        phones[1].ws.send(binary_readings_frame(frames[3]))
+        assert phones[1].recv_type("readings_ack")["accepted"] > 0
+    database = Database.connect(server.server.config.app.state.runtime.settings.database_url)
+
+    def stored(visit_id: int) -> list[int]:
+        with database.session() as session:
+            query = select(RawReadingBatch).where(RawReadingBatch.visit_id == visit_id)
+            return sorted(b.t_first_ms for b in session.scalars(query).all())
+
+    good_first_ms = [min(min(s["t_ms"]) for s in f.values() if isinstance(s, dict)) for f in frames]
+    rows = eventually(
+        lambda: all(len(stored(v)) == 3 for v in visits) and [stored(v) for v in visits]
+    )
+    database.dispose()
+    assert rows == [sorted(good_first_ms[:3]), sorted([good_first_ms[k] for k in (0, 1, 3)])]
