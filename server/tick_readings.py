@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from itertools import accumulate
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,8 +37,10 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 Mask = NDArray[np.bool_]
 
-# The vectors the batched tracker reads (a magnetometer series is checked, not tracked).
-_TRACKED = ("accel", "gyro", "rotation")
+# Frames checked together at most: numpy's ≈ 1-3 µs a call spread over this many frames, and the
+# joined columns (≈ 10 KB a frame, twice that once widened to float64) stay in the CPU's caches
+# (measured: docs/server.md, "Session 6: a tick's binary frames checked together").
+CHUNK_FRAMES = 64
 
 
 def _series3(series: VectorSeries | None) -> Series3:
@@ -78,17 +79,24 @@ def _checked_alone(frame: BinaryReadings) -> SensorBatch | BadFrame:
 
 
 def _checked_together(frames: Sequence[BinaryReadings]) -> list[SensorBatch | BadFrame]:
-    # One list of every frame's time columns and one of its float32 columns, in the order of
-    # ``Layout``: a frame's values are its sensor values, then RSSI, then advertised powers.
-    times: list[memoryview] = []
-    floats: list[memoryview] = []
-    segments: list[int] = []  # the length of each time column of the tick, in order
+    out: list[SensorBatch | BadFrame] = []
+    for first in range(0, len(frames), CHUNK_FRAMES):
+        out += _checked_chunk(frames[first : first + CHUNK_FRAMES])
+    return out
+
+
+def _checked_chunk(frames: Sequence[BinaryReadings]) -> list[SensorBatch | BadFrame]:
+    """``checked_together`` for a chunk: its columns joined kind by kind, each kind checked by one
+    or two reductions; only when one fails are the frames that hold the bad values looked for."""
+    times: list[memoryview] = []  # every frame's times (Layout.times: t_ms, then last_seen_ms)
+    sensor: list[memoryview] = []  # then every frame's float32 columns, kind by kind
+    levels: list[memoryview] = []
+    powers: list[memoryview] = []
+    segments: list[int] = []  # the length of each time column, in order
     ordered: list[bool] = []  # False: Wi-Fi's last_seen_ms (any order), True: a series' t_ms
-    kinds: list[int] = []  # float32 runs: 0 sensor, 1 RSSI, 2 advertised power
-    runs: list[int] = []
-    time_ends: list[int] = []  # one past each frame's last time and last value
-    value_ends: list[int] = []
-    n_time = n_value = 0
+    # One past each frame's last time, sensor value, RSSI and advertised power.
+    time_ends, sensor_ends, level_ends, power_ends = [], [], [], []
+    n_time = n_sensor = n_level = n_power = 0
     for frame in frames:
         layout = frame.layout
         lengths = layout.lengths
@@ -98,32 +106,45 @@ def _checked_together(frames: Sequence[BinaryReadings]) -> list[SensorBatch | Ba
         if len(layout.times) > len(lengths):  # Wi-Fi's last_seen_ms, as long as its t_ms
             segments.append(lengths[-1])
             ordered.append(False)
-        floats += layout.sensor
-        floats += layout.levels
-        n_levels = layout.count - layout.n_sensor // 3  # one RSSI a beacon or Wi-Fi sample
-        kinds += (0, 1)
-        runs += (layout.n_sensor, n_levels)
-        n_value += layout.n_sensor + n_levels
-        if layout.power is not None:
-            floats.append(layout.power)
-            kinds.append(2)
-            runs.append(lengths[-1] if layout.wire.wifi is None else lengths[-2])
-            n_value += runs[-1]
+        sensor += layout.sensor
+        levels += layout.levels
         n_time += layout.n_times
+        n_sensor += layout.n_sensor
+        n_level += layout.count - layout.n_sensor // 3  # one RSSI a beacon or Wi-Fi sample
+        if layout.power is not None:
+            powers.append(layout.power)
+            n_power += layout.power.nbytes // VALUE_DTYPE.itemsize
         time_ends.append(n_time)
-        value_ends.append(n_value)
+        sensor_ends.append(n_sensor)
+        level_ends.append(n_level)
+        power_ends.append(n_power)
     # bytearrays: writable copies the frames cannot alter, as the one-frame path makes.
     all_times = np.frombuffer(bytearray().join(times), TIME_DTYPE)
     if not TIME_DTYPE.isnative:  # a big-endian server: the int64 in its own order
         all_times = all_times.astype(np.int64)
-    values = np.frombuffer(bytearray().join(floats), VALUE_DTYPE).astype(np.float64)
-    bad = set(_bad_times(all_times, segments, ordered, time_ends))
-    bad.update(_bad_values(values, kinds, runs, value_ends))
+    floats = np.frombuffer(bytearray().join(sensor + levels + powers), VALUE_DTYPE)
+    values = floats.astype(np.float64)  # exactly: every float32 is a float64
+    bad = _bad_times(all_times, segments, ordered, time_ends)
+    sensor_values = values[:n_sensor]
+    # |v| ≤ SENSOR_LIMIT for every sensor value (NaN fails the comparison)
+    if n_sensor and not np.abs(sensor_values).max() <= SENSOR_LIMIT:
+        bad += _frames_of(~(np.abs(sensor_values) <= SENSOR_LIMIT), sensor_ends)
+    rssi = values[n_sensor : n_sensor + n_level]
+    if n_level and not (rssi.min() >= RSSI_MIN_DBM and rssi.max() <= RSSI_MAX_DBM):
+        bad += _frames_of(~((rssi >= RSSI_MIN_DBM) & (rssi <= RSSI_MAX_DBM)), level_ends)
+    power = values[n_sensor + n_level :]
+    # fmin/fmax skip NaN (none advertised) and keep ±inf, which fail.
+    if n_power and (np.fmin.reduce(power) < RSSI_MIN_DBM or np.fmax.reduce(power) > RSSI_MAX_DBM):
+        bad += _frames_of((power < RSSI_MIN_DBM) | (power > RSSI_MAX_DBM), power_ends)
+    refused = set(bad)
     out: list[SensorBatch | BadFrame] = []
-    t0 = v0 = 0
+    t0 = s0 = l0 = 0
     for k, frame in enumerate(frames):
-        out.append(frame.refusal() if k in bad else _sensor_batch(frame, all_times, values, t0, v0))
-        t0, v0 = time_ends[k], value_ends[k]
+        if k in refused:
+            out.append(frame.refusal())
+        else:
+            out.append(_sensor_batch(frame, all_times, values, t0, s0, n_sensor + l0))
+        t0, s0, l0 = time_ends[k], sensor_ends[k], level_ends[k]
     return out
 
 
@@ -131,57 +152,53 @@ def _bad_times(
     all_times: IntArray, segments: list[int], ordered: list[bool], ends: list[int]
 ) -> list[int]:
     """The frames with a time outside [0, 2^53] or a series' ``t_ms`` going back."""
-    # A negative int64 read as uint64 is ≥ 2^63: one comparison checks both ends of [0, 2^53].
-    bad = all_times.view(np.uint64) > MAX_MILLIS
-    # t[j] < t[j-1] counts only inside one series' t_ms: not at a column's first sample (the
-    # previous column, or frame, may end later) and never in last_seen_ms (any order).
-    inside = np.repeat(np.asarray(ordered), segments)
-    lengths = np.asarray(segments)
-    inside[np.cumsum(lengths) - lengths] = False
-    bad[1:] |= (all_times[1:] < all_times[:-1]) & inside[1:]
-    return _frames_of(bad, ends)
-
-
-def _bad_values(
-    values: FloatArray, kinds: list[int], runs: list[int], ends: list[int]
-) -> list[int]:
-    """The frames with a sensor value not finite or beyond ``SENSOR_LIMIT``, an RSSI not finite
-    or outside its bounds, or an advertised power outside them (NaN: none advertised, allowed)."""
-    kind = np.repeat(np.asarray(kinds, dtype=np.int8), runs)
-    in_bounds = (values >= RSSI_MIN_DBM) & (values <= RSSI_MAX_DBM)  # NaN fails both
-    sensor = kind == 0
-    ok = np.where(sensor, np.abs(values) <= SENSOR_LIMIT, in_bounds)
-    ok |= (kind == 2) & np.isnan(values)
-    return _frames_of(~ok, ends)
+    # A negative int64 read as uint64 is ≥ 2^63: one maximum checks both ends of [0, 2^53].
+    as_unsigned = all_times.view(np.uint64)
+    bad = [] if as_unsigned.max() <= MAX_MILLIS else _frames_of(as_unsigned > MAX_MILLIS, ends)
+    # Where the times go back (j: t[j] < t[j-1]): allowed at a column's first sample (the
+    # previous column, or frame, may end later) and anywhere in last_seen_ms (any order). A
+    # frame's columns go back a few times (a sensor's series starts before the previous ends).
+    backs = np.flatnonzero(all_times[1:] < all_times[:-1]) + 1
+    if len(backs):
+        lengths = np.asarray(segments)
+        seg_ends = np.cumsum(lengths)
+        column = np.searchsorted(seg_ends, backs, side="right")
+        wrong = (backs != seg_ends[column] - lengths[column]) & np.asarray(ordered)[column]
+        if wrong.any():
+            bad += _frames_at(backs[wrong], ends)
+    return bad
 
 
 def _frames_of(bad: Mask, ends: list[int]) -> list[int]:
     """The frames (by ``ends``: one past each frame's last element) holding a True of ``bad``."""
-    where = np.flatnonzero(bad)
-    if not len(where):
-        return []
+    return _frames_at(np.flatnonzero(bad), ends)
+
+
+def _frames_at(where: IntArray, ends: list[int]) -> list[int]:
+    """The frames holding the elements at ``where`` (``ends`` as in ``_frames_of``)."""
     return np.unique(np.searchsorted(ends, where, side="right")).tolist()
 
 
 def _sensor_batch(
-    frame: BinaryReadings, all_times: IntArray, values: FloatArray, t0: int, v0: int
+    frame: BinaryReadings, all_times: IntArray, values: FloatArray, t0: int, s0: int, l0: int
 ) -> SensorBatch:
-    """A good frame's ``SensorBatch``, its columns views of the tick's arrays (``t0``, ``v0``:
-    where the frame's times and values start), equal to ``sensor_batch`` of its batch."""
+    """A good frame's ``SensorBatch``, its columns views of the chunk's arrays (``t0``, ``s0``,
+    ``l0``: where the frame's times, sensor values and RSSI start), equal to ``sensor_batch``
+    of its batch."""
     layout = frame.layout
-    series = dict.fromkeys(_TRACKED, EMPTY3)
-    starts = accumulate(layout.lengths, initial=t0)
-    for (name, _), start, n in zip(layout.vectors, starts, layout.lengths, strict=False):
-        if name in series:
+    found = {}
+    for (name, _), n in zip(layout.vectors, layout.lengths, strict=False):  # vectors come first
+        if name != "mag":  # (the tracker reads no magnetometer)
             # x, y, z are consecutive runs of n: (3, n) transposed is the (n, 3) ``xyz``.
-            xyz = values[v0 : v0 + 3 * n].reshape(3, n).T
-            series[name] = Series3(all_times[start : start + n], xyz)
-        v0 += 3 * n
-    accel, gyro, rotation = series["accel"], series["gyro"], series["rotation"]
+            found[name] = Series3(all_times[t0 : t0 + n], values[s0 : s0 + 3 * n].reshape(3, n).T)
+        t0 += n
+        s0 += 3 * n
+    accel, gyro = found.get("accel", EMPTY3), found.get("gyro", EMPTY3)
+    rotation = found.get("rotation", EMPTY3)
     latest_ms = frame.time_span()[1]
     beacons = layout.wire.beacons
     if beacons is None:
         return SensorBatch(latest_ms, accel, gyro, rotation)
     n = layout.lengths[len(layout.vectors)]
-    # The frame's RSSI run (right after its sensor values) starts with its beacons'.
-    return SensorBatch(latest_ms, accel, gyro, rotation, beacons.beacon_id, values[v0 : v0 + n])
+    # The frame's RSSI run starts with its beacons'.
+    return SensorBatch(latest_ms, accel, gyro, rotation, beacons.beacon_id, values[l0 : l0 + n])
