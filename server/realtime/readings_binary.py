@@ -22,6 +22,11 @@ within the same bounds, columns as long as ``t_ms``, ``t_ms`` never going back, 
 frame that fails raises ``BadFrame`` with the first problem found. A good frame becomes a
 ``ReadingsBatch`` whose numeric columns are numpy arrays (int64 times, float64 values) rather than
 lists; everything downstream reads columns with ``len``, indexing, ``np.asarray`` or ``columns``.
+
+The shopper socket splits the checks (``decode_binary_deferred``): on the event loop only what is
+per frame and plain Python (MessagePack, the lengths: ``Layout``), giving a ``BinaryReadings``;
+the numbers are checked in the runner's tick, for all its binary frames at once
+(``server.tick_readings``), with the same reasons.
 """
 
 from __future__ import annotations

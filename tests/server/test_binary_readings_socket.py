@@ -233,7 +233,7 @@ def test_bad_binary_frames_in_the_batched_runners_ticks_get_their_reason_beside_
 ) -> None:
     """Two shoppers send their frames without waiting, so the runner's ticks hold both shoppers'
     good and bad frames: each bad one gets its ``bad_frame`` reason in its place among the
-    answers, is not stored, and the good ones around it are acked and positioned."""
+    answers, is not stored, and the good ones around it are acked."""
     server, _ = batched
     sim_store = demo_store(0)
     staff = Staff(server.http_url)
@@ -247,15 +247,19 @@ def test_bad_binary_frames_in_the_batched_runners_ticks_get_their_reason_beside_
     backwards = json.loads(json.dumps(frames[1]))
     times = backwards["gyro"]["t_ms"]
     times[1], times[2] = times[2], times[1]
+    # A time before 1970 is a bad frame, not a bad timestamp (its numbers are checked first).
+    negative = json.loads(json.dumps(frames[2]))
+    negative["accel"]["t_ms"][0] = -1
     sends = [
         [frames[0], not_finite, frames[1], frames[2]],
-        [backwards, frames[0], frames[1], not_finite],
+        [backwards, frames[0], negative, frames[1], not_finite],
     ]
     expected = [
         [("readings_ack", ""), ("error", "accel.x[3]"), ("readings_ack", ""), ("readings_ack", "")],
         [
             ("error", "goes backwards"),
             ("readings_ack", ""),
+            ("error", "accel.t_ms[0]: -1"),
             ("readings_ack", ""),
             ("error", "x[3]"),
         ],
@@ -278,7 +282,7 @@ def test_bad_binary_frames_in_the_batched_runners_ticks_get_their_reason_beside_
             assert [kind for kind, _ in answers] == [kind for kind, _ in wanted]
             for (_, reason), (_, words) in zip(answers, wanted, strict=True):
                 assert words in reason
-        # The connections stay usable: a good frame after the bad one is still positioned.
+        # The connection stays usable: a good frame after the bad one is still acked.
         phones[1].ws.send(binary_readings_frame(frames[3]))
         assert phones[1].recv_type("readings_ack")["accepted"] > 0
     database = Database.connect(server.server.config.app.state.runtime.settings.database_url)
