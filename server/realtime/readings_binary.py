@@ -122,7 +122,7 @@ def decode_binary_readings(data: bytes) -> ReadingsBatch:
 def decode_binary_deferred(data: bytes) -> BinaryReadings:
     """The binary frame with only its per-frame checks done (MessagePack decode, lengths, counts:
     plain Python); its numbers are checked later, with the rest of a tick's frames
-    (``server.binary_tick``), or alone by ``BinaryReadings.checked``. Raises ``BadFrame`` with
+    (``server.tick_readings``), or alone by ``BinaryReadings.checked``. Raises ``BadFrame`` with
     the reason ``decode_binary_readings`` gives for a frame whose structure is bad."""
     wire = _decoded(data)
     try:
