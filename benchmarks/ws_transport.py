@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -263,7 +264,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2.0, help="frames a second per phone")
     parser.add_argument("--seconds", type=float, default=6.0, help="per cell and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--impls", nargs="+", default=list(IMPLEMENTATIONS))
+    installed = [impl for impl, (server, ws) in IMPLEMENTATIONS.items()
+                 if importlib.util.find_spec(ws if ws == "wsproto" else server)]  # fmt: skip
+    parser.add_argument("--impls", nargs="+", default=installed, help="default: those installed")
     parser.add_argument("--endpoints", nargs="+", default=list(ENDPOINTS))
     parser.add_argument("--in-process-frames", type=int, default=20_000, help="0: skip that part")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
