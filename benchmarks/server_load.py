@@ -39,7 +39,13 @@ largest count (``vs_echo`` = its p99 over the echo's p99), and for the variants 
 ``server-bin: ...`` (``readings-bin``) and ``server-json: ...`` (``readings-json``), the same
 figures for their own frames.
 
+``--servers uvicorn granian`` runs each variant under each server in turn (the same app; granian:
+one worker, its ``st`` runtime with one Rust thread, uvloop; ``pip install granian``, not a
+dependency); the table gains ``loop cores``, the CPU of the thread running the event loop, and the
+second server's closing lines carry its name (``server-granian: ...``).
+
     python benchmarks/server_load.py [--conns 100 1000 5000] [--seconds 10] [--database-url URL]
+        [--servers uvicorn granian]
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ import contextlib
 import json
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -71,7 +78,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
-from aislecast.bench import format_table  # noqa: E402
+from aislecast.bench import format_table, process_tree, serve_granian, server_cpu_seconds  # noqa: E402
 from simulator.live import FIX_ACCURACY_M, LiveCast, load_cast, wall_ms  # noqa: E402
 from simulator.store import Store, store_to_dict  # noqa: E402
 from simulator.wire import Frame, binary_readings_frame, fix_frame, readings_frames  # noqa: E402
@@ -94,6 +101,7 @@ PHONES_PER_CLIENT = 1250
 
 @dataclass
 class LevelResult:
+    server: str
     variant: str
     conns: int
     frames: int
@@ -104,6 +112,7 @@ class LevelResult:
     client_cores: float
     rss_per_conn_kb: float
     server_us_per_batch: float  # server CPU time over the frames answered
+    loop_cores: float  # the event loop's thread alone (it holds the GIL when it runs Python)
 
 
 def free_port() -> int:
@@ -169,10 +178,19 @@ def seed_shoppers(database_url: str, n: int, layout: Store) -> tuple[dict[str, i
 
 
 @contextlib.contextmanager
-def server_process(mode: str, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+def server_process(mode: str, server: str, env: dict[str, str]) -> Iterator[tuple[str, int]]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", mode, "--port", str(port)],
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve",
+            mode,
+            "--port",
+            str(port),
+            "--server",
+            server,
+        ],
         cwd=REPO_ROOT,
         env={**os.environ, **env},
     )
@@ -187,16 +205,25 @@ def server_process(mode: str, env: dict[str, str]) -> Iterator[tuple[str, int]]:
             time.sleep(0.1)
         yield f"ws://127.0.0.1:{port}", process.pid
     finally:
+        tree = process_tree(process.pid)
         process.terminate()
-        process.wait(timeout=30)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # granian's worker can outlive SIGTERM by minutes, waiting on the app's idle AnyIO
+            # worker threads (docs/server.md, "Session 6: the transport under Granian").
+            for pid in reversed(tree):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 def rss_kb(pid: int) -> int:
+    """Resident memory of the server's process tree (granian: its supervisor and worker)."""
+    return sum(_rss_kb(p) for p in process_tree(pid))
+
+
+def _rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
@@ -299,8 +326,8 @@ def client_process(job: ClientJob, barrier: object, results: object) -> None:
     results.put(asyncio.run(client_level(job, barrier)))  # type: ignore[attr-defined]
 
 
-def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id: int,
-              tokens: list[str], cast: LiveCast) -> LevelResult:  # fmt: skip
+def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: float,
+              store_id: int, tokens: list[str], cast: LiveCast) -> LevelResult:  # fmt: skip
     import multiprocessing
 
     rss_idle = rss_kb(pid)
@@ -324,7 +351,7 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
     for process in processes:
         process.start()
     barrier.wait(timeout=600)  # every phone connected
-    cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
+    cpu_before, wall_before = server_cpu_seconds(pid), time.monotonic()
     # A client that died (it prints why) counts all its phones' frames as lost.
     deadline = time.monotonic() + seconds + 10 * ANSWER_TIMEOUT_S + 60
     outcomes = []
@@ -334,7 +361,8 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
         except queue.Empty:
             outcomes.append(([], sum(len(frames[i % len(frames)]) for i in job.phones), 0.0))
     wall = time.monotonic() - wall_before
-    server_cpu_s = cpu_seconds(pid) - cpu_before
+    server_cpu_s, loop_cpu_s = (a - b for a, b in zip(server_cpu_seconds(pid), cpu_before,
+                                                      strict=True))  # fmt: skip
     cores = server_cpu_s / wall
     rss_loaded = rss_kb(pid)
     for process in processes:
@@ -345,10 +373,11 @@ def run_level(url: str, pid: int, variant: str, n: int, seconds: float, store_id
     ms = np.array(latencies) if latencies else np.array([float("nan")])
     lost = sum(lost for _, lost, _ in outcomes)
     answered = sent - lost
-    return LevelResult(variant, n, sent, lost, float(np.percentile(ms, 50)),
+    return LevelResult(server, variant, n, sent, lost, float(np.percentile(ms, 50)),
                        float(np.percentile(ms, 99)), cores, sum(cpu for *_, cpu in outcomes) / wall,
                        (rss_loaded - rss_idle) / n,
-                       server_cpu_s * 1e6 / answered if answered else float("nan"))  # fmt: skip
+                       server_cpu_s * 1e6 / answered if answered else float("nan"),
+                       loop_cpu_s / wall)  # fmt: skip
 
 
 async def echo_socket(websocket: WebSocket) -> None:
@@ -360,20 +389,36 @@ async def echo_socket(websocket: WebSocket) -> None:
             await websocket.send_text('{"type":"ack"}')
 
 
-def serve(mode: str, port: int) -> None:
+def echo_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_api_websocket_route("/ws/shopper", echo_socket)
+    return app
+
+
+# ``--servers`` → how the serve mode runs the app: uvicorn, or granian with its runtime (``st``:
+# one Rust thread runs the sockets; ``mt``: a multi-threaded runtime) and event loop.
+SERVERS = {"uvicorn": None, "granian": "st 1 uvloop", "granian-mt2": "mt 2 uvloop"}
+
+
+def serve(mode: str, port: int, server: str) -> None:
     """The server side of the benchmark, run in its own process."""
+    target = "server.app:create_app" if mode == "app" else "benchmarks.server_load:echo_app"
+    granian = SERVERS[server]
+    if granian is not None:
+        runtime_mode, threads, loop = granian.split()
+        serve_granian(target, port, runtime_mode, int(threads), loop)
+        return
     if mode == "app":
         from server.app import create_app
 
         app = create_app()
     else:
-        app = FastAPI()
-
-        @app.get("/healthz")
-        def healthz() -> dict[str, str]:
-            return {"status": "ok"}
-
-        app.add_api_websocket_route("/ws/shopper", echo_socket)
+        app = echo_app()
 
     from server.realtime.ws_protocol import uvicorn_ws
 
@@ -393,11 +438,14 @@ def main() -> None:
                         help="largest count for the per-shopper tracker variant")  # fmt: skip
     parser.add_argument("--variants", nargs="+", default=list(ANSWERS))
     parser.add_argument("--accuracy-walks", type=int, default=6, help="0: skip the accuracy part")
+    parser.add_argument("--servers", nargs="+", default=["uvicorn"], choices=list(SERVERS),
+                        help="each variant runs under each, one after the other")  # fmt: skip
     parser.add_argument("--serve", choices=["app", "echo"], help=argparse.SUPPRESS)
+    parser.add_argument("--server", default="uvicorn", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, args.server)
         return
     with tempfile.TemporaryDirectory() as folder:
         database_url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
@@ -411,19 +459,21 @@ def main() -> None:
             counts = [n for n in args.conns
                       if variant != "per_shopper" or n <= args.per_shopper_max]  # fmt: skip
             mode = "echo" if variant == "echo" else "app"
-            with server_process(mode, {**env, "AISLECAST_TRACKER": tracker}) as (url, pid):
-                for n in counts:
-                    store_id = stores.get(variant, 0)
-                    results.append(
-                        run_level(url, pid, variant, n, args.seconds, store_id, tokens, cast)
-                    )
-                    print(f"  {variant} {n}: p99 {results[-1].p99_ms:.1f} ms", file=sys.stderr)
+            for server in args.servers:
+                served = server_process(mode, server, {**env, "AISLECAST_TRACKER": tracker})
+                with served as (url, pid):
+                    for n in counts:
+                        store_id = stores.get(variant, 0)
+                        results.append(run_level(url, pid, server, variant, n, args.seconds,
+                                                 store_id, tokens, cast))  # fmt: skip
+                        print(f"  {server} {variant} {n}: p99 {results[-1].p99_ms:.1f} ms",
+                              file=sys.stderr)  # fmt: skip
     print(format_table(
-        ["variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores",
-         "server µs/batch", "client cores", "RSS/conn KB"],
-        [[r.variant, r.conns, r.frames, r.lost, f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
-          f"{r.server_cores:.2f}", f"{r.server_us_per_batch:.0f}", f"{r.client_cores:.2f}",
-          f"{r.rss_per_conn_kb:.0f}"]
+        ["server", "variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores",
+         "loop cores", "server µs/batch", "client cores", "RSS/conn KB"],
+        [[r.server, r.variant, r.conns, r.frames, r.lost, f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
+          f"{r.server_cores:.2f}", f"{r.loop_cores:.2f}", f"{r.server_us_per_batch:.0f}",
+          f"{r.client_cores:.2f}", f"{r.rss_per_conn_kb:.0f}"]
          for r in results],
     ))  # fmt: skip
     if args.accuracy_walks > 0:
@@ -433,21 +483,25 @@ def main() -> None:
         print()
         print(accuracy_table(args.accuracy_walks))
     top = max(args.conns)
-    echo = next((r for r in results if r.variant == "echo" and r.conns == top), None)
     lines = {"readings": "server", "readings-bin": "server-bin", "readings-json": "server-json"}
-    for variant, label in lines.items():
-        top_result = next((r for r in results if r.variant == variant and r.conns == top), None)
-        if top_result is None:
-            continue
-        # ``server`` counts the losses of every variant but echo, per_shopper and the other two
-        # readings variants (as before they existed); those count their own.
-        others = {"echo", "per_shopper", "readings-bin", "readings-json"}
-        counted = ({variant} if variant in others
-                   else {r.variant for r in results} - others)  # fmt: skip
-        lost = sum(r.lost for r in results if r.variant in counted)
-        vs_echo = float("nan") if echo is None else top_result.p99_ms / echo.p99_ms
-        print(f"{label}: conns={top} p99={top_result.p99_ms:.1f}ms lost={lost} "
-              f"vs_echo={vs_echo:.2f}")  # fmt: skip
+    for server in args.servers:
+        # The first server's lines keep their names; another's carry it (``server-granian: ...``).
+        suffix = "" if server == args.servers[0] else f"-{server}"
+        ran = [r for r in results if r.server == server]
+        echo = next((r for r in ran if r.variant == "echo" and r.conns == top), None)
+        for variant, label in lines.items():
+            top_result = next((r for r in ran if r.variant == variant and r.conns == top), None)
+            if top_result is None:
+                continue
+            # ``server`` counts the losses of every variant but echo, per_shopper and the other
+            # two readings variants (as before they existed); those count their own.
+            others = {"echo", "per_shopper", "readings-bin", "readings-json"}
+            counted = ({variant} if variant in others
+                       else {r.variant for r in ran} - others)  # fmt: skip
+            lost = sum(r.lost for r in ran if r.variant in counted)
+            vs_echo = float("nan") if echo is None else top_result.p99_ms / echo.p99_ms
+            print(f"{label}{suffix}: conns={top} p99={top_result.p99_ms:.1f}ms lost={lost} "
+                  f"vs_echo={vs_echo:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

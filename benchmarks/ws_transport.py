@@ -1,12 +1,15 @@
-"""What the websocket transport costs the server per frame, for each of uvicorn's implementations.
+"""What the websocket transport costs the server per frame, for each server and implementation.
 
-One server process per implementation (uvicorn's ``ws=``: ``websockets``, the legacy protocol;
-``websockets-sansio``, what ``auto`` picks with websockets installed and ``aislecast serve``
-names; ``wsproto``), uvloop, no
-permessage-deflate, serving the same FastAPI app. Phones like the real ones: each sends a frame
-at its own phase ``--rate`` times a second (a 10 KB binary frame like ``readings-bin``, or a 16 KB
-JSON text frame like ``readings``) and waits for the two answers a readings frame gets
-(``readings_ack`` then ``position``, small JSON text). Three endpoints, from the floor up:
+One server process per implementation, serving the same FastAPI app, no permessage-deflate:
+uvicorn's ``ws=`` (``websockets``, the legacy protocol; ``websockets-sansio``, what ``auto``
+picks with websockets installed and ``aislecast serve`` names; ``wsproto``) on uvloop; Granian
+(Rust: frames parsed and written by its runtime threads, the app on a Python event loop; one
+worker, ``st`` runtime with one thread, or ``mt`` with two; uvloop or asyncio); picows (Cython
+frame callbacks on uvloop, no ASGI: the ``asgi`` endpoint's answers only). Phones like the real
+ones: each sends a frame at its own phase ``--rate`` times a second (a 10 KB binary frame like
+``readings-bin``, or a 16 KB JSON text frame like ``readings``) and waits for the two answers a
+readings frame gets (``readings_ack`` then ``position``, small JSON text). Three endpoints, from
+the floor up:
 
 - ``asgi``: the ASGI receive/send callables, no Starlette (what the transport alone costs);
 - ``starlette``: Starlette's ``WebSocket`` as ``FramedSocket`` used it before session 5
@@ -15,14 +18,18 @@ JSON text frame like ``readings``) and waits for the two answers a readings fram
 
 The servers are all up at once; each cell runs against each implementation in turn, seconds
 apart, so machine load hits them alike, and again each round. The table gives each cell's median
-over the rounds of the server's CPU time (user + system, from /proc, all threads) over the
-frames answered. First, the app alone in process (no socket, no uvicorn), best of the rounds.
+over the rounds of the server's CPU time (user + system, from /proc, all threads of its process
+tree) over the frames answered, and in brackets the event loop thread's share (the thread that
+runs the app; it bounds the GIL-held time from above only for uvicorn: Granian's Rust threads
+take the GIL too). First, the app alone in process (no socket, no server), best of the rounds.
 
     python benchmarks/ws_transport.py [--phones 1000] [--rate 2] [--seconds 6] [--rounds 3]
+        [--impls sansio granian picows]
 
 Closing line: ``ws_transport: websockets=XXus sansio=XXus wsproto=XXus best=NAME``
-(the ``framed`` endpoint, both frame kinds averaged). wsproto must be installed to measure it
-(``pip install wsproto``; not a dependency).
+(the ``framed`` endpoint, both frame kinds averaged; an implementation without it is left out).
+wsproto, granian and picows must be installed to measure them (``pip install wsproto granian
+picows``; not dependencies).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -48,15 +56,22 @@ import uvicorn  # noqa: E402
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
-from aislecast.bench import format_table  # noqa: E402
+from aislecast.bench import format_table, serve_granian, server_cpu_seconds  # noqa: E402
 from server.realtime.framed_socket import FramedSocket  # noqa: E402
 from server.realtime.limits import MAX_FRAME_BYTES, TokenBucket  # noqa: E402
 
-# Short names in the table and closing line → uvicorn's ``ws=`` names.
+# Short names in the table and closing line → (server, its setting): uvicorn's ``ws=`` names, or
+# granian's runtime (``st``/``mt`` and its Rust threads) and event loop.
 IMPLEMENTATIONS = {
-    "websockets": "websockets",
-    "sansio": "websockets-sansio",
-    "wsproto": "wsproto",
+    "websockets": ("uvicorn", "websockets"),
+    "sansio": ("uvicorn", "websockets-sansio"),
+    "wsproto": ("uvicorn", "wsproto"),
+    "granian": ("granian", "st 1 uvloop"),
+    "granian-mt2": ("granian", "mt 2 uvloop"),
+    "granian-asyncio": ("granian", "st 1 asyncio"),
+    # picows (not a dependency: ``pip install picows``) is no ASGI server: its own callback API,
+    # measured on the ``asgi`` endpoint only, by ``picows_echo`` (the transport's floor).
+    "picows": ("picows", "uvloop"),
 }
 # Endpoint → its path (a mounted ASGI app answers below its prefix).
 ENDPOINTS = {"asgi": "/asgi/", "starlette": "/starlette", "framed": "/framed"}
@@ -113,6 +128,30 @@ async def framed_echo(websocket: WebSocket) -> None:
             await framed.send(POSITION)
 
 
+def serve_picows(port: int) -> None:
+    """``raw_echo``'s answers from picows' frame callback (no coroutine per frame, no ASGI)."""
+    import uvloop
+    from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
+
+    ack, position = _JSON.encode(ACK), _JSON.encode(POSITION)
+
+    class Echo(WSListener):
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            if frame.msg_type == WSMsgType.CLOSE:
+                transport.send_close(frame.get_close_code(), frame.get_close_message())
+                transport.disconnect()
+            elif frame.msg_type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                transport.send(WSMsgType.TEXT, ack)
+                transport.send(WSMsgType.TEXT, position)
+
+    async def main() -> None:
+        server = await ws_create_server(lambda _: Echo(), "127.0.0.1", port,
+                                        max_frame_size=2**20)  # fmt: skip
+        await server.serve_forever()
+
+    uvloop.run(main())
+
+
 def app() -> FastAPI:
     server = FastAPI()
 
@@ -126,25 +165,25 @@ def app() -> FastAPI:
     return server
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @contextlib.contextmanager
-def server_process(ws: str) -> Iterator[tuple[str, int]]:
+def server_process(impl: str) -> Iterator[tuple[str, int]]:
     with __import__("socket").socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    process = subprocess.Popen([sys.executable, __file__, "--serve", ws, "--port", str(port)],
-                               env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})  # fmt: skip
+    process = subprocess.Popen([sys.executable, __file__, "--serve", impl, "--port", str(port)],
+                               env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+                               cwd=_HERE.parent)  # fmt: skip
     try:
         for _ in range(600):
+            if IMPLEMENTATIONS[impl][0] == "picows":  # no HTTP: ready once it accepts
+                with contextlib.suppress(OSError):
+                    __import__("socket").create_connection(("127.0.0.1", port), 1).close()
+                    break
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                     break
             if process.poll() is not None:
-                raise RuntimeError(f"{ws} server did not start")
+                raise RuntimeError(f"{impl} server did not start")
             time.sleep(0.1)
         yield f"ws://127.0.0.1:{port}", process.pid
     finally:
@@ -166,8 +205,9 @@ async def phone(ws: ClientConnection, frame: str | bytes, start: float, count: i
 
 
 async def level(url: str, pid: int, phones: int, rate: float, seconds: float,
-                frame: str | bytes) -> float:  # fmt: skip
-    """Server CPU µs per frame answered, ``phones`` streaming ``frame`` for ``seconds``."""
+                frame: str | bytes) -> tuple[float, float]:  # fmt: skip
+    """Server CPU µs per frame answered, ``phones`` streaming ``frame`` for ``seconds``: all
+    threads, and the event loop's thread alone."""
     opened: list[ClientConnection] = []
     for wave in range(0, phones, CONNECT_WAVE):
         opened += await asyncio.gather(*(
@@ -176,13 +216,14 @@ async def level(url: str, pid: int, phones: int, rate: float, seconds: float,
         ))  # fmt: skip
     count = max(1, round(seconds * rate))
     start = time.monotonic() + 0.2
-    before = cpu_seconds(pid)
+    before = server_cpu_seconds(pid)
     answered = await asyncio.gather(*(
         phone(ws, frame, start + i / (phones * rate), count, rate) for i, ws in enumerate(opened)
     ))  # fmt: skip
-    spent = cpu_seconds(pid) - before
+    after = server_cpu_seconds(pid)
     await asyncio.gather(*(ws.close() for ws in opened), return_exceptions=True)
-    return 1e6 * spent / sum(answered)
+    total, loop = (1e6 * (a - b) / sum(answered) for a, b in zip(after, before, strict=True))
+    return total, loop
 
 
 async def in_process_us(endpoint: str, frame: str | bytes, frames: int) -> float:
@@ -223,15 +264,25 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2.0, help="frames a second per phone")
     parser.add_argument("--seconds", type=float, default=6.0, help="per cell and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--impls", nargs="+", default=list(IMPLEMENTATIONS))
+    installed = [impl for impl, (server, ws) in IMPLEMENTATIONS.items()
+                 if importlib.util.find_spec(ws if ws == "wsproto" else server)]  # fmt: skip
+    parser.add_argument("--impls", nargs="+", default=installed, help="default: those installed")
     parser.add_argument("--endpoints", nargs="+", default=list(ENDPOINTS))
     parser.add_argument("--in-process-frames", type=int, default=20_000, help="0: skip that part")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
-        uvicorn.run(app(), host="127.0.0.1", port=args.port, log_level="warning", loop="uvloop",
-                    ws=args.serve, ws_max_size=2**20, ws_per_message_deflate=False)  # fmt: skip
+        server, setting = IMPLEMENTATIONS[args.serve]
+        if server == "picows":
+            serve_picows(args.port)
+        elif server == "granian":
+            mode, threads, loop = setting.split()
+            serve_granian("benchmarks.ws_transport:app", args.port, mode, int(threads), loop)
+        else:
+            uvicorn.run(app(), host="127.0.0.1", port=args.port, log_level="warning",
+                        loop="uvloop", ws=setting, ws_max_size=2**20,
+                        ws_per_message_deflate=False)  # fmt: skip
         return
     if args.in_process_frames > 0:
         # Interleaved, best of the rounds: the figure a loaded machine adds least to.
@@ -249,29 +300,34 @@ def main() -> None:
         print()
     if args.rounds == 0:
         return
-    cells: dict[tuple[str, str, str], list[float]] = {}
+    cells: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     with contextlib.ExitStack() as servers:
-        served = {impl: servers.enter_context(server_process(IMPLEMENTATIONS[impl]))
-                  for impl in args.impls}  # fmt: skip
+        served = {impl: servers.enter_context(server_process(impl)) for impl in args.impls}
         for _ in range(args.rounds):
             for endpoint in args.endpoints:
                 for kind, frame in FRAMES.items():
                     for impl, (url, pid) in served.items():  # side by side, seconds apart
+                        if IMPLEMENTATIONS[impl][0] == "picows" and endpoint != "asgi":
+                            continue
                         path = url + ENDPOINTS[endpoint]
-                        us = asyncio.run(
+                        us, loop_us = asyncio.run(
                             level(path, pid, args.phones, args.rate, args.seconds, frame)
                         )
-                        cells.setdefault((impl, endpoint, kind), []).append(us)
-                        print(f"  {impl} {endpoint} {kind}: {us:.1f} µs", file=sys.stderr)
-    median = {key: statistics.median(values) for key, values in cells.items()}
+                        cells.setdefault((impl, endpoint, kind), []).append((us, loop_us))
+                        print(f"  {impl} {endpoint} {kind}: {us:.1f} µs (loop thread "
+                              f"{loop_us:.1f})", file=sys.stderr)  # fmt: skip
+    median = {key: statistics.median(us for us, _ in values) for key, values in cells.items()}
+    on_loop = {key: statistics.median(us for _, us in values) for key, values in cells.items()}
+    # Each cell: all threads / the event loop's thread (the part that can hold the GIL).
     print(format_table(
-        ["endpoint", "frame"] + [f"{impl} µs/frame" for impl in args.impls],
-        [[endpoint, kind] + [f"{median[impl, endpoint, kind]:.1f}" for impl in args.impls]
+        ["endpoint", "frame"] + [f"{impl} µs/frame (loop thread)" for impl in args.impls],
+        [[endpoint, kind] + [f"{median[cell]:.1f} ({on_loop[cell]:.1f})" if cell in median else "—"
+                             for cell in ((impl, endpoint, kind) for impl in args.impls)]
          for endpoint in args.endpoints for kind in FRAMES],
     ))  # fmt: skip
     top = "framed" if "framed" in args.endpoints else args.endpoints[-1]
     score = {impl: statistics.mean(median[impl, top, kind] for kind in FRAMES)
-             for impl in args.impls}  # fmt: skip
+             for impl in args.impls if (impl, top, "bin") in median}  # fmt: skip
     print("ws_transport: " + " ".join(f"{impl}={us:.0f}us" for impl, us in score.items())
           + f" best={min(score, key=score.__getitem__)}")  # fmt: skip
 
