@@ -17,7 +17,7 @@ from positioning.readings import (
     WifiReading,
 )
 from positioning.steps import GRAVITY
-from positioning.walkfile import Waypoint
+from positioning.walkfile import Walk, Waypoint
 
 SAMPLE_MS = 20  # 50 Hz, like the recordings
 SPEED_M_S = 1.25
@@ -99,3 +99,14 @@ def walk_readings(
                 if rssi > -95:
                     readings.append(WifiReading(t_ms, bssid, round(rssi), t_ms - 100))
     return readings, waypoints
+
+
+def hall_survey_walks(access_points: dict[str, tuple[float, float, float]]) -> list[Walk]:
+    """Six east-west survey walks, 6 m apart, across a 40 m × 40 m hall (boustrophedon)."""
+    survey = []
+    for row, y in enumerate(range(4, 40, 6)):
+        ends = [(2.0, float(y)), (38.0, float(y))]
+        path = ends if row % 2 == 0 else ends[::-1]
+        readings, waypoints = walk_readings(path, seed=10 + row, access_points=access_points)
+        survey.append(Walk(f"s{row}", tuple(readings), tuple(waypoints)))
+    return survey

@@ -22,8 +22,8 @@ from positioning.scoring import score_walk
 from positioning.survey import Survey, build_survey
 from positioning.tracker import Tracker, TrackerSettings
 from positioning.walkable import WalkableGrid
-from positioning.walkfile import Walk, Waypoint
-from tests.positioning.synthetic import walk_readings
+from positioning.walkfile import Waypoint
+from tests.positioning.synthetic import hall_survey_walks, walk_readings
 
 HALL = FloorPlan.rectangle("hall", 40.0, 40.0)
 HALL_APS = {
@@ -36,12 +36,7 @@ PHONE_OFFSET_DEG = 50.0
 
 @pytest.fixture(scope="module")
 def hall() -> tuple[Survey, WalkableGrid, RadioField]:
-    survey = []
-    for row, y in enumerate(range(4, 40, 6)):
-        ends = [(2.0, float(y)), (38.0, float(y))]
-        path = ends if row % 2 == 0 else ends[::-1]
-        readings, waypoints = walk_readings(path, seed=10 + row, access_points=HALL_APS)
-        survey.append(Walk(f"s{row}", tuple(readings), tuple(waypoints)))
+    survey = hall_survey_walks(HALL_APS)
     built = build_survey(survey)
     grid = WalkableGrid.from_plan(HALL)
     return built, grid, RadioField(built.radio_map, grid)
