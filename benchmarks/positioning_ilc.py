@@ -44,11 +44,13 @@ from positioning.tracker import (
     HANDOVERS,
     HEADING_REPORTS,
     MAGNETICS,
+    OFFSET_PRIORS,
     PRIORS,
     RADIO_LIKELIHOODS,
     RADIO_MEANS,
     REPORTS,
     RSSI_OFFSETS,
+    SCALE_DRIFTS,
     TEMPERINGS,
     Tracker,
     TrackerSettings,
@@ -115,6 +117,9 @@ _MAGNETIC_SHUFFLED = [False]
 _INJECTION = [TrackerSettings().injection]
 # --between-steps: what the fused and pdr-only estimates do between steps.
 _BETWEEN_STEPS = [TrackerSettings().between_steps]
+# --offset-prior: the fused and pdr-only particles' heading-offset prior.
+_OFFSET_PRIOR = [TrackerSettings().offset_prior]
+_SCALE_DRIFT = [TrackerSettings().scale_drift]
 
 
 def shifted(walk: Walk, shift_db: float) -> Walk:
@@ -190,6 +195,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         magnetic=_MAGNETIC[0],
         magnetic_power=_MAGNETIC_POWER[0],
         between_steps=_BETWEEN_STEPS[0],
+        offset_prior=_OFFSET_PRIOR[0],
+        scale_drift=_SCALE_DRIFT[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
     fused = replace(fused, injection=_INJECTION[0])
@@ -258,6 +265,8 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
                 start_xy=(w0.x, w0.y),
                 motion_heading=_MOTION_HEADING[0],
                 between_steps=_BETWEEN_STEPS[0],
+                offset_prior=_OFFSET_PRIOR[0],
+                scale_drift=_SCALE_DRIFT[0],
             ),
         )
         estimates, cpu = replay(pdr, walk)
@@ -275,6 +284,18 @@ def _shuffled(windows: dict[str, np.ndarray], rng: np.random.Generator) -> dict[
         w[:, 2] = values[i : i + len(w)]
         out[n], i = w, i + len(w)
     return out
+
+
+def write_per_walk(
+    path: Path, jobs: Sequence[tuple[str, int, tuple[str, ...]]], results: Sequence[list[WalkScore]]
+) -> None:
+    """One row per walk and variant: its waypoint errors, space-separated (for paired diffs)."""
+    with path.open("w") as out:
+        out.write("variant,floor,walk,errors_m\n")
+        for (floor, index, _), walk_scores in zip(jobs, results, strict=True):
+            for s in walk_scores:
+                errors = " ".join(f"{e:.3f}" for e in s.errors_m)
+                out.write(f"{s.variant},{floor},{index},{errors}\n")
 
 
 def summarise(scores: Sequence[WalkScore]) -> list[object]:
@@ -402,7 +423,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=INJECTIONS,
         help="where the fused tracker re-draws particles from at each fix (default: the product's)",
     )
+    parser.add_argument(
+        "--offset-prior",
+        default=TrackerSettings().offset_prior,
+        choices=OFFSET_PRIORS,
+        help="the fused and pdr-only particles' heading-offset prior (default: the product's)",
+    )
+    parser.add_argument(
+        "--scale-drift",
+        default=TrackerSettings().scale_drift,
+        choices=SCALE_DRIFTS,
+        help="the fused and pdr-only particles' step-scale random walk (default: the product's)",
+    )
+    parser.add_argument(
+        "--per-walk",
+        type=Path,
+        default=None,
+        help="also write each walk's errors (variant, floor, walk, waypoint errors) to this CSV",
+    )
     args = parser.parse_args(argv)
+    _OFFSET_PRIOR[0] = args.offset_prior
+    _SCALE_DRIFT[0] = args.scale_drift
     _INJECTION[0] = args.injection
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
     _HEADING_REPORT[0] = args.heading_report
@@ -436,6 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         results = [run_walk(j) for j in jobs]
     scores = [s for r in results for s in r]
+    if args.per_walk is not None:
+        write_per_walk(args.per_walk, jobs, results)
     headers = [
         "variant",
         "floor",

@@ -30,6 +30,25 @@ PARTICLES = 2000
 INIT_POSITION_SIGMA_M = 6.0
 # Rotation-vector heading can be off by a constant (phone held askew, magnetic bias), °.
 INIT_HEADING_OFFSET_SIGMA_DEG = 10.0
+# A heavier-tailed prior for that offset (``TrackerSettings(offset_prior="mixture")``): with
+# prior probability WIDE_OFFSET_MASS the phone is held far askew (sideways, tilted toward the
+# shopper), δ ~ N(h, 10°) for h one of WIDE_OFFSETS_DEG; the survey's walk biases are mostly
+# within ±20° but a few walks are 30–60° off on their first leg, where N(0, 10°) holds no
+# particle at all. A share WIDE_OFFSET_SHARE of the particles carries that component (more
+# particles than its mass, so each hypothesis has ~30 particles for the walls and the radio to
+# promote), each weighted by mass / share (importance weights: the report sees the prior's mass,
+# so a right main mode is not dragged by them).
+WIDE_OFFSETS_DEG = (-90.0, -60.0, -30.0, 30.0, 60.0, 90.0)
+WIDE_OFFSET_MASS = 0.05
+WIDE_OFFSET_SHARE = 0.10
+# The mixture is a question for the first leg only: held straight or askew? It is settled for
+# good (``settle_wide_offsets``) as soon as the evidence either way is strong — a Bayes factor
+# of 10 (Jeffreys' "strong") against the prior odds — or, at the latest, this many
+# steps (≈ 20 m) after the cloud was drawn, for whichever has more posterior mass. Left open,
+# askew hypotheses drifting in an open atrium outlive a right main mode that stumbles on a
+# wall the plan draws a metre off, and inherit the track.
+WIDE_OFFSET_BAYES_FACTOR = 10.0
+WIDE_OFFSET_DECIDE_STEPS = 30
 # Weinberg K is calibrated on other people's steps: allow ±15 % for this shopper.
 INIT_SCALE_SIGMA = 0.15
 # Per-step noise: heading jitter of a single step, °; length noise, fraction of the step.
@@ -39,6 +58,11 @@ STEP_LENGTH_SIGMA = 0.15
 OFFSET_DRIFT_DEG_PER_STEP = 1.0
 SCALE_DRIFT_PER_STEP = 0.01
 SCALE_LIMITS = (0.6, 1.5)
+# ``propagate_step(early_scale=True)`` (``TrackerSettings(scale_drift="early")``): the scale's
+# random-walk variance on the cloud's k-th step is q·max(1, N/(k + 1)) with N this many steps
+# (≈ 20 m, the first leg): the walk's own stride is learnt while the first corridor ends and
+# scans arrive, the extra spread ≈ q·N·ln N (SD ≈ 0.1) on top of the prior's 0.15.
+EARLY_SCALE_STEPS = 30
 # Radio likelihood kernel around each candidate reference, m: reference positions are
 # interpolated along survey paths and RSSI varies over a few metres.
 RADIO_KERNEL_M = 6.0
@@ -71,10 +95,16 @@ class ParticleCloud:
     # Each particle's recent evidence (decayed sum of log likelihoods along its own path; see
     # ``positioning.hypotheses``): carried through resampling, not part of the weight.
     evidence: Array = field(default_factory=lambda: np.zeros(0))
+    # Which particles carry the heading-offset prior's wide component (``new_cloud``), until
+    # ``settle_wide_offsets`` ends the mixture; and the steps walked since the cloud was drawn.
+    wide: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    steps: int = 0
 
     def __post_init__(self) -> None:
         if len(self.evidence) != len(self.x):
             self.evidence = np.zeros(len(self.x))
+        if len(self.wide) != len(self.x):
+            self.wide = np.zeros(len(self.x), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -87,6 +117,8 @@ class ParticleCloud:
             self.scale.copy(),
             self.weight.copy(),
             self.evidence.copy(),
+            self.wide.copy(),
+            self.steps,
         )
 
 
@@ -125,16 +157,70 @@ def sample_around(
 
 
 def new_cloud(
-    xy: tuple[Array, Array], n: int, rng: np.random.Generator, offset_sigma_deg: float
+    xy: tuple[Array, Array],
+    n: int,
+    rng: np.random.Generator,
+    offset_sigma_deg: float,
+    wide_offsets: bool = False,
 ) -> ParticleCloud:
-    """Fresh hypotheses at the given positions with prior heading offsets and step scales."""
+    """Fresh hypotheses at the given positions with prior heading offsets and step scales.
+
+    ``wide_offsets``: the offset prior is the mixture (1 − m)·N(0, σ) + m·mean_h N(h, σ) over
+    ``WIDE_OFFSETS_DEG``, m = ``WIDE_OFFSET_MASS``; every 1/``WIDE_OFFSET_SHARE``-th particle
+    draws the wide component (the hypotheses in turn), the others the main one, and weights
+    are prior / proposal: m / share for the wide ones, (1 − m) / (1 − share) for the rest. It
+    draws the same random numbers as without (the wide particles' δ is h plus the same normal
+    draw), so the particles' positions, scales and later noise are unchanged.
+    """
+    offset = rng.normal(0.0, math.radians(offset_sigma_deg), n)
+    weight = np.full(n, 1.0 / n)
+    wide = np.zeros(n, dtype=bool)
+    if wide_offsets and n >= 2:
+        picked = np.arange(0, n, round(1.0 / WIDE_OFFSET_SHARE))
+        hypotheses = np.radians(np.array(WIDE_OFFSETS_DEG))
+        offset[picked] += hypotheses[np.arange(len(picked)) % len(hypotheses)]
+        wide[picked] = True
+        share = len(picked) / n
+        weight[:] = (1.0 - WIDE_OFFSET_MASS) / (1.0 - share)
+        weight[wide] = WIDE_OFFSET_MASS / share
+        weight /= weight.sum()
     return ParticleCloud(
         xy[0],
         xy[1],
-        rng.normal(0.0, math.radians(offset_sigma_deg), n),
+        offset,
         np.clip(rng.normal(1.0, INIT_SCALE_SIGMA, n), *SCALE_LIMITS),
-        np.full(n, 1.0 / n),
+        weight,
+        wide=wide,
     )
+
+
+def settle_wide_offsets(
+    cloud: ParticleCloud, grid: WalkableGrid | None, rng: np.random.Generator
+) -> None:
+    """End the offset prior's mixture once the first leg has answered "straight or askew?".
+
+    With W the wide particles' posterior mass and m its prior, the Bayes factor for "askew" is
+    B = (W / (1 − W)) / (m / (1 − m)), Wald's sequential test: B ≥ WIDE_OFFSET_BAYES_FACTOR
+    keeps the wide particles and drops the others, B ≤ 1/WIDE_OFFSET_BAYES_FACTOR the reverse;
+    undecided once the cloud has walked WIDE_OFFSET_DECIDE_STEPS, keep the component holding
+    more mass (the MAP model) and drop the other. Dropped particles are resampled away at once;
+    the survivors go on as ordinary particles (no more mixture). A no-op once settled.
+    """
+    if not cloud.wide.any():
+        return
+    wide_mass = float(cloud.weight[cloud.wide].sum())
+    prior_odds = WIDE_OFFSET_MASS / (1.0 - WIDE_OFFSET_MASS)
+    bayes_factor = wide_mass / max(1.0 - wide_mass, 1e-300) / prior_odds
+    strong = max(bayes_factor, 1.0 / max(bayes_factor, 1e-300)) >= WIDE_OFFSET_BAYES_FACTOR
+    if not strong and cloud.steps < WIDE_OFFSET_DECIDE_STEPS:
+        return
+    keep = cloud.wide if (bayes_factor >= 1.0 if strong else wide_mass > 0.5) else ~cloud.wide
+    kept = np.where(keep, cloud.weight, 0.0)
+    cloud.wide = np.zeros(len(cloud), dtype=bool)
+    if kept.sum() <= 0:
+        return
+    cloud.weight = kept / kept.sum()
+    resample(cloud, grid, rng, force=True)
 
 
 def propagate_step(
@@ -143,16 +229,21 @@ def propagate_step(
     heading_rad: float,
     grid: WalkableGrid | None,
     rng: np.random.Generator,
+    early_scale: bool = False,
 ) -> tuple[float, float]:
     """Move every particle by one step; drop those that leave the floor. Returns the mean move.
 
     x ← x + s·L·(1 + ε_L)·cos(ψ + δ + ε_ψ), y likewise with sin; δ, s random-walk.
     If every particle would leave the floor the move is kept without the constraint (a gap in
-    the plan, not a reason to lose the shopper).
+    the plan, not a reason to lose the shopper). ``early_scale``: the scale's random walk is
+    wider over the first EARLY_SCALE_STEPS (the same normal draws, scaled).
     """
     n = len(cloud)
     cloud.offset_rad += rng.normal(0.0, math.radians(OFFSET_DRIFT_DEG_PER_STEP), n)
-    cloud.scale = np.clip(cloud.scale + rng.normal(0.0, SCALE_DRIFT_PER_STEP, n), *SCALE_LIMITS)
+    drift = SCALE_DRIFT_PER_STEP
+    if early_scale:
+        drift *= math.sqrt(max(1.0, EARLY_SCALE_STEPS / (cloud.steps + 1)))
+    cloud.scale = np.clip(cloud.scale + rng.normal(0.0, drift, n), *SCALE_LIMITS)
     length = step_m * cloud.scale * (1.0 + rng.normal(0.0, STEP_LENGTH_SIGMA, n))
     theta = (
         heading_rad + cloud.offset_rad + rng.normal(0.0, math.radians(STEP_HEADING_SIGMA_DEG), n)
@@ -166,6 +257,7 @@ def propagate_step(
         if total > 0:
             cloud.weight = survivors / total
     cloud.x, cloud.y = new_x, new_y
+    cloud.steps += 1
     w = cloud.weight
     return float(w @ dx), float(w @ dy)
 
@@ -210,9 +302,11 @@ def systematic_resample(weight: Array, rng: np.random.Generator) -> NDArray[np.i
     return np.searchsorted(cumulative, positions)
 
 
-def resample(cloud: ParticleCloud, grid: WalkableGrid | None, rng: np.random.Generator) -> None:
-    """Resample when degenerate, with a little walkable jitter."""
-    if effective_sample_size(cloud.weight) >= RESAMPLE_ESS_SHARE * len(cloud):
+def resample(
+    cloud: ParticleCloud, grid: WalkableGrid | None, rng: np.random.Generator, force: bool = False
+) -> None:
+    """Resample when degenerate (or ``force``), with a little walkable jitter."""
+    if not force and effective_sample_size(cloud.weight) >= RESAMPLE_ESS_SHARE * len(cloud):
         return
     idx = systematic_resample(cloud.weight, rng)
     n = len(idx)
@@ -225,6 +319,7 @@ def resample(cloud: ParticleCloud, grid: WalkableGrid | None, rng: np.random.Gen
     cloud.offset_rad = cloud.offset_rad[idx]
     cloud.scale = cloud.scale[idx]
     cloud.evidence = cloud.evidence[idx]
+    cloud.wide = cloud.wide[idx]
     cloud.weight = np.full(n, 1.0 / n)
 
 
@@ -255,6 +350,7 @@ def inject(
     # New places have no path yet: they start with the cloud's typical evidence, neither
     # favoured nor condemned.
     cloud.evidence[lightest] = np.median(cloud.evidence)
+    cloud.wide[lightest] = False  # the median offset: the main component's
     if mass is None:
         cloud.weight[lightest] = cloud.weight[lightest].mean()
         cloud.weight /= cloud.weight.sum()

@@ -126,6 +126,13 @@ RSSI_OFFSETS = ("none", "online")
 BETWEEN_STEPS = ("hold", "extrapolate")
 # Between steps an estimate is emitted at most this often, ms (10 Hz: a tenth of a step's move).
 BETWEEN_STEPS_EVERY_MS = 100
+# The prior of a new particle's heading offset δ: N(0, 10°), or that mixed with a few particles
+# far askew (±30, ±60, ±90°; ``particles.new_cloud``) that the walls and the radio can promote
+# when the phone is held sideways.
+OFFSET_PRIORS = ("normal", "mixture")
+# The step scale's random walk: the same every step, or wider over the first leg
+# (``particles.EARLY_SCALE_STEPS``) while the walk's own stride is being learnt.
+SCALE_DRIFTS = ("constant", "early")
 # Whether each second's mean magnetic field strength weighs the particles against the survey's
 # magnetic map (``positioning.magnetic``; needs ``Tracker(magnetic_map=)``).
 MAGNETICS = ("off", "total")
@@ -157,6 +164,8 @@ class TrackerSettings:
     # and the same survey gap, so each is worth less than an independent observation.
     magnetic_power: float = 0.5
     injection: str = "candidates"  # any of INJECTIONS (_kidnap_draws)
+    offset_prior: str = "normal"  # any of OFFSET_PRIORS (particles.new_cloud)
+    scale_drift: str = "constant"  # any of SCALE_DRIFTS (particles.propagate_step)
 
 
 class Tracker:
@@ -200,6 +209,8 @@ class Tracker:
             ("magnetic", settings.magnetic, MAGNETICS),
             ("injection", settings.injection, INJECTIONS),
             ("between_steps", settings.between_steps, BETWEEN_STEPS),
+            ("offset_prior", settings.offset_prior, OFFSET_PRIORS),
+            ("scale_drift", settings.scale_drift, SCALE_DRIFTS),
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
@@ -255,6 +266,10 @@ class Tracker:
         self._last_estimate: Estimate | None = None
         self._last_step: tuple[int, int, float, float] | None = None
         self._last_between_ms = -(2**62)
+
+    @property
+    def _wide_offsets(self) -> bool:
+        return self.settings.offset_prior == "mixture"
 
     @property
     def started(self) -> bool:
@@ -320,7 +335,16 @@ class Tracker:
             self._record_lag(step.t_ms, length * math.cos(heading), length * math.sin(heading))
             return []
         x0, y0, alive = self._cloud.x, self._cloud.y, self._cloud.weight > 0
-        mean_dx, mean_dy = pf.propagate_step(self._cloud, length, heading, self.grid, self._rng)
+        mean_dx, mean_dy = pf.propagate_step(
+            self._cloud,
+            length,
+            heading,
+            self.grid,
+            self._rng,
+            early_scale=self.settings.scale_drift == "early",
+        )
+        if self._wide_offsets:
+            pf.settle_wide_offsets(self._cloud, self.grid, self._rng)
         if self.settings.report == "evidence":
             self._evidence.on_step(self._cloud, x0, y0, alive, self._now_ms or step.t_ms)
         self._record_lag(step.t_ms, mean_dx, mean_dy)
@@ -353,7 +377,9 @@ class Tracker:
                 likelihood = self._radio_likelihood(fix, fingerprint, heard_x, heard_y)
                 self._cloud = hand_over(cloud, likelihood, xy, self._rng)
             else:
-                self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+                self._cloud = pf.new_cloud(
+                    xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG, self._wide_offsets
+                )
             self._learn_offset(fingerprint, self._cloud.x - lag_x, self._cloud.y - lag_y)
             self._from_prior = False
             x, y, spread = pf.cluster_estimate(self._cloud)
@@ -569,7 +595,9 @@ class Tracker:
             centre = np.array([[bx, by]])
             n = self.settings.particles
             xy = pf.sample_around(centre, np.ones(1), n, max(2.0, r), self.grid, self._rng)
-            self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+            self._cloud = pf.new_cloud(
+                xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG, self._wide_offsets
+            )
             self._ekf.reset(bx, by, max(2.0, r))
             return
         log_l = self.beacon_map.log_likelihood(
@@ -624,7 +652,9 @@ class Tracker:
         n = self.settings.particles
         x = xy[0] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
         y = xy[1] + self._rng.normal(0.0, KNOWN_START_SIGMA_M, n)
-        self._cloud = pf.new_cloud((x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+        self._cloud = pf.new_cloud(
+            (x, y), n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG, self._wide_offsets
+        )
         self._ekf.reset(xy[0], xy[1], KNOWN_START_SIGMA_M)
 
     def _weigh_by_field(self) -> None:
@@ -674,7 +704,9 @@ class Tracker:
             xy = pf.sample_around(
                 places, weights, n, pf.INIT_POSITION_SIGMA_M, self.grid, self._rng
             )
-        self._cloud = pf.new_cloud(xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG)
+        self._cloud = pf.new_cloud(
+            xy, n, self._rng, pf.INIT_HEADING_OFFSET_SIGMA_DEG, self._wide_offsets
+        )
         self._from_prior = True
         for advert in self._early_adverts:
             self._weigh_prior_by_advert(advert)

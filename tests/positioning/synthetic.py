@@ -17,7 +17,7 @@ from positioning.readings import (
     WifiReading,
 )
 from positioning.steps import GRAVITY
-from positioning.walkfile import Waypoint
+from positioning.walkfile import Walk, Waypoint
 
 SAMPLE_MS = 20  # 50 Hz, like the recordings
 SPEED_M_S = 1.25
@@ -58,8 +58,13 @@ def walk_readings(
     path_loss_exponent: float = 2.0,
     rssi_noise_db: float = 2.0,
     waypoint_every_ms: int = 4000,
+    phone_offset_deg: float = 0.0,
 ) -> tuple[list[Reading], list[Waypoint]]:
-    """Motion at 50 Hz, beacons at 1 Hz, Wi-Fi scans every 2 s; waypoints along the path."""
+    """Motion at 50 Hz, beacons at 1 Hz, Wi-Fi scans every 2 s; waypoints along the path.
+
+    ``phone_offset_deg``: the phone points this far (counter-clockwise) off the walking
+    direction throughout (held sideways, or a compass off by a constant).
+    """
     rng = np.random.default_rng(seed)
     length = sum(math.dist(a, b) for a, b in itertools.pairwise(path))
     duration_ms = int(1000 * length / SPEED_M_S)
@@ -69,7 +74,7 @@ def walk_readings(
     for t in range(0, duration_ms + 1, SAMPLE_MS):
         t_ms = t0_ms + t
         x, y, heading = path_position(path, SPEED_M_S * t / 1000.0)
-        rv = rotation_vector_for(heading)
+        rv = rotation_vector_for(heading + phone_offset_deg)
         yaw_rate = 0.0
         if previous_heading is not None:
             turn = (heading - previous_heading + 180.0) % 360.0 - 180.0
@@ -94,3 +99,14 @@ def walk_readings(
                 if rssi > -95:
                     readings.append(WifiReading(t_ms, bssid, round(rssi), t_ms - 100))
     return readings, waypoints
+
+
+def hall_survey_walks(access_points: dict[str, tuple[float, float, float]]) -> list[Walk]:
+    """Six east-west survey walks, 6 m apart, across a 40 m × 40 m hall (boustrophedon)."""
+    survey = []
+    for row, y in enumerate(range(4, 40, 6)):
+        ends = [(2.0, float(y)), (38.0, float(y))]
+        path = ends if row % 2 == 0 else ends[::-1]
+        readings, waypoints = walk_readings(path, seed=10 + row, access_points=access_points)
+        survey.append(Walk(f"s{row}", tuple(readings), tuple(waypoints)))
+    return survey

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from positioning import particles as pf
@@ -32,3 +34,25 @@ def test_geometric_median_minimises_expected_distance() -> None:
     assert expected_distance(mx, my) <= brute + 1e-6
     # The heaviest place, which a mode estimate would report, is much worse on average.
     assert expected_distance(120.0, 80.0) > 1.5 * expected_distance(mx, my)
+
+
+def test_the_early_scale_drift_scales_the_same_draws_and_ends_after_the_first_leg():
+    n = 500
+    clouds = {}
+    for early in (False, True):
+        rng = np.random.default_rng(6)
+        cloud = pf.new_cloud((np.full(n, 5.0), np.full(n, 5.0)), n, rng, 10.0)
+        cloud.scale[:] = 1.0
+        pf.propagate_step(cloud, 0.7, 0.0, None, rng, early_scale=early)
+        clouds[early] = cloud
+    change = {early: cloud.scale - 1.0 for early, cloud in clouds.items()}
+    # Step 0: variance q·N, the same normal draws scaled by √N.
+    ratio = math.sqrt(pf.EARLY_SCALE_STEPS)
+    np.testing.assert_allclose(change[True], ratio * change[False], rtol=1e-9, atol=1e-12)
+    late = clouds[True]
+    late.steps = pf.EARLY_SCALE_STEPS
+    rng_a, rng_b = np.random.default_rng(8), np.random.default_rng(8)
+    plain = late.copy()
+    pf.propagate_step(late, 0.7, 0.0, None, rng_a, early_scale=True)
+    pf.propagate_step(plain, 0.7, 0.0, None, rng_b, early_scale=False)
+    np.testing.assert_array_equal(late.scale, plain.scale)

@@ -15,7 +15,7 @@ from positioning.survey import build_survey, step_sums
 from positioning.tracker import Tracker, TrackerSettings
 from positioning.walkable import WalkableGrid
 from positioning.walkfile import Walk
-from tests.positioning.synthetic import walk_readings
+from tests.positioning.synthetic import hall_survey_walks, walk_readings
 
 # An 80 m × 20 m store: shop blocks north and south leave a 4 m corridor along y = 10.
 CORRIDOR = FloorPlan.rectangle(
@@ -125,12 +125,7 @@ HALL_APS = {
 
 @pytest.fixture(scope="module")
 def hall_survey():
-    survey = []
-    for row, y in enumerate(range(4, 40, 6)):
-        ends = [(2.0, float(y)), (38.0, float(y))]
-        path = ends if row % 2 == 0 else ends[::-1]
-        readings, waypoints = walk_readings(path, seed=10 + row, access_points=HALL_APS)
-        survey.append(Walk(f"s{row}", tuple(readings), tuple(waypoints)))
+    survey = hall_survey_walks(HALL_APS)
     return build_survey(survey)
 
 
