@@ -57,6 +57,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from aislecast.bench import format_table, serve_granian, server_cpu_seconds  # noqa: E402
+from server.realtime.asgi_transport import StarletteTransport  # noqa: E402
 from server.realtime.framed_socket import FramedSocket  # noqa: E402
 from server.realtime.limits import MAX_FRAME_BYTES, TokenBucket  # noqa: E402
 
@@ -118,7 +119,7 @@ async def starlette_echo(websocket: WebSocket) -> None:
 
 async def framed_echo(websocket: WebSocket) -> None:
     """Today's ``FramedSocket``, as the shopper socket receives and answers."""
-    framed = FramedSocket(websocket)
+    framed = FramedSocket(StarletteTransport(websocket))
     framed.bucket.rate = framed.bucket.burst = 1e9  # the benchmark's pace is not a flood
     await websocket.accept()
     with contextlib.suppress(WebSocketDisconnect):
