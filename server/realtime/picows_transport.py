@@ -116,6 +116,8 @@ class PicowsSocket(WSListener):
 
     def _frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
+        if transport.is_close_frame_sent and kind is not CLOSE:
+            return  # after our close only the client's close counts (RFC 6455, 5.5.1)
         if kind is TEXT or kind is BINARY:
             if self._fragmented is not None:
                 raise _Refusal(CLOSE_PROTOCOL_ERROR, "a new message inside a fragmented one")
@@ -251,6 +253,9 @@ class PicowsSocket(WSListener):
             return
         if not ws.is_close_frame_sent:
             ws.send_close(WSCloseCode(code), reason.encode()[:123])
+            if self._reading_paused:  # read on, to find the client's close behind its frames
+                self._reading_paused = False
+                ws.underlying_transport.resume_reading()
         if self._left is not None:
             ws.disconnect()
         else:
