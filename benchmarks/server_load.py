@@ -43,7 +43,8 @@ figures for their own frames.
 one worker, its ``st`` runtime with one Rust thread, uvloop; ``pip install granian``, not a
 dependency; ``uvicorn+picows``: uvicorn with the picows phone port, ``AISLECAST_PHONE_PORT``, the
 phones connecting to it); the table gains ``loop cores``, the CPU of the thread running the event
-loop, and the second server's closing lines carry its name (``server-granian: ...``).
+loop (and ``loop µs/batch``, that CPU over the frames answered: the part of a batch a faster
+transport can cut), and the second server's closing lines carry its name (``server-granian: ...``).
 
     python benchmarks/server_load.py [--conns 100 1000 5000] [--seconds 10] [--database-url URL]
         [--servers uvicorn uvicorn+picows granian]
@@ -114,6 +115,13 @@ class LevelResult:
     rss_per_conn_kb: float
     server_us_per_batch: float  # server CPU time over the frames answered
     loop_cores: float  # the event loop's thread alone (it holds the GIL when it runs Python)
+
+    @property
+    def loop_us_per_batch(self) -> float:
+        """The event loop thread's CPU time over the frames answered (server cores → loop)."""
+        if not self.server_cores:
+            return float("nan")
+        return self.server_us_per_batch * self.loop_cores / self.server_cores
 
 
 def free_port() -> int:
@@ -511,10 +519,10 @@ def main() -> None:
                               file=sys.stderr)  # fmt: skip
     print(format_table(
         ["server", "variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores",
-         "loop cores", "server µs/batch", "client cores", "RSS/conn KB"],
+         "loop cores", "server µs/batch", "loop µs/batch", "client cores", "RSS/conn KB"],
         [[r.server, r.variant, r.conns, r.frames, r.lost, f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
           f"{r.server_cores:.2f}", f"{r.loop_cores:.2f}", f"{r.server_us_per_batch:.0f}",
-          f"{r.client_cores:.2f}", f"{r.rss_per_conn_kb:.0f}"]
+          f"{r.loop_us_per_batch:.0f}", f"{r.client_cores:.2f}", f"{r.rss_per_conn_kb:.0f}"]
          for r in results],
     ))  # fmt: skip
     if args.accuracy_walks > 0:
