@@ -90,5 +90,7 @@ async def start_phone_port(runtime: Runtime, host: str, port: int) -> PhonePort:
         auto_ping_reply_timeout=PING_REPLY_S,
         # Several worker processes each listen on the port; the kernel spreads the phones.
         reuse_port=True,
+        # uvicorn's backlog: a store's phones reconnecting at once (Wi-Fi back) are not refused.
+        backlog=2048,
     )
     return PhonePort(server, sockets)
