@@ -74,6 +74,8 @@ IMPLEMENTATIONS = {
     # picows is no ASGI server: ``asgi`` is its own frame callback answering (the transport's
     # floor), ``framed`` the phone port's ``PicowsSocket`` under ``FramedSocket``.
     "picows": ("picows", "uvloop"),
+    # picows on uvloop's own transports, not aiofastnet's (which picows uses when installed).
+    "picows-uvloop": ("picows", "uvloop native"),
 }
 # Endpoint → its path (a mounted ASGI app answers below its prefix).
 ENDPOINTS = {"asgi": "/asgi/", "starlette": "/starlette", "framed": "/framed"}
@@ -130,7 +132,7 @@ async def framed_echo(websocket: WebSocket) -> None:
             await framed.send(POSITION)
 
 
-def serve_picows(port: int) -> None:
+def serve_picows(port: int, aiofastnet: bool = True) -> None:
     """``raw_echo``'s answers from picows' frame callback (no coroutine per frame, no ASGI)."""
     import uvloop
     from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
@@ -164,8 +166,8 @@ def serve_picows(port: int) -> None:
                 return PicowsSocket(framed_answers, sockets)
             return Echo()
 
-        server = await ws_create_server(route, "127.0.0.1", port,
-                                        max_frame_size=2**20)  # fmt: skip
+        server = await ws_create_server(route, "127.0.0.1", port, max_frame_size=2**20,
+                                        use_aiofastnet=aiofastnet)  # fmt: skip
         await server.serve_forever()
 
     uvloop.run(main())
@@ -294,7 +296,7 @@ def main() -> None:
     if args.serve is not None:
         server, setting = IMPLEMENTATIONS[args.serve]
         if server == "picows":
-            serve_picows(args.port)
+            serve_picows(args.port, aiofastnet=setting == "uvloop")
         elif server == "granian":
             mode, threads, loop = setting.split()
             serve_granian("benchmarks.ws_transport:app", args.port, mode, int(threads), loop)
