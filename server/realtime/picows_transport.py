@@ -92,6 +92,7 @@ class PicowsSocket(WSListener):
         self._left: _Left | None = None  # the client's close (or its going), once seen
         self._finished = False  # the app read the client's leaving: later reads are an error
         self._disconnected = False
+        self._cut = False  # we closed the TCP connection (picows reports it a moment later)
         self._writable: asyncio.Future[None] | None = None  # while the write buffer is full
         self.task: asyncio.Task[None] | None = None
 
@@ -249,17 +250,18 @@ class PicowsSocket(WSListener):
         """Our close frame (once), then the TCP connection cut when the client answers it (or
         at once if it already sent its own), else after ``CLOSE_TIMEOUT_S``."""
         ws = self._ws
-        if self._disconnected:
+        if self._disconnected or self._cut:
             return
         if not ws.is_close_frame_sent:
             ws.send_close(WSCloseCode(code), reason.encode()[:123])
             if self._reading_paused:  # read on, to find the client's close behind its frames
                 self._reading_paused = False
                 ws.underlying_transport.resume_reading()
+            if self._left is None:
+                asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, ws.disconnect)
         if self._left is not None:
+            self._cut = True
             ws.disconnect()
-        else:
-            asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, ws.disconnect)
 
     async def _run(self) -> None:
         try:

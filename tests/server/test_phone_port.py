@@ -5,15 +5,22 @@ parametrized by ``port_kind``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+from collections.abc import Iterator
 
 import pytest
+from picows import WSCloseCode, WSFrame, WSMsgType
+from picows.picows import _make_test_ws_frame
+from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from server.batch_tracking import StoreBatchTrackers
+from server.realtime.framed_socket import FramedSocket
 from server.realtime.limits import MAX_REFUSED_IN_A_ROW, TRANSPORT_MAX_FRAME_BYTES
+from server.realtime.picows_transport import INBOX_PAUSE_AT, PicowsSocket
 from simulator import demo_store
 from simulator.wire import binary_readings_frame
 from tests.server.fakes import campaign_document, fake_wiring
@@ -52,6 +59,15 @@ def closed_with(phone: Phone) -> int | None:
             phone.recv()
     except ConnectionClosed as closed:
         return None if closed.rcvd is None else closed.rcvd.code
+
+
+def sent_then_closed_with(phone: Phone, message: str | Iterator[str]) -> int | None:
+    """``closed_with`` after sending ``message``, which the close may cut short."""
+    try:
+        phone.ws.send(message)
+    except ConnectionClosed as closed:
+        return None if closed.rcvd is None else closed.rcvd.code
+    return closed_with(phone)
 
 
 def test_binary_readings_batches_are_answered_by_positions_on_the_phone_port(
@@ -105,8 +121,8 @@ def test_a_message_over_the_transport_limit_closes_1009(
         phone.hello(store)
         big = "x" * (TRANSPORT_MAX_FRAME_BYTES + 1)
         half = len(big) // 2
-        phone.ws.send(iter([big[:half], big[half:]]) if fragmented else big)
-        assert closed_with(phone) == 1009
+        message = iter([big[:half], big[half:]]) if fragmented else big
+        assert sent_then_closed_with(phone, message) == 1009
 
 
 def test_text_that_is_not_utf8_closes_1007(live: LiveServer, store: Store) -> None:
@@ -171,3 +187,71 @@ def test_shutting_the_server_down_closes_phone_sockets_with_1012(database_url: s
     assert code == 1012
     assert stopped
     assert not server.thread.is_alive()
+
+
+class FakeSocket:
+    """What ``PicowsSocket`` uses of picows' ``WSTransport`` and the transport under it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, object]] = []
+        self.paused = False
+        self.is_close_frame_sent = False
+        self.underlying_transport = self
+
+    def pause_reading(self) -> None:
+        assert not self.paused, "paused twice"
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        assert self.paused, "resumed while reading"
+        self.paused = False
+
+    def send(self, kind: WSMsgType, payload: bytes) -> None:
+        self.sent.append((kind.name, payload))
+
+    def send_close(self, code: WSCloseCode, reason: bytes) -> None:
+        self.is_close_frame_sent = True
+        self.sent.append(("CLOSE", code.value))
+
+    def disconnect(self) -> None:
+        self.sent.append(("DISCONNECT", None))
+
+
+def frame(kind: WSMsgType, payload: bytes, fin: bool = True) -> WSFrame:
+    return _make_test_ws_frame(kind, payload, fin, False)
+
+
+def test_messages_queue_in_order_reading_pauses_and_the_close_is_answered_when_read() -> None:
+    async def scenario() -> tuple[list[object], list[bool], bool, list[tuple[str, object]]]:
+        served: list[object] = []
+
+        async def serve(socket: FramedSocket) -> None:
+            await started.wait()
+            try:
+                while True:
+                    served.append(await socket.transport.receive())
+                    paused.append(fake.paused)
+            except WebSocketDisconnect as left:
+                served.append(left.code)
+
+        started, paused, fake = asyncio.Event(), [], FakeSocket()
+        socket = PicowsSocket(serve, set())
+        socket.on_ws_connected(fake)  # type: ignore[arg-type]
+        for i in range(INBOX_PAUSE_AT):  # the app is busy: they wait, then reading pauses
+            socket.on_ws_frame(fake, frame(WSMsgType.TEXT, f"m{i}".encode()))  # type: ignore[arg-type]
+        socket.on_ws_frame(fake, frame(WSMsgType.BINARY, b"\x01", fin=False))  # type: ignore[arg-type]
+        socket.on_ws_frame(fake, frame(WSMsgType.CONTINUATION, b"\x02"))  # type: ignore[arg-type]
+        close = (4001).to_bytes(2, "big") + b"bye"
+        socket.on_ws_frame(fake, frame(WSMsgType.CLOSE, close))  # type: ignore[arg-type]
+        assert fake.paused
+        assert fake.sent == []  # the close is answered once the app reads up to it
+        started.set()
+        assert socket.task is not None
+        await socket.task
+        return served, paused, fake.paused, fake.sent
+
+    served, paused, still_paused, sent = asyncio.run(scenario())
+    assert served == [*(f"m{i}" for i in range(INBOX_PAUSE_AT)), b"\x01\x02", 4001]
+    assert paused == [True] * (INBOX_PAUSE_AT + 1)  # until the inbox is empty
+    assert not still_paused  # resumed once drained
+    assert sent == [("CLOSE", 4001), ("DISCONNECT", None)]
