@@ -37,6 +37,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from aislecast.bench import format_table  # noqa: E402
+from server.realtime.asgi_transport import StarletteTransport  # noqa: E402
 from server.realtime.framed_socket import FramedSocket  # noqa: E402
 
 ACK = {"type": "readings_ack", "accepted": 268, "positioning": "server"}
@@ -55,7 +56,8 @@ def app() -> FastAPI:
         return {"status": "ok"}
 
     async def answer(websocket: WebSocket, variant: str) -> None:
-        framed = FramedSocket(websocket)  # the shopper socket's send: its lock, msgspec
+        # the shopper socket's send: its lock, msgspec
+        framed = FramedSocket(StarletteTransport(websocket))
         await websocket.accept()
         with contextlib.suppress(WebSocketDisconnect):
             while True:

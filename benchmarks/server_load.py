@@ -41,11 +41,13 @@ figures for their own frames.
 
 ``--servers uvicorn granian`` runs each variant under each server in turn (the same app; granian:
 one worker, its ``st`` runtime with one Rust thread, uvloop; ``pip install granian``, not a
-dependency); the table gains ``loop cores``, the CPU of the thread running the event loop, and the
-second server's closing lines carry its name (``server-granian: ...``).
+dependency; ``uvicorn+picows``: uvicorn with the picows phone port, ``AISLECAST_PHONE_PORT``, the
+phones connecting to it); the table gains ``loop cores``, the CPU of the thread running the event
+loop (and ``loop µs/batch``, that CPU over the frames answered: the part of a batch a faster
+transport can cut), and the second server's closing lines carry its name (``server-granian: ...``).
 
     python benchmarks/server_load.py [--conns 100 1000 5000] [--seconds 10] [--database-url URL]
-        [--servers uvicorn granian]
+        [--servers uvicorn uvicorn+picows granian]
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +115,13 @@ class LevelResult:
     rss_per_conn_kb: float
     server_us_per_batch: float  # server CPU time over the frames answered
     loop_cores: float  # the event loop's thread alone (it holds the GIL when it runs Python)
+
+    @property
+    def loop_us_per_batch(self) -> float:
+        """The event loop thread's CPU time over the frames answered (server cores → loop)."""
+        if not self.server_cores:
+            return float("nan")
+        return self.server_us_per_batch * self.loop_cores / self.server_cores
 
 
 def free_port() -> int:
@@ -179,7 +188,12 @@ def seed_shoppers(database_url: str, n: int, layout: Store) -> tuple[dict[str, i
 
 @contextlib.contextmanager
 def server_process(mode: str, server: str, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """The server on a free port; yields the phones' websocket URL (``+picows``: the phone
+    port's) and its process id."""
     port = free_port()
+    phone_port = free_port() if server.endswith("+picows") else None
+    if phone_port is not None:
+        env = {**env, "AISLECAST_PHONE_PORT": str(phone_port)}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -203,7 +217,7 @@ def server_process(mode: str, server: str, env: dict[str, str]) -> Iterator[tupl
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{mode} server did not start")
             time.sleep(0.1)
-        yield f"ws://127.0.0.1:{port}", process.pid
+        yield f"ws://127.0.0.1:{phone_port or port}", process.pid
     finally:
         tree = process_tree(process.pid)
         process.terminate()
@@ -390,7 +404,22 @@ async def echo_socket(websocket: WebSocket) -> None:
 
 
 def echo_app() -> FastAPI:
-    app = FastAPI()
+    """``echo_socket`` on uvicorn's port, and with ``AISLECAST_PHONE_PORT`` the same answers from
+    picows on that port (its frame callback: the picows transport's floor)."""
+    phone_port = os.environ.get("AISLECAST_PHONE_PORT")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not phone_port:
+            yield
+            return
+        server = await picows_echo(int(phone_port))
+        try:
+            yield
+        finally:
+            server.close()
+
+    app = FastAPI(lifespan=lifespan)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -400,9 +429,29 @@ def echo_app() -> FastAPI:
     return app
 
 
+async def picows_echo(port: int) -> asyncio.Server:
+    from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
+
+    class Echo(WSListener):
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            if frame.msg_type == WSMsgType.CLOSE:
+                transport.send_close(frame.get_close_code())
+                transport.disconnect()
+            elif frame.msg_type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                transport.send(WSMsgType.TEXT, b'{"type":"ack"}')
+
+    return await ws_create_server(lambda _: Echo(), "127.0.0.1", port, max_frame_size=2**20)
+
+
 # ``--servers`` → how the serve mode runs the app: uvicorn, or granian with its runtime (``st``:
 # one Rust thread runs the sockets; ``mt``: a multi-threaded runtime) and event loop.
-SERVERS = {"uvicorn": None, "granian": "st 1 uvloop", "granian-mt2": "mt 2 uvloop"}
+# ``uvicorn+picows``: uvicorn with the phone port (``AISLECAST_PHONE_PORT``), the phones on it.
+SERVERS = {
+    "uvicorn": None,
+    "uvicorn+picows": None,
+    "granian": "st 1 uvloop",
+    "granian-mt2": "mt 2 uvloop",
+}
 
 
 def serve(mode: str, port: int, server: str) -> None:
@@ -470,10 +519,10 @@ def main() -> None:
                               file=sys.stderr)  # fmt: skip
     print(format_table(
         ["server", "variant", "conns", "frames", "lost", "p50 ms", "p99 ms", "server cores",
-         "loop cores", "server µs/batch", "client cores", "RSS/conn KB"],
+         "loop cores", "server µs/batch", "loop µs/batch", "client cores", "RSS/conn KB"],
         [[r.server, r.variant, r.conns, r.frames, r.lost, f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
           f"{r.server_cores:.2f}", f"{r.loop_cores:.2f}", f"{r.server_us_per_batch:.0f}",
-          f"{r.client_cores:.2f}", f"{r.rss_per_conn_kb:.0f}"]
+          f"{r.loop_us_per_batch:.0f}", f"{r.client_cores:.2f}", f"{r.rss_per_conn_kb:.0f}"]
          for r in results],
     ))  # fmt: skip
     if args.accuracy_walks > 0:

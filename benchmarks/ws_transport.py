@@ -5,7 +5,8 @@ uvicorn's ``ws=`` (``websockets``, the legacy protocol; ``websockets-sansio``, w
 picks with websockets installed and ``aislecast serve`` names; ``wsproto``) on uvloop; Granian
 (Rust: frames parsed and written by its runtime threads, the app on a Python event loop; one
 worker, ``st`` runtime with one thread, or ``mt`` with two; uvloop or asyncio); picows (Cython
-frame callbacks on uvloop, no ASGI: the ``asgi`` endpoint's answers only). Phones like the real
+frame callbacks on uvloop, no ASGI: ``asgi`` is its frame callback answering, ``framed`` the
+phone port's transport, ``server.realtime.picows_transport``). Phones like the real
 ones: each sends a frame at its own phase ``--rate`` times a second (a 10 KB binary frame like
 ``readings-bin``, or a 16 KB JSON text frame like ``readings``) and waits for the two answers a
 readings frame gets (``readings_ack`` then ``position``, small JSON text). Three endpoints, from
@@ -28,8 +29,8 @@ take the GIL too). First, the app alone in process (no socket, no server), best 
 
 Closing line: ``ws_transport: websockets=XXus sansio=XXus wsproto=XXus best=NAME``
 (the ``framed`` endpoint, both frame kinds averaged; an implementation without it is left out).
-wsproto, granian and picows must be installed to measure them (``pip install wsproto granian
-picows``; not dependencies).
+wsproto and granian must be installed to measure them (``pip install wsproto granian``; not
+dependencies).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from aislecast.bench import format_table, serve_granian, server_cpu_seconds  # noqa: E402
+from server.realtime.asgi_transport import StarletteTransport  # noqa: E402
 from server.realtime.framed_socket import FramedSocket  # noqa: E402
 from server.realtime.limits import MAX_FRAME_BYTES, TokenBucket  # noqa: E402
 
@@ -69,9 +71,11 @@ IMPLEMENTATIONS = {
     "granian": ("granian", "st 1 uvloop"),
     "granian-mt2": ("granian", "mt 2 uvloop"),
     "granian-asyncio": ("granian", "st 1 asyncio"),
-    # picows (not a dependency: ``pip install picows``) is no ASGI server: its own callback API,
-    # measured on the ``asgi`` endpoint only, by ``picows_echo`` (the transport's floor).
+    # picows is no ASGI server: ``asgi`` is its own frame callback answering (the transport's
+    # floor), ``framed`` the phone port's ``PicowsSocket`` under ``FramedSocket``.
     "picows": ("picows", "uvloop"),
+    # picows on uvloop's own transports, not aiofastnet's (which picows uses when installed).
+    "picows-uvloop": ("picows", "uvloop native"),
 }
 # Endpoint → its path (a mounted ASGI app answers below its prefix).
 ENDPOINTS = {"asgi": "/asgi/", "starlette": "/starlette", "framed": "/framed"}
@@ -118,7 +122,7 @@ async def starlette_echo(websocket: WebSocket) -> None:
 
 async def framed_echo(websocket: WebSocket) -> None:
     """Today's ``FramedSocket``, as the shopper socket receives and answers."""
-    framed = FramedSocket(websocket)
+    framed = FramedSocket(StarletteTransport(websocket))
     framed.bucket.rate = framed.bucket.burst = 1e9  # the benchmark's pace is not a flood
     await websocket.accept()
     with contextlib.suppress(WebSocketDisconnect):
@@ -128,12 +132,24 @@ async def framed_echo(websocket: WebSocket) -> None:
             await framed.send(POSITION)
 
 
-def serve_picows(port: int) -> None:
+def serve_picows(port: int, aiofastnet: bool = True) -> None:
     """``raw_echo``'s answers from picows' frame callback (no coroutine per frame, no ASGI)."""
     import uvloop
     from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
 
+    from server.realtime.picows_transport import PicowsSocket
+
     ack, position = _JSON.encode(ACK), _JSON.encode(POSITION)
+    sockets: set[PicowsSocket] = set()
+
+    async def framed_answers(framed: FramedSocket) -> None:
+        """``framed_echo`` on the phone port's transport (``PicowsSocket``, as the app runs)."""
+        framed.bucket.rate = framed.bucket.burst = 1e9
+        await framed.accept()
+        while True:
+            await framed.receive_data(binary=True)
+            await framed.send(ACK)
+            await framed.send(POSITION)
 
     class Echo(WSListener):
         def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
@@ -145,8 +161,13 @@ def serve_picows(port: int) -> None:
                 transport.send(WSMsgType.TEXT, position)
 
     async def main() -> None:
-        server = await ws_create_server(lambda _: Echo(), "127.0.0.1", port,
-                                        max_frame_size=2**20)  # fmt: skip
+        def route(request: Any) -> WSListener:
+            if request.path.startswith(ENDPOINTS["framed"].encode()):
+                return PicowsSocket(framed_answers, sockets)
+            return Echo()
+
+        server = await ws_create_server(route, "127.0.0.1", port, max_frame_size=2**20,
+                                        use_aiofastnet=aiofastnet)  # fmt: skip
         await server.serve_forever()
 
     uvloop.run(main())
@@ -275,7 +296,7 @@ def main() -> None:
     if args.serve is not None:
         server, setting = IMPLEMENTATIONS[args.serve]
         if server == "picows":
-            serve_picows(args.port)
+            serve_picows(args.port, aiofastnet=setting == "uvloop")
         elif server == "granian":
             mode, threads, loop = setting.split()
             serve_granian("benchmarks.ws_transport:app", args.port, mode, int(threads), loop)
@@ -307,7 +328,7 @@ def main() -> None:
             for endpoint in args.endpoints:
                 for kind, frame in FRAMES.items():
                     for impl, (url, pid) in served.items():  # side by side, seconds apart
-                        if IMPLEMENTATIONS[impl][0] == "picows" and endpoint != "asgi":
+                        if IMPLEMENTATIONS[impl][0] == "picows" and endpoint == "starlette":
                             continue
                         path = url + ENDPOINTS[endpoint]
                         us, loop_us = asyncio.run(

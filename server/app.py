@@ -27,6 +27,7 @@ from server.pipeline import PipelineWiring
 from server.realtime.bus import make_bus
 from server.realtime.framed_socket import cancel_and_wait, validation_reason
 from server.realtime.live import live_socket
+from server.realtime.phone_port import start_phone_port
 from server.realtime.screen import screen_socket
 from server.realtime.shopper import shopper_socket
 from server.retention import retention_loop
@@ -112,9 +113,17 @@ def create_app(settings: Settings | None = None, wiring: PipelineWiring | None =
         rollups = asyncio.create_task(rollup_loop(database, ROLLUP_EVERY_S))
         if resolved.gc_young_threshold > 0:
             tune_gc_for_serving(resolved.gc_young_threshold)
+        phones = None
         try:
+            if resolved.phone_port is not None:
+                phones = await start_phone_port(
+                    app.state.runtime, resolved.phone_host, resolved.phone_port
+                )
+            app.state.phone_port = phones
             yield
         finally:
+            if phones is not None:  # its sockets' handlers still use the bus and the database
+                await phones.close()
             await cancel_and_wait(rollups)
             await cancel_and_wait(retention)
             await bus.close()

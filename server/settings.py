@@ -47,6 +47,11 @@ class Settings:
     # Python's young-generation GC threshold for this process, set when the app starts (0: leave
     # Python's own, 700). ``settings_from_env`` (the served app) uses SERVING_GC_YOUNG_THRESHOLD.
     gc_young_threshold: int = 0
+    # The phone port: ``/ws/shopper`` and ``/ws/screen`` also served by picows on this port, in
+    # the same process and loop, at about half uvicorn's transport cost a frame (None: off;
+    # 0: a free port, for tests). Its interface is ``phone_host``.
+    phone_port: int | None = None
+    phone_host: str = "127.0.0.1"
     # Bootstrap admin created on first start when no user exists (make demo prints it).
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: str | None = None
@@ -76,6 +81,10 @@ def settings_from_env() -> Settings:
         gc_young_threshold=int(
             os.environ.get("AISLECAST_GC_YOUNG_THRESHOLD") or SERVING_GC_YOUNG_THRESHOLD
         ),
+        phone_port=int(os.environ["AISLECAST_PHONE_PORT"])
+        if os.environ.get("AISLECAST_PHONE_PORT")
+        else None,
+        phone_host=os.environ.get("AISLECAST_PHONE_HOST") or base.phone_host,
         bootstrap_admin_email=os.environ.get("AISLECAST_ADMIN_EMAIL") or None,
         bootstrap_admin_password=os.environ.get("AISLECAST_ADMIN_PASSWORD") or None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -25,6 +26,13 @@ def serve(
             help=f"websocket implementation: {', '.join(WS_PROTOCOLS)} (docs/deploy.md)",
         ),
     ] = DEFAULT_WS,
+    phone_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="AISLECAST_PHONE_PORT",
+            help="also serve /ws/shopper and /ws/screen with picows on this port (docs/deploy.md)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API and the websockets (DATABASE_URL, REDIS_URL, AISLECAST_* from the env)."""
     if workers > 1 and settings_from_env().redis_url is None:
@@ -35,6 +43,10 @@ def serve(
         ws_protocol = uvicorn_ws(ws)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--ws") from None
+    if phone_port is not None:
+        # The app reads its settings from the environment (each worker process too).
+        os.environ["AISLECAST_PHONE_PORT"] = str(phone_port)
+        os.environ["AISLECAST_PHONE_HOST"] = host
     uvicorn.run(
         "server.app:create_app",
         factory=True,

@@ -1,5 +1,6 @@
 """A websocket speaking JSON frames (and, where an endpoint takes them, binary frames): size and
-rate limits, error frames, one sender at a time."""
+rate limits, error frames, one sender at a time, over any ``FrameTransport`` (Starlette's
+``WebSocket`` on uvicorn's port, picows on the phone port)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 from pydantic import ValidationError
-from starlette.types import Message
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnect
 
 from server.realtime.limits import (
     MAX_FRAME_BYTES,
@@ -63,55 +63,64 @@ async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
         await task
 
 
-class FramedSocket:
-    """A Starlette ``WebSocket`` (accepted by the endpoint) framed as our protocol's frames.
+class FrameTransport(Protocol):
+    """What ``FramedSocket`` needs of a websocket: whole messages in, JSON text frames out.
 
-    Each frame in and each answer out calls the ASGI ``receive``/``send`` under the
-    ``WebSocket`` directly, while Starlette's state says the socket is connected: its wrappers
-    add a state check and, for ``send``, two coroutine layers that only watch for an HTTP
-    response, per frame (docs/server.md, "Session 5: the websocket transport"). Anything else
-    (accept, close, a socket already closed either way) goes through Starlette, so errors and
-    state transitions stay Starlette's.
+    Implemented over Starlette's ``WebSocket`` (``server.realtime.asgi_transport``, uvicorn's
+    port) and over picows (``server.realtime.picows_transport``, the phone port).
     """
 
-    def __init__(self, websocket: WebSocket) -> None:
-        self.websocket = websocket
+    async def accept(self) -> None:
+        """Complete the handshake (a transport whose handshake is done already: nothing)."""
+
+    async def receive(self) -> str | bytes:
+        """The next whole message, text or binary; raises ``WebSocketDisconnect(code)`` once the
+        client has left (its close code, 1006 if it just went)."""
+
+    async def send(self, text: bytes) -> None:
+        """One text frame of UTF-8 ``text``; raises ``WebSocketDisconnect(1006)`` when this
+        finds the client gone."""
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close with ``code`` and ``reason`` (at most 123 bytes)."""
+
+
+class FramedSocket:
+    """A websocket (a ``FrameTransport``, accepted or not) framed as our protocol's frames:
+    size and rate limits, refused frames answered with error frames, one sender at a time."""
+
+    def __init__(self, transport: FrameTransport) -> None:
+        self.transport = transport
         self.bucket = TokenBucket()
         self.refused_in_a_row = 0
         # The last frame returned by ``receive_frame`` as received (JSON text or binary bytes).
         self.last_frame: str | bytes = ""
         self._send_lock = asyncio.Lock()
-        # The server's ASGI callables, as Starlette keeps them (no public accessor).
-        self._asgi_receive = websocket._receive
-        self._asgi_send = websocket._send
         # Set when an answer found the client gone. Frames it sent before leaving may still be
         # queued (an ack, then its close, read together): they are still received, and every
         # later answer raises ``WebSocketDisconnect`` as the first did.
         self.peer_gone = False
 
+    async def accept(self) -> None:
+        await self.transport.accept()
+
     async def send(self, frame: dict[str, Any]) -> None:
-        text = _JSON.encode(frame).decode()
+        text = _JSON.encode(frame)
         async with self._send_lock:
-            websocket = self.websocket
             if self.peer_gone:
                 raise WebSocketDisconnect(code=1006)
-            if websocket.application_state is not WebSocketState.CONNECTED:
-                await websocket.send_text(text)  # Starlette raises as it always did
-                return
             try:
-                await self._asgi_send({"type": "websocket.send", "text": text})
-            except OSError:
-                # As ``WebSocket.send``: the server found the client gone (1006: abnormal).
-                websocket.application_state = WebSocketState.DISCONNECTED
+                await self.transport.send(text)
+            except WebSocketDisconnect:
                 self.peer_gone = True
-                raise WebSocketDisconnect(code=1006) from None
+                raise
 
     async def error(self, code: str, reason: str, ref: str | None = None) -> None:
         await self.send({"type": "error", "code": code, "reason": reason, "ref": ref})
 
     async def close(self, code: int, reason: str) -> None:
         async with self._send_lock:
-            await self.websocket.close(code, reason[:120])
+            await self.transport.close(code, reason[:120])
 
     async def receive_frame(
         self,
@@ -168,47 +177,26 @@ class FramedSocket:
         when the client leaves or is cut off for flooding.
         """
         while True:
-            message = await self._receive_message()
-            if message["type"] == "websocket.disconnect":
-                raise WebSocketDisconnect(message.get("code", 1000))
-            text: str | None = message.get("text")
-            data: bytes | None = message.get("bytes") if text is None else None
-            refusal = self._check(text, data, binary)
+            message = await self.transport.receive()
+            refusal = self._check(message, binary)
             if refusal is None:
                 self.refused_in_a_row = 0
-                if text is not None:
-                    return text
-                assert data is not None  # _check refuses a frame with neither
-                return data
+                return message
             self.refused_in_a_row += 1
             if self.refused_in_a_row > MAX_REFUSED_IN_A_ROW:
                 await self.close(CLOSE_POLICY, "too many refused frames")
                 raise WebSocketDisconnect(CLOSE_POLICY)
             await self.error(refusal.code, refusal.reason)
 
-    async def _receive_message(self) -> Message:
-        """``WebSocket.receive`` for a connected socket, its state kept as Starlette keeps it."""
-        websocket = self.websocket
-        if websocket.client_state is not WebSocketState.CONNECTED:
-            return await websocket.receive()  # Starlette raises (or connects) as it always did
-        message = await self._asgi_receive()
-        kind = message["type"]
-        if kind == "websocket.disconnect":
-            websocket.client_state = WebSocketState.DISCONNECTED
-        elif kind != "websocket.receive":
-            expected = '"websocket.receive" or "websocket.disconnect"'
-            raise RuntimeError(f"Expected ASGI message {expected}, but got {kind!r}")
-        return message
-
-    def _check(self, text: str | None, data: bytes | None, binary: bool) -> Refused | None:
+    def _check(self, message: str | bytes, binary: bool) -> Refused | None:
         if not self.bucket.allow(time.monotonic()):
             return Refused("rate_limited", "too many frames; slow down (see docs/protocol.md)")
-        if text is None:
+        if isinstance(message, bytes):
             if not binary:
                 return Refused("bad_frame", "send JSON as text frames, not binary")
-            over = len(data or b"") > MAX_FRAME_BYTES
+            over = len(message) > MAX_FRAME_BYTES
         else:
-            over = utf8_size_over(text, MAX_FRAME_BYTES)
+            over = utf8_size_over(message, MAX_FRAME_BYTES)
         if over:
             return Refused("too_large", f"frame over {MAX_FRAME_BYTES} bytes")
         return None

@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.api.deps import can_access_store, user_for_token
 from server.clock import now_ms
+from server.realtime.asgi_transport import StarletteTransport
 from server.realtime.bus import live_channel
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket
 from server.realtime.frames import LIVE_FRAME, LiveHello
@@ -30,8 +31,8 @@ def _allowed(runtime: Runtime, hello: LiveHello) -> str | None:
 
 async def live_socket(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
-    socket = FramedSocket(websocket)
-    await websocket.accept()
+    socket = FramedSocket(StarletteTransport(websocket))
+    await socket.accept()
     try:
         hello = await asyncio.wait_for(
             socket.receive_frame(LIVE_FRAME.validate_json), HELLO_TIMEOUT_S

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.clock import now_ms
 from server.offer_ledger import advance_status
+from server.realtime.asgi_transport import StarletteTransport
 from server.realtime.bus import Subscription, live_channel, screen_channel
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket, cancel_and_wait
 from server.realtime.frames import SCREEN_FRAME, Played, Register
@@ -138,8 +139,12 @@ async def _forward(socket: FramedSocket, subscription: Subscription, watch: Scre
 
 async def screen_socket(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
-    socket = FramedSocket(websocket)
-    await websocket.accept()
+    await serve_screen(FramedSocket(StarletteTransport(websocket)), runtime)
+
+
+async def serve_screen(socket: FramedSocket, runtime: Runtime) -> None:
+    """One screen's socket, on uvicorn's port or the phone port (``socket``'s transport)."""
+    await socket.accept()
     try:
         store_id, screen_id, state = await asyncio.wait_for(
             _receive_register(socket, runtime), HELLO_TIMEOUT_S

@@ -37,6 +37,7 @@ from server.pipeline import (
     ShopperPipeline,
     UnknownFloor,
 )
+from server.realtime.asgi_transport import StarletteTransport
 from server.realtime.bus import Subscription, live_channel, screen_channel, shopper_channel
 from server.realtime.framed_socket import CLOSE_POLICY, BadFrame, FramedSocket, cancel_and_wait
 from server.realtime.frames import (
@@ -100,15 +101,17 @@ def _authenticate(runtime: Runtime, hello: Hello, at_ms: int) -> tuple[Shopper, 
 
 
 class ShopperConnection:
-    def __init__(self, websocket: WebSocket, runtime: Runtime) -> None:
-        self.socket = FramedSocket(websocket)
+    """One shopper app's socket, on uvicorn's port or the phone port (``socket``'s transport)."""
+
+    def __init__(self, socket: FramedSocket, runtime: Runtime) -> None:
+        self.socket = socket
         self.runtime = runtime
         self.connected: Connected | None = None
         self.sent_through_seq = 0  # highest offer seq sent on this connection
         self._delivery_lock = asyncio.Lock()
 
     async def run(self) -> None:
-        await self.socket.websocket.accept()
+        await self.socket.accept()
         try:
             hello = await asyncio.wait_for(self._receive_hello(), HELLO_TIMEOUT_S)
         except (TimeoutError, WebSocketDisconnect):
@@ -399,4 +402,4 @@ def _live_offer(offer: IssuedOffer) -> dict[str, Any]:
 
 async def shopper_socket(websocket: WebSocket) -> None:
     runtime: Runtime = websocket.app.state.runtime
-    await ShopperConnection(websocket, runtime).run()
+    await ShopperConnection(FramedSocket(StarletteTransport(websocket)), runtime).run()

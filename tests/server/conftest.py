@@ -57,9 +57,16 @@ def database(
 
 @pytest.fixture(scope="module")
 def live(database_url: str) -> Iterator[LiveServer]:
-    """One server per test module and backend, with the fake zones and decisions wired in."""
-    with LiveServer(settings_for(database_url), fake_wiring()) as server:
+    """One server per test module and backend, with the fake zones and decisions wired in, and
+    its picows phone port on a free port."""
+    with LiveServer(settings_for(database_url, phone_port=0), fake_wiring()) as server:
         yield server
+
+
+@pytest.fixture(params=["uvicorn", "picows"])
+def port_kind(request: pytest.FixtureRequest) -> str:
+    """Which port a phone connects to: uvicorn's, or the picows phone port (the same app)."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")

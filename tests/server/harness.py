@@ -87,6 +87,17 @@ class LiveServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    @property
+    def phone_ws_url(self) -> str:
+        """The picows phone port (the settings' ``phone_port``; 0 picks a free one)."""
+        phones = self.server.config.app.state.phone_port
+        assert phones is not None, "this server's settings have no phone_port"
+        return f"ws://127.0.0.1:{phones.port}"
+
+    def url_of(self, port_kind: str) -> str:
+        """``uvicorn``: the app's own port; ``picows``: the phone port."""
+        return self.phone_ws_url if port_kind == "picows" else self.ws_url
+
     def start(self) -> LiveServer:
         self.thread.start()
         deadline = time.monotonic() + 30

@@ -89,7 +89,7 @@ def batched(database_url: str) -> Iterator[tuple[LiveServer, StoreBatchTrackers]
     database = Database.connect(database_url)
     wiring = core_wiring(database, "batched")
     assert isinstance(wiring.tracker_for, StoreBatchTrackers)
-    with LiveServer(settings_for(database_url), wiring) as server:
+    with LiveServer(settings_for(database_url, phone_port=0), wiring) as server:
         yield server, wiring.tracker_for
     database.dispose()
 

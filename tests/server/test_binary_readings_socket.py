@@ -164,7 +164,7 @@ def test_a_batch_without_a_position_is_still_acked_by_readings_ack_when_answers_
 
 
 def test_a_bad_binary_frame_gets_a_reason_and_the_connection_stays_usable(
-    live: LiveServer, store: Store
+    live: LiveServer, store: Store, port_kind: str
 ) -> None:
     t = now_ms()
     good = {"type": "readings", "beacons": {"t_ms": [t], "beacon_id": ["B_1_2_AA"],
@@ -173,7 +173,7 @@ def test_a_bad_binary_frame_gets_a_reason_and_the_connection_stays_usable(
              "x": np.array([0.0, np.nan], "<f4").tobytes(),
              "y": np.zeros(2, "<f4").tobytes(), "z": np.zeros(2, "<f4").tobytes()}  # fmt: skip
     bad = msgspec.msgpack.encode({"type": "readings", "accel": accel})
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store)
         phone.ws.send(bad)
         error = phone.recv_type("error")

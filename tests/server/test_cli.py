@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from aislecast.cli import app
 from aislecast.commands import serve
 from server.realtime.ws_protocol import WS_PROTOCOLS
+from server.settings import settings_from_env
 
 
 def test_serve_and_db_are_commands() -> None:
@@ -57,3 +58,20 @@ def test_serve_runs_the_websocket_implementation_aislecast_ws_names(
     refused = CliRunner().invoke(app, ["serve"])
     assert refused.exit_code == 2
     assert "websockets-sansio" in refused.output
+
+
+def test_serve_phone_port_reaches_the_apps_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int | None, str]] = []
+
+    def run(*_: object, **__: object) -> None:  # the app's settings, as a worker reads them
+        settings = settings_from_env()
+        seen.append((settings.phone_port, settings.phone_host))
+
+    monkeypatch.setattr(serve.uvicorn, "run", run)
+    # Set (even empty) so that the test's end restores them: ``serve`` writes the environment.
+    monkeypatch.setenv("AISLECAST_PHONE_PORT", "")
+    monkeypatch.setenv("AISLECAST_PHONE_HOST", "")
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--phone-port", "8765"])
+    assert result.exit_code == 0, result.output
+    assert seen == [(None, "127.0.0.1"), (8765, "0.0.0.0")]

@@ -34,8 +34,10 @@ def store(admin: Staff) -> Store:
 
 
 @contextlib.contextmanager
-def socket_to(live: LiveServer, path: str) -> Iterator[ClientConnection]:
-    with connect(f"{live.ws_url}{path}", open_timeout=10) as ws:
+def socket_to(
+    live: LiveServer, path: str, port_kind: str = "uvicorn"
+) -> Iterator[ClientConnection]:
+    with connect(f"{live.url_of(port_kind)}{path}", open_timeout=10) as ws:
         yield ws
 
 
@@ -59,8 +61,10 @@ def database_of(live: LiveServer) -> Database:
     return Database.connect(live.server.config.app.state.runtime.settings.database_url)
 
 
-def test_a_screen_registers_and_gets_its_playlist(live: LiveServer, store: Store) -> None:
-    with socket_to(live, "/ws/screen") as ws:
+def test_a_screen_registers_and_gets_its_playlist(
+    live: LiveServer, store: Store, port_kind: str
+) -> None:
+    with socket_to(live, "/ws/screen", port_kind) as ws:
         send(ws, {"type": "register", "token": store.screen_token, "zone_id": store.screen_zone})
         state = recv(ws)
     assert state["type"] == "state"
@@ -85,12 +89,13 @@ def test_a_screen_in_the_wrong_zone_or_with_a_bad_token_is_refused(
 
 
 def test_facing_a_screen_pushes_content_without_personal_data_and_play_is_recorded(
-    live: LiveServer, store: Store, admin: Staff
+    live: LiveServer, store: Store, admin: Staff, port_kind: str
 ) -> None:
     campaign = add_campaign(
         admin, store, campaign_document("near_screen", "Espresso week", channel="signage")
     )
-    with socket_to(live, "/ws/screen") as screen, Phone.connect(live.ws_url) as phone:
+    url = live.url_of(port_kind)  # the screen and the phone both on it
+    with socket_to(live, "/ws/screen", port_kind) as screen, Phone.connect(url) as phone:
         send(screen, {"type": "register", "token": store.screen_token})
         recv(screen, "state")
         phone.hello(store)

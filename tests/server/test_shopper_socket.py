@@ -53,9 +53,9 @@ def offers_in_db(live: LiveServer, customer_id: str) -> list[Offer]:
 
 
 def test_hello_with_an_unknown_token_gets_an_error_and_the_socket_closes(
-    live: LiveServer, store: Store
+    live: LiveServer, store: Store, port_kind: str
 ) -> None:
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.send({"type": "hello", "token": "nope", "store_id": store.id, "app_version": "1"})
         error = phone.recv()
         assert error["type"] == "error"
@@ -109,9 +109,9 @@ def test_frames_before_hello_are_refused_and_hello_still_works(
          "old-beacon", "unknown-ack", "old-fix", "old-event"],
 )  # fmt: skip
 def test_a_bad_frame_gets_an_error_with_a_reason_and_the_connection_stays_usable(
-    live: LiveServer, store: Store, frame: str, code: str
+    live: LiveServer, store: Store, port_kind: str, frame: str, code: str
 ) -> None:
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store)
         phone.send(frame)
         error = phone.recv_type("error")
@@ -122,8 +122,10 @@ def test_a_bad_frame_gets_an_error_with_a_reason_and_the_connection_stays_usable
         assert (position["x"], position["y"]) == (35, 15)
 
 
-def test_binary_frames_are_refused_with_a_reason(live: LiveServer, store: Store) -> None:
-    with Phone.connect(live.ws_url) as phone:
+def test_binary_frames_are_refused_with_a_reason(
+    live: LiveServer, store: Store, port_kind: str
+) -> None:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store)
         phone.ws.send(b"\x00\x01")
         assert phone.recv()["code"] == "bad_frame"
@@ -179,13 +181,13 @@ def test_a_readings_batch_is_stored_and_acknowledged_as_not_positioned_yet(
 
 
 def test_walking_into_a_zone_brings_the_right_offer_once(
-    live: LiveServer, store: Store, admin: Staff
+    live: LiveServer, store: Store, port_kind: str, admin: Staff
 ) -> None:
     wanted = add_campaign(
         admin, store, campaign_document("enter", "Coffee -20%", zone_id="shelf-coffee", cap=5)
     )
     add_campaign(admin, store, campaign_document("enter", "no", zone_id="elsewhere"))
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store)
         phone.send(fix(35, 15))  # outside every zone
         phone.send(fix(5, 5))  # into the coffee shelf's zone
@@ -235,10 +237,10 @@ def test_opened_and_redeemed_move_the_offer_forward(
 
 
 def test_reconnect_replays_unacked_offers_once_and_never_what_the_app_saw(
-    live: LiveServer, store: Store, admin: Staff
+    live: LiveServer, store: Store, port_kind: str, admin: Staff
 ) -> None:
     add_campaign(admin, store, campaign_document("app_open", "n1", cap=10))
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store)
         for _ in range(3):
             phone.send(app_open())
@@ -248,17 +250,17 @@ def test_reconnect_replays_unacked_offers_once_and_never_what_the_app_saw(
         phone.recv_type("offer")
     assert seqs == [1, 2, 3]
     # The app saw up to 2 (its last_seen_seq) but acked only 1: it missed 3 and the 4th.
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store, last_seen_seq=2)
         replayed = [phone.recv_type("offer")["seq"] for _ in range(2)]
         assert phone.nothing_more({"offer"}) == []
     assert replayed == [3, 4]
     # Delivered but unacked offers come again after a reconnect that did not see them …
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store, last_seen_seq=2)
         assert [phone.recv_type("offer")["seq"] for _ in range(2)] == [3, 4]
     # … and never once the app says it has seen them.
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store, last_seen_seq=4)
         assert phone.nothing_more({"offer"}) == []
     statuses = {o.seq: o.status for o in offers_in_db(live, store.customer_id)}
@@ -277,9 +279,9 @@ def test_a_last_seen_seq_beyond_what_was_issued_does_not_block_new_offers(
 
 
 def test_a_flood_is_rate_limited_and_the_connection_recovers(
-    live: LiveServer, store: Store
+    live: LiveServer, store: Store, port_kind: str
 ) -> None:
-    with Phone.connect(live.ws_url) as phone:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         phone.hello(store)
         flood = 3 * int(FRAME_BURST)  # cheap frames (refused unparsed): the server keeps pace
         for _ in range(flood):
@@ -292,8 +294,8 @@ def test_a_flood_is_rate_limited_and_the_connection_recovers(
         assert phone.recv_type("position", timeout=5)["x"] == 35
 
 
-def test_bye_ends_the_visit(live: LiveServer, store: Store, admin: Staff) -> None:
-    with Phone.connect(live.ws_url) as phone:
+def test_bye_ends_the_visit(live: LiveServer, store: Store, port_kind: str, admin: Staff) -> None:
+    with Phone.connect(live.url_of(port_kind)) as phone:
         welcome = phone.hello(store)
         phone.send(fix(5, 5))
         phone.send({"type": "bye", "t_ms": now_ms()})

@@ -21,6 +21,7 @@ from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
+from server.realtime.asgi_transport import StarletteTransport
 from server.realtime.framed_socket import CLOSE_POLICY, FramedSocket
 from server.realtime.limits import MAX_FRAME_BYTES, utf8_size_over
 from server.realtime.shopper import Connected, ShopperConnection
@@ -180,8 +181,8 @@ def framed_echo_app(
 
     @app.websocket("/ws")
     async def echo(websocket: WebSocket) -> None:
-        framed = FramedSocket(websocket)
-        await websocket.accept()
+        framed = FramedSocket(StarletteTransport(websocket))
+        await framed.accept()
         try:
             while True:
                 text = await framed.receive_text()
@@ -240,8 +241,8 @@ def test_frames_sent_before_the_client_left_are_received_after_an_answer_finds_i
     seen: list[object] = []
 
     async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        framed = FramedSocket(WebSocket(scope, receive, send))  # type: ignore[arg-type]
-        await framed.websocket.accept()
+        framed = FramedSocket(StarletteTransport(WebSocket(scope, receive, send)))  # type: ignore[arg-type]
+        await framed.accept()
         try:
             while True:
                 text = await framed.receive_text()
@@ -268,7 +269,7 @@ def test_a_shoppers_ack_sent_just_before_leaving_is_handled_though_answers_fail(
 
     async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)  # type: ignore[arg-type]
-        connection = Recording(websocket, cast(Runtime, None))
+        connection = Recording(FramedSocket(StarletteTransport(websocket)), cast(Runtime, None))
         await websocket.accept()
         with contextlib.suppress(WebSocketDisconnect):
             await connection._serve(cast(Connected, None))
@@ -284,8 +285,8 @@ def test_serve_answers_every_frame_the_client_sent_before_leaving() -> None:
     seen: list[object] = []
 
     async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        framed = FramedSocket(WebSocket(scope, receive, send))  # type: ignore[arg-type]
-        await framed.websocket.accept()
+        framed = FramedSocket(StarletteTransport(WebSocket(scope, receive, send)))  # type: ignore[arg-type]
+        await framed.accept()
 
         async def answer(text: str) -> None:
             seen.append(text)
