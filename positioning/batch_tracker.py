@@ -26,8 +26,8 @@ from scipy.spatial import cKDTree
 
 from positioning.batch_beacons import BeaconFixer
 from positioning.batch_ekf import BatchEKF
-from positioning.batch_input import SensorBatch, motion_samples
-from positioning.batch_motion import NEVER, BatchMotion, MotionSteps
+from positioning.batch_input import SensorBatch, TickColumns
+from positioning.batch_motion import NEVER, BatchMotion, MotionSamples, MotionSteps
 from positioning.beacons import BeaconMap
 from positioning.estimate import Estimate
 from positioning.steps import DEFAULT_WEINBERG_K, MAX_STEP_M, MIN_STEP_M
@@ -86,19 +86,30 @@ class BatchTracker:
 
     def push(self, rows: Sequence[int], batches: Sequence[SensorBatch]) -> list[list[Estimate]]:
         """One batch for each of ``rows`` (distinct); each row's estimates, in the same order."""
+        if len(batches) != len(rows):
+            raise ValueError("one batch per row")
+        return self.push_columns(rows, TickColumns.of(batches))
+
+    def push_columns(
+        self, rows: Sequence[int] | IntArray, columns: TickColumns
+    ) -> list[list[Estimate]]:
+        """``push`` with the batches already joined: batch k of ``columns`` for ``rows[k]``."""
         idx = np.asarray(rows, dtype=np.int64)
-        if len(set(rows)) != len(rows):
+        if len(idx) != len(columns):
+            raise ValueError("one batch per row")
+        if len(np.unique(idx)) != len(idx):
             raise ValueError("one batch per row per push")
         if len(idx) == 0:
             return []
-        steps = self.motion.run(motion_samples(idx, batches))
+        columns.check_time_order()
+        motion = MotionSamples(idx, columns.accel, columns.gyro, columns.rotation)
+        steps = self.motion.run(motion)
         self._predict(idx, steps)
-        has, x, y, sigma = self.fixer.fix(
-            [b.beacon_id for b in batches], [b.beacon_rssi_dbm for b in batches]
+        has, x, y, sigma = self.fixer.fix_columns(
+            len(idx), columns.beacon_row, columns.beacon_id, columns.beacon_rssi_dbm
         )
         self._update(idx, has, x, y, sigma)
-        latest = np.array([b.latest_ms for b in batches], dtype=np.int64)
-        self.now_ms[idx] = np.maximum(self.now_ms[idx], latest)
+        self.now_ms[idx] = np.maximum(self.now_ms[idx], columns.latest_ms)
         return self._estimates(idx)
 
     def _predict(self, idx: IntArray, steps: MotionSteps) -> None:
