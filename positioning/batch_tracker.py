@@ -119,29 +119,18 @@ class BatchTracker:
         rank = np.arange(len(row)) - np.searchsorted(row, row, side="left")
         length = np.clip(self.weinberg_k * steps.feature[usable], MIN_STEP_M, MAX_STEP_M)
         heading = steps.heading_rad[usable]
-        n = len(self.ekf)
         for j in range(int(rank.max(initial=-1)) + 1):
             at = rank == j
-            target = idx[row[at]]
-            mask = np.zeros(n, dtype=bool)
-            mask[target] = True
-            lengths, headings = np.zeros(n), np.zeros(n)
-            lengths[target], headings[target] = length[at], heading[at]
-            self.ekf.predict_step(mask, lengths, headings)
+            self.ekf.predict_rows(idx[row[at]], length[at], heading[at])
 
     def _update(self, idx: IntArray, has: NDArray[np.bool_], x: NDArray[np.float64],
                 y: NDArray[np.float64], sigma: NDArray[np.float64]) -> None:  # fmt: skip
-        n = len(self.ekf)
-        mask = np.zeros(n, dtype=bool)
-        mask[idx[has]] = True
-        full_x, full_y, full_sigma = np.zeros(n), np.zeros(n), np.ones(n)
-        full_x[idx], full_y[idx], full_sigma[idx] = x, y, sigma
-        self.ekf.update_position(mask, full_x, full_y, full_sigma)
+        self.ekf.update_rows(idx[has], x[has], y[has], sigma[has])
 
     def _estimates(self, idx: IntArray) -> list[list[Estimate]]:
         ready = self.ekf.ready[idx]
         x, y = self.onto_floor(self.ekf.x[idx, 0], self.ekf.x[idx, 1])
-        accuracy = np.hypot(self.ekf.sigma_m()[idx], ACCURACY_FLOOR_M)
+        accuracy = np.hypot(self.ekf.sigma_m(idx), ACCURACY_FLOOR_M)
         heading = self.motion.heading_rad(idx)
         # Facing in [0, 360), 0 before the first rotation vector (math.degrees(h) % 360 per row).
         facing = np.where(np.isnan(heading), 0.0, np.degrees(heading) % 360.0)
