@@ -16,8 +16,10 @@ machine load hits both alike; the table gives the best round's process CPU per f
 Session 6 (a tick's binary frames checked together, ``server.tick_readings``): the frame's path
 up to the batched push, one by one (session 5: ``decode_binary_readings`` on the event loop, then
 ``sensor_batch`` in the tick) against deferred (``decode_binary_deferred`` on the loop: MessagePack
-and lengths; ``checked_together`` in the tick: the numbers of all the tick's frames and the
-tracker's arrays), per frame, on the loop and in the tick, for ticks of ``--ticks`` frames.
+and lengths; ``checked_columns`` in the tick: the numbers of all the tick's frames and the
+tracker's arrays — since session 8 the tick's joined ``TickColumns``, before it ``checked_together``
+and a ``SensorBatch`` a frame), per frame, on the loop and in the tick, for ticks of ``--ticks``
+frames.
 
     python benchmarks/binary_path.py [--seconds 30] [--rounds 9] [--ticks 1 50 500]
 
@@ -47,7 +49,7 @@ from server.realtime.readings_binary import (  # noqa: E402
     decode_binary_deferred,
     decode_binary_readings,
 )
-from server.tick_readings import checked_together, sensor_batch  # noqa: E402
+from server.tick_readings import checked_columns, sensor_batch  # noqa: E402
 from simulator.live import load_cast  # noqa: E402
 from simulator.wire import binary_readings_frame, readings_frames  # noqa: E402
 from tests.server import readings_binary_session4 as session4  # noqa: E402
@@ -116,7 +118,7 @@ def loop_then_tick(
     }
     tick: dict[str, Callable[[list[Any]], Any]] = {
         "one by one": lambda batches: [sensor_batch(b) for b in batches],
-        "deferred": checked_together,
+        "deferred": checked_columns,  # (since session 8: the tick's joined columns, no batches)
     }
     best: dict[tuple[str, str, int], float] = {}
     for _ in range(rounds):

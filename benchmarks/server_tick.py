@@ -18,7 +18,11 @@ compressor thread (its CPU counts: process time).
 ``--push``: the whole runner call (``process_jobs``) instead, as the server makes it at
 ``readings-bin``: each shopper a row in the store's batched tracker (``StoreBatchTrackers``), each
 batch the simulator's frame of the second (visit i mod K) sent as a binary frame, decoded as the
-socket decodes it (not timed) and kept raw; the estimates are the tracker's.
+socket decodes it (``decode_binary_deferred``, not timed: its numbers are checked in the tick, since
+session 8; before, the frame was decoded and checked whole here) and kept raw; the estimates are the
+tracker's. BLAS runs one thread, as the served process is told to (``OPENBLAS_NUM_THREADS=1``,
+docs/deploy.md; since session 8: OpenBLAS's own threads spun on the second core, counted in the
+process's CPU).
 
 Reports, per rows-per-tick, the process CPU µs per batch (of the median simulated second; the
 first simulated seconds warm caches and load profiles and are not counted) and the tick thread's
@@ -35,6 +39,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import tempfile
 import time
@@ -44,6 +49,7 @@ from pathlib import Path
 # Run as a script, this folder leads sys.path and its zones.py/triggers.py would hide the packages.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads OpenBLAS
 
 import numpy as np  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
@@ -60,7 +66,7 @@ from server.database import Database, upgrade_to_head  # noqa: E402
 from server.gc_tuning import SERVING_GC_YOUNG_THRESHOLD, tune_gc_for_serving  # noqa: E402
 from server.pipeline import PipelineWiring, Shopper, ShopperPipeline  # noqa: E402
 from server.realtime.frames import ReadingsBatch  # noqa: E402
-from server.realtime.readings_binary import decode_binary_readings  # noqa: E402
+from server.realtime.readings_binary import decode_binary_deferred  # noqa: E402
 from server.seed import seed_store  # noqa: E402
 from server.store_snapshot import SnapshotCache  # noqa: E402
 from server.store_zones import StoreZoneDetectors  # noqa: E402
@@ -213,7 +219,7 @@ def run_push(
         jobs = []
         for i, line in enumerate(lines):
             data = visits[i % DISTINCT_VISITS][second]
-            batch = decode_binary_readings(data)
+            batch = decode_binary_deferred(data)
             # The server's clock, one for the tick (the visits' frames have times of their own).
             now = T0_MS + 1000 * second
             jobs.append(BatchJob(line.tracker, batch, line, now, data))  # type: ignore[arg-type]

@@ -74,14 +74,23 @@ class BeaconFixer:
         self, beacon_ids: Sequence[Sequence[str]], rssi_dbm: Sequence[Array]
     ) -> tuple[NDArray[np.bool_], Array, Array, Array]:
         """Per row: (has a fix, x, y, σ) from that row's readings of known beacons."""
-        n, b = len(beacon_ids), len(self.ids)
+        n = len(beacon_ids)
         lengths = np.fromiter(map(len, beacon_ids), np.int64, n)
-        # Index of each reading's beacon, −1 if not one of the store's (one C-level pass).
-        every = itertools.chain.from_iterable(beacon_ids)
-        beacon = np.fromiter(map(self.ids.get, every, itertools.repeat(-1)), np.int64,
-                             int(lengths.sum()))  # fmt: skip
-        row = np.repeat(np.arange(n), lengths)
         rssi = np.concatenate([np.asarray(v, dtype=float) for v in rssi_dbm]) if n else np.zeros(0)
+        every = list(itertools.chain.from_iterable(beacon_ids))
+        return self.fix_columns(n, np.repeat(np.arange(n), lengths), every, rssi)
+
+    def fix_columns(
+        self, rows: int, reading_row: NDArray[np.int64], beacon_id: Sequence[str], rssi_dbm: Array
+    ) -> tuple[NDArray[np.bool_], Array, Array, Array]:
+        """``fix`` with every row's readings joined: reading i is ``beacon_id[i]`` heard at
+        ``rssi_dbm[i]`` by row ``reading_row[i]`` (of ``rows``)."""
+        n, b = rows, len(self.ids)
+        # Index of each reading's beacon, −1 if not one of the store's (one C-level pass).
+        beacon = np.fromiter(map(self.ids.get, beacon_id, itertools.repeat(-1)), np.int64,
+                             len(beacon_id))  # fmt: skip
+        row = np.asarray(reading_row, dtype=np.int64)
+        rssi = np.asarray(rssi_dbm, dtype=float)
         use = beacon >= 0
         cell = row[use] * b + beacon[use]  # (row, beacon) flattened
         counts = np.bincount(cell, minlength=n * b).reshape(n, b).astype(float)

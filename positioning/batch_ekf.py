@@ -69,11 +69,20 @@ class BatchEKF:
     def predict_step(self, rows: Mask, length_m: Array, heading_rad: Array) -> None:
         """One step on the masked rows that are ready: x ← f(x), P ← F·P·Fᵀ + Q."""
         idx = np.flatnonzero(rows & self.ready)
+        self.predict_rows(idx, length_m[idx], heading_rad[idx])
+
+    def predict_rows(self, idx: NDArray[np.int64], length_m: Array, heading_rad: Array) -> None:
+        """``predict_step`` on rows ``idx`` (distinct), the step of ``idx[k]`` in ``[k]``: no
+        array as long as the filter (a store's thousands of rows for a tick's hundreds)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        ready = self.ready[idx]
+        if not ready.all():
+            idx, length_m, heading_rad = idx[ready], length_m[ready], heading_rad[ready]
         if len(idx) == 0:
             return
-        state, length, heading = self.x[idx], length_m[idx], heading_rad[idx]
-        new, jac = step_transition(state, length, heading)
-        q = step_noise(state, length, heading)
+        state = self.x[idx]
+        new, jac = step_transition(state, length_m, heading_rad)
+        q = step_noise(state, length_m, heading_rad)
         self.P[idx] = jac @ self.P[idx] @ np.swapaxes(jac, -1, -2) + q
         self.x[idx] = new
 
@@ -81,37 +90,48 @@ class BatchEKF:
         """Gated position update on the masked rows; returns which rows took it (or reset)."""
         accepted = np.zeros(len(self), dtype=bool)
         idx = np.flatnonzero(rows)
-        fresh = idx[~self.ready[idx]]
-        self._reset_rows(fresh, x[fresh], y[fresh], sigma_m[fresh])
+        accepted[idx] = self.update_rows(idx, x[idx], y[idx], sigma_m[idx])
+        return accepted
+
+    def update_rows(self, idx: NDArray[np.int64], x: Array, y: Array, sigma_m: Array) -> Mask:
+        """``update_position`` on rows ``idx`` (distinct), the fix of ``idx[k]`` in ``[k]``;
+        returns, per row of ``idx``, whether it took the fix (or reset)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        accepted = np.zeros(len(idx), dtype=bool)
+        fresh = ~self.ready[idx]
+        self._reset_rows(idx[fresh], x[fresh], y[fresh], sigma_m[fresh])
         accepted[fresh] = True
-        idx = idx[~np.isin(idx, fresh)]
-        if len(idx) == 0:
+        old = np.flatnonzero(~fresh)  # positions in ``idx`` of the rows already started
+        if len(old) == 0:
             return accepted
-        state, p = self.x[idx], self.P[idx]
-        r = (sigma_m[idx] ** 2)[:, None, None] * np.eye(2)
-        z = np.stack([x[idx], y[idx]], axis=-1)
+        rows = idx[old]
+        state, p = self.x[rows], self.P[rows]
+        r = (sigma_m[old] ** 2)[:, None, None] * np.eye(2)
+        z = np.stack([x[old], y[old]], axis=-1)
         innovation = z - state[:, :2]
         s = p[:, :2, :2] + r  # H·P·Hᵀ with H = [I₂ 0]
         gated = mahalanobis2(innovation, s) > GATE_MAHALANOBIS2
-        self.rejects[idx[gated]] += 1
-        diverged = idx[gated & (self.rejects[idx] >= MAX_CONSECUTIVE_REJECTS)]
+        self.rejects[rows[gated]] += 1
+        diverged = gated & (self.rejects[rows] >= MAX_CONSECUTIVE_REJECTS)
         take = ~gated
-        self.rejects[idx[take]] = 0
+        self.rejects[rows[take]] = 0
         p, s, r, innovation = p[take], s[take], r[take], innovation[take]
         gain = p[:, :, :2] @ np.linalg.inv(s)  # P·Hᵀ·S⁻¹
         i_kh = np.broadcast_to(np.eye(4), p.shape).copy()
         i_kh[:, :, :2] -= gain  # I − K·H
-        kept = idx[take]
+        kept = rows[take]
         self.x[kept] = state[take] + (gain @ innovation[..., None])[..., 0]
         self.P[kept] = i_kh @ p @ np.swapaxes(i_kh, -1, -2) + gain @ r @ np.swapaxes(gain, -1, -2)
-        self._reset_rows(diverged, x[diverged], y[diverged], sigma_m[diverged])
-        accepted[kept] = True
-        accepted[diverged] = True
+        back = old[diverged]
+        self._reset_rows(rows[diverged], x[back], y[back], sigma_m[back])
+        accepted[old[take]] = True
+        accepted[back] = True
         return accepted
 
-    def sigma_m(self) -> Array:
-        """RMS horizontal 1σ per row: √((σx² + σy²)/2)."""
-        return np.asarray(np.sqrt(0.5 * (self.P[:, 0, 0] + self.P[:, 1, 1])))
+    def sigma_m(self, rows: NDArray[np.int64] | None = None) -> Array:
+        """RMS horizontal 1σ per row (of ``rows``, else every row): √((σx² + σy²)/2)."""
+        p = self.P if rows is None else self.P[rows]
+        return np.asarray(np.sqrt(0.5 * (p[:, 0, 0] + p[:, 1, 1])))
 
     def _reset_rows(self, idx: NDArray[np.int64], x: Array, y: Array, sigma_m: Array) -> None:
         if len(idx) == 0:

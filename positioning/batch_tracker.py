@@ -26,8 +26,8 @@ from scipy.spatial import cKDTree
 
 from positioning.batch_beacons import BeaconFixer
 from positioning.batch_ekf import BatchEKF
-from positioning.batch_input import SensorBatch, motion_samples
-from positioning.batch_motion import NEVER, BatchMotion, MotionSteps
+from positioning.batch_input import SensorBatch, TickColumns
+from positioning.batch_motion import NEVER, BatchMotion, MotionSamples, MotionSteps
 from positioning.beacons import BeaconMap
 from positioning.estimate import Estimate
 from positioning.steps import DEFAULT_WEINBERG_K, MAX_STEP_M, MIN_STEP_M
@@ -86,19 +86,30 @@ class BatchTracker:
 
     def push(self, rows: Sequence[int], batches: Sequence[SensorBatch]) -> list[list[Estimate]]:
         """One batch for each of ``rows`` (distinct); each row's estimates, in the same order."""
+        if len(batches) != len(rows):
+            raise ValueError("one batch per row")
+        return self.push_columns(rows, TickColumns.of(batches))
+
+    def push_columns(
+        self, rows: Sequence[int] | IntArray, columns: TickColumns
+    ) -> list[list[Estimate]]:
+        """``push`` with the batches already joined: batch k of ``columns`` for ``rows[k]``."""
         idx = np.asarray(rows, dtype=np.int64)
-        if len(set(rows)) != len(rows):
+        if len(idx) != len(columns):
+            raise ValueError("one batch per row")
+        if len(np.unique(idx)) != len(idx):
             raise ValueError("one batch per row per push")
         if len(idx) == 0:
             return []
-        steps = self.motion.run(motion_samples(idx, batches))
+        columns.check_time_order()
+        motion = MotionSamples(idx, columns.accel, columns.gyro, columns.rotation)
+        steps = self.motion.run(motion)
         self._predict(idx, steps)
-        has, x, y, sigma = self.fixer.fix(
-            [b.beacon_id for b in batches], [b.beacon_rssi_dbm for b in batches]
+        has, x, y, sigma = self.fixer.fix_columns(
+            len(idx), columns.beacon_row, columns.beacon_id, columns.beacon_rssi_dbm
         )
         self._update(idx, has, x, y, sigma)
-        latest = np.array([b.latest_ms for b in batches], dtype=np.int64)
-        self.now_ms[idx] = np.maximum(self.now_ms[idx], latest)
+        self.now_ms[idx] = np.maximum(self.now_ms[idx], columns.latest_ms)
         return self._estimates(idx)
 
     def _predict(self, idx: IntArray, steps: MotionSteps) -> None:
@@ -108,29 +119,18 @@ class BatchTracker:
         rank = np.arange(len(row)) - np.searchsorted(row, row, side="left")
         length = np.clip(self.weinberg_k * steps.feature[usable], MIN_STEP_M, MAX_STEP_M)
         heading = steps.heading_rad[usable]
-        n = len(self.ekf)
         for j in range(int(rank.max(initial=-1)) + 1):
             at = rank == j
-            target = idx[row[at]]
-            mask = np.zeros(n, dtype=bool)
-            mask[target] = True
-            lengths, headings = np.zeros(n), np.zeros(n)
-            lengths[target], headings[target] = length[at], heading[at]
-            self.ekf.predict_step(mask, lengths, headings)
+            self.ekf.predict_rows(idx[row[at]], length[at], heading[at])
 
     def _update(self, idx: IntArray, has: NDArray[np.bool_], x: NDArray[np.float64],
                 y: NDArray[np.float64], sigma: NDArray[np.float64]) -> None:  # fmt: skip
-        n = len(self.ekf)
-        mask = np.zeros(n, dtype=bool)
-        mask[idx[has]] = True
-        full_x, full_y, full_sigma = np.zeros(n), np.zeros(n), np.ones(n)
-        full_x[idx], full_y[idx], full_sigma[idx] = x, y, sigma
-        self.ekf.update_position(mask, full_x, full_y, full_sigma)
+        self.ekf.update_rows(idx[has], x[has], y[has], sigma[has])
 
     def _estimates(self, idx: IntArray) -> list[list[Estimate]]:
         ready = self.ekf.ready[idx]
         x, y = self.onto_floor(self.ekf.x[idx, 0], self.ekf.x[idx, 1])
-        accuracy = np.hypot(self.ekf.sigma_m()[idx], ACCURACY_FLOOR_M)
+        accuracy = np.hypot(self.ekf.sigma_m(idx), ACCURACY_FLOOR_M)
         heading = self.motion.heading_rad(idx)
         # Facing in [0, 360), 0 before the first rotation vector (math.degrees(h) % 360 per row).
         facing = np.where(np.isnan(heading), 0.0, np.degrees(heading) % 360.0)

@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from anyio import to_thread
 
 from positioning import Estimate, TrackerSettings
-from positioning.batch_input import SensorBatch
+from positioning.batch_input import TickColumns
 from positioning.batch_tracker import BatchTracker
 from server.database import Database
 from server.pipeline import PipelineStep, Positioned, ShopperPipeline, write_tick
 from server.realtime.framed_socket import BadFrame
 from server.realtime.frames import ReadingsBatch
 from server.realtime.readings_binary import BinaryReadings
-from server.tick_readings import checked_together, sensor_batch
+from server.tick_readings import checked_columns, sensor_batch
 from server.tick_zones import tick_zone_events
 from server.tracking import StoreRadio, StoreTrackers
 from server.visit_log import RawFrameCompressor
@@ -90,20 +90,23 @@ class BatchJob:
     """One shopper's batch, waiting for the next runner call (``slot`` None: a store without
     beacons, where the batch is only stored and acknowledged). A JSON frame's batch is checked;
     a binary frame's numbers are checked by the tick, with the tick's other binary frames
-    (``push_jobs``), which sets ``sensor`` or fails the job with the frame's ``BadFrame``."""
+    (``push_jobs``), which sets ``columns`` — the tick's joined columns, the batch being number
+    ``column`` of them — or fails the job with the frame's ``BadFrame``."""
 
     slot: BatchSlot | None
     batch: ReadingsBatch | BinaryReadings
     pipeline: ShopperPipeline
     now_ms: int
     frame_text: str | bytes  # the frame as received: JSON text, or a binary frame's bytes
-    sensor: SensorBatch | None = None  # the arrays for the tracker, once a tick has made them
+    columns: TickColumns | None = None  # the arrays for the tracker, once a tick has made them
+    column: int = 0
 
-    def sensor_batch(self) -> SensorBatch:
-        if self.sensor is None:
+    def tick_columns(self) -> tuple[TickColumns, int]:
+        """The columns holding this batch, and its index in them (a JSON frame's: its own)."""
+        if self.columns is None:
             assert isinstance(self.batch, ReadingsBatch)  # a binary frame's is set by the tick
-            self.sensor = sensor_batch(self.batch)
-        return self.sensor
+            self.columns, self.column = TickColumns.of([sensor_batch(self.batch)]), 0
+        return self.columns, self.column
 
     def positioned(
         self, estimates: Sequence[Estimate], zone_events: Sequence[Sequence[ZoneEvent]]
@@ -167,19 +170,46 @@ def _row(job: BatchJob) -> int:
 def _push_rows(tracker: BatchTracker, jobs: Sequence[BatchJob]) -> list[list[Estimate] | Exception]:
     """One push for all; if it fails, one push each, so only the bad batch fails."""
     try:
-        batches = [job.sensor_batch() for job in jobs]
-        return list(tracker.push([_row(job) for job in jobs], batches))
+        order, columns = _round_columns(jobs)
+        found = tracker.push_columns([_row(jobs[i]) for i in order], columns)
+        out: list[list[Estimate] | Exception] = [[] for _ in jobs]
+        for i, estimates in zip(order, found, strict=True):
+            out[i] = estimates
+        return out
     except Exception:
         if len(jobs) == 1:
             raise
         log.exception("batched push of %d shoppers failed; retrying one by one", len(jobs))
-    out: list[list[Estimate] | Exception] = []
+    out = []
     for job in jobs:
         try:
-            out.append(tracker.push([_row(job)], [job.sensor_batch()])[0])
+            columns, k = job.tick_columns()
+            out.append(tracker.push_columns([_row(job)], columns.take([k]))[0])
         except Exception as error:
             out.append(error)
     return out
+
+
+def _round_columns(jobs: Sequence[BatchJob]) -> tuple[list[int], TickColumns]:
+    """The round's batches as one ``TickColumns``, and the jobs in its order: the tick's
+    columns as they are when the round is all of them (one store, one batch a shopper: the
+    usual tick), else the round's batches taken from each columns they sit in."""
+    sources: dict[int, tuple[TickColumns, list[tuple[int, int]]]] = {}
+    for i, job in enumerate(jobs):
+        columns, k = job.tick_columns()
+        entry = sources.get(id(columns))
+        if entry is None:
+            entry = sources[id(columns)] = (columns, [])
+        entry[1].append((k, i))
+    order: list[int] = []
+    parts: list[TickColumns] = []
+    for columns, taken in sources.values():
+        taken.sort()
+        picks = [k for k, _ in taken]
+        order += [i for _, i in taken]
+        whole = len(picks) == len(columns) and picks[-1] == len(columns) - 1
+        parts.append(columns if whole else columns.take(picks))
+    return order, TickColumns.joined(parts)
 
 
 def process_jobs(jobs: Sequence[TickJob]) -> list[PipelineStep | Exception]:
@@ -222,8 +252,9 @@ def push_jobs(jobs: Sequence[TickJob]) -> list[list[Estimate] | Exception]:
 def _check_binary_frames(
     jobs: Sequence[TickJob], estimates: list[list[Estimate] | Exception]
 ) -> None:
-    """The tick's binary frames checked together: a good one's job gets its ``sensor``, a bad
-    one's entry of ``estimates`` its ``BadFrame`` (it is neither pushed, stored nor accepted)."""
+    """The tick's binary frames checked together: a good one's job gets the tick's ``columns``
+    and its place in them, a bad one's entry of ``estimates`` its ``BadFrame`` (it is neither
+    pushed, stored nor accepted)."""
     binary: list[tuple[int, BatchJob, BinaryReadings]] = [
         (i, job, job.batch)
         for i, job in enumerate(jobs)
@@ -231,12 +262,12 @@ def _check_binary_frames(
     ]
     if not binary:
         return
-    found = checked_together([frame for _, _, frame in binary])
-    for (i, job, _), out in zip(binary, found, strict=True):
+    checked = checked_columns([frame for _, _, frame in binary])
+    for (i, job, _), out in zip(binary, checked.outcome, strict=True):
         if isinstance(out, BadFrame):
             estimates[i] = out
         else:
-            job.sensor = out
+            job.columns, job.column = checked.columns, out
 
 
 def finish_tick(

@@ -6,7 +6,9 @@ back within a series, sensor values finite and within ``SENSOR_LIMIT``, RSSI and
 within their bounds (a NaN power: none advertised) — are checked here, for every binary frame of
 the tick at once: numpy costs ≈ 1-3 µs a call whatever the size of a 50-sample column, so a
 constant number of calls over all the tick's columns replaces ≈ 15 calls a frame. The same joined
-arrays then give each good frame's ``SensorBatch`` as views (no copy, no ``np.asarray`` a column).
+arrays then give the good frames' ``TickColumns`` — every good frame's accelerometer samples in one
+array, and so on — by one gather per column kind (``checked_columns``): no array, view or object a
+frame, and the batched tracker takes them as they are (``BatchTracker.push_columns``).
 
 A frame that fails gets the reason ``decode_binary_readings`` gives it (``BinaryReadings.refusal``,
 the column-by-column slow path, for the failed frames only); the tick's other frames are unaffected.
@@ -14,13 +16,16 @@ the column-by-column slow path, for the failed frames only); the tick's other fr
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from positioning.batch_input import EMPTY3, SensorBatch, Series3
+from positioning.batch_input import EMPTY3, SensorBatch, Series3, TickColumns
+from positioning.batch_motion import SensorSamples
 from server.realtime.framed_socket import BadFrame
 from server.realtime.frames import (
     MAX_MILLIS,
@@ -60,15 +65,40 @@ def sensor_batch(batch: ReadingsBatch) -> SensorBatch:
     )
 
 
-def checked_together(frames: Sequence[BinaryReadings]) -> list[SensorBatch | BadFrame]:
-    """Each frame's ``SensorBatch`` if its numbers hold, else its ``BadFrame`` (same order)."""
+@dataclass
+class CheckedFrames:
+    """A tick's binary frames once checked: the good frames' batches as ``columns`` (in the
+    frames' order) and, per frame, its batch's index in ``columns`` or the ``BadFrame`` that
+    refused it."""
+
+    columns: TickColumns
+    outcome: list[int | BadFrame]
+
+
+def checked_columns(frames: Sequence[BinaryReadings]) -> CheckedFrames:
+    """The frames' numbers checked together; the good frames' readings as joined columns."""
     if not frames:
-        return []
+        return CheckedFrames(TickColumns.of([]), [])
     try:
-        return _checked_together(frames)
+        return _checked_columns(frames)
     except Exception:  # a bug here must not fail the tick's every frame: each on its own
         log.exception("checking %d binary frames together failed; one by one", len(frames))
-        return [_checked_alone(frame) for frame in frames]
+        good: list[SensorBatch] = []
+        outcome: list[int | BadFrame] = []
+        for found in map(_checked_alone, frames):
+            if isinstance(found, BadFrame):
+                outcome.append(found)
+            else:
+                outcome.append(len(good))
+                good.append(found)
+        return CheckedFrames(TickColumns.of(good), outcome)
+
+
+def checked_together(frames: Sequence[BinaryReadings]) -> list[SensorBatch | BadFrame]:
+    """Each frame's ``SensorBatch`` if its numbers hold, else its ``BadFrame`` (same order):
+    ``checked_columns`` cut back into one batch a frame (for tests and benchmarks)."""
+    checked = checked_columns(frames)
+    return [o if isinstance(o, BadFrame) else checked.columns.batch(o) for o in checked.outcome]
 
 
 def _checked_alone(frame: BinaryReadings) -> SensorBatch | BadFrame:
@@ -78,15 +108,20 @@ def _checked_alone(frame: BinaryReadings) -> SensorBatch | BadFrame:
         return refused
 
 
-def _checked_together(frames: Sequence[BinaryReadings]) -> list[SensorBatch | BadFrame]:
-    out: list[SensorBatch | BadFrame] = []
+def _checked_columns(frames: Sequence[BinaryReadings]) -> CheckedFrames:
+    parts: list[TickColumns] = []
+    outcome: list[int | BadFrame] = []
+    batches = 0
     for first in range(0, len(frames), CHUNK_FRAMES):
-        out += _checked_chunk(frames[first : first + CHUNK_FRAMES])
-    return out
+        columns, found = _checked_chunk(frames[first : first + CHUNK_FRAMES])
+        outcome += [o if isinstance(o, BadFrame) else o + batches for o in found]
+        batches += len(columns)
+        parts.append(columns)
+    return CheckedFrames(TickColumns.joined(parts), outcome)
 
 
-def _checked_chunk(frames: Sequence[BinaryReadings]) -> list[SensorBatch | BadFrame]:
-    """``checked_together`` for a chunk: its columns joined kind by kind, each kind checked by one
+def _checked_chunk(frames: Sequence[BinaryReadings]) -> tuple[TickColumns, list[int | BadFrame]]:
+    """``checked_columns`` for a chunk: its columns joined kind by kind, each kind checked by one
     or two reductions; only when one fails are the frames that hold the bad values looked for."""
     times: list[memoryview] = []  # every frame's times (Layout.times: t_ms, then last_seen_ms)
     sensor: list[memoryview] = []  # then every frame's float32 columns, kind by kind
@@ -97,9 +132,21 @@ def _checked_chunk(frames: Sequence[BinaryReadings]) -> list[SensorBatch | BadFr
     # One past each frame's last time, sensor value, RSSI and advertised power.
     time_ends, sensor_ends, level_ends, power_ends = [], [], [], []
     n_time = n_sensor = n_level = n_power = 0
+    # Per frame, the samples of each vector series (in ``Layout.times``' order) and its beacons.
+    accel: list[int] = []
+    gyro: list[int] = []
+    mag: list[int] = []
+    rotation: list[int] = []
+    beacons: list[int] = []
     for frame in frames:
         layout = frame.layout
         lengths = layout.lengths
+        wire = layout.wire
+        accel.append(0 if (v := wire.accel) is None else v.t_ms.nbytes >> 3)
+        gyro.append(0 if (v := wire.gyro) is None else v.t_ms.nbytes >> 3)
+        mag.append(0 if (v := wire.mag) is None else v.t_ms.nbytes >> 3)
+        rotation.append(0 if (v := wire.rotation) is None else v.t_ms.nbytes >> 3)
+        beacons.append(0 if (b := wire.beacons) is None else b.t_ms.nbytes >> 3)
         times += layout.times
         segments += lengths
         ordered += [True] * len(lengths)
@@ -137,15 +184,77 @@ def _checked_chunk(frames: Sequence[BinaryReadings]) -> list[SensorBatch | BadFr
     if n_power and (np.fmin.reduce(power) < RSSI_MIN_DBM or np.fmax.reduce(power) > RSSI_MAX_DBM):
         bad += _frames_of((power < RSSI_MIN_DBM) | (power > RSSI_MAX_DBM), power_ends)
     refused = set(bad)
-    out: list[SensorBatch | BadFrame] = []
-    t0 = s0 = l0 = 0
+    outcome: list[int | BadFrame] = []
+    good: list[int] = []
     for k, frame in enumerate(frames):
         if k in refused:
-            out.append(frame.refusal())
+            outcome.append(frame.refusal())
         else:
-            out.append(_sensor_batch(frame, all_times, values, t0, s0, n_sensor + l0))
-        t0, s0, l0 = time_ends[k], sensor_ends[k], level_ends[k]
-    return out
+            outcome.append(len(good))
+            good.append(k)
+    found = [frames[k] for k in good]
+    # Where each frame's series start in the joined times and values: a frame's vectors come
+    # first, in ``_VECTORS`` order (accel, gyro, mag, rotation), x, y and z runs of n each.
+    counts = np.array([accel, gyro, mag, rotation, beacons], dtype=np.int64)
+    if len(good) < len(frames):
+        counts[:, sorted(refused)] = 0  # a refused frame's samples are left out
+    n_accel, n_gyro, n_mag, n_rotation, n_beacons = counts
+    accel_t = np.array([0, *time_ends[:-1]], dtype=np.int64)
+    accel_s = np.array([0, *sensor_ends[:-1]], dtype=np.int64)
+    gyro_t, gyro_s = accel_t + n_accel, accel_s + 3 * n_accel
+    rotation_t, rotation_s = gyro_t + n_gyro + n_mag, gyro_s + 3 * (n_gyro + n_mag)
+    # The frame's RSSI run starts with its beacons'.
+    beacon_at = np.array([0, *level_ends[:-1]], dtype=np.int64) + n_sensor
+    # Each frame's batch index (a refused frame's is never used: it has no samples left).
+    batch_of = _batch_of(good, len(frames))
+    columns = TickColumns(
+        np.array([f.time_span()[1] for f in found], dtype=np.int64),
+        _sensor_samples(all_times, values, batch_of, accel_t, accel_s, n_accel),
+        _sensor_samples(all_times, values, batch_of, gyro_t, gyro_s, n_gyro),
+        _sensor_samples(all_times, values, batch_of, rotation_t, rotation_s, n_rotation),
+        np.repeat(batch_of, n_beacons),
+        list(itertools.chain.from_iterable(
+            b.beacon_id for f in found if (b := f.layout.wire.beacons) is not None)),
+        values[_runs(beacon_at, n_beacons)],
+    )  # fmt: skip
+    return columns, outcome
+
+
+def _batch_of(good: list[int], frames: int) -> IntArray:
+    """Each frame's batch index: its place among the good frames (a refused frame: the
+    previous good frame's, never used)."""
+    if len(good) == frames:
+        return np.arange(frames)
+    is_good = np.zeros(frames, dtype=np.int64)
+    is_good[good] = 1
+    return np.cumsum(is_good) - 1
+
+
+def _runs(starts: IntArray, lengths: IntArray) -> IntArray:
+    """The indices of runs of ``lengths[i]`` elements from ``starts[i]``, one after the other:
+    index = starts[i] + (position in the run), the position being the overall position minus
+    the lengths of the runs before."""
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))
+
+
+def _sensor_samples(
+    all_times: IntArray, values: FloatArray, batch_of: IntArray, time_at: IntArray,
+    value_at: IntArray, samples: IntArray,
+) -> SensorSamples:  # fmt: skip
+    """One sensor's samples of every frame: times gathered from ``all_times``; x, y, z from
+    ``values``, where a frame's x, y and z are consecutive runs of its n samples (so a
+    sample's y sits n after its x, its z 2n after). ``xyz`` is the transpose of the gathered
+    (3, samples): one 1-D take, no (samples, 3) index array (a third of the cost)."""
+    x_at = _runs(value_at, samples)
+    run = np.repeat(samples, samples)
+    at = np.empty((3, len(x_at)), dtype=np.int64)
+    at[0] = x_at
+    np.add(x_at, run, out=at[1])
+    np.add(at[1], run, out=at[2])
+    return SensorSamples(
+        np.repeat(batch_of, samples), all_times.take(_runs(time_at, samples)), values.take(at).T
+    )
 
 
 def _bad_times(
@@ -177,28 +286,3 @@ def _frames_of(bad: Mask, ends: list[int]) -> list[int]:
 def _frames_at(where: IntArray, ends: list[int]) -> list[int]:
     """The frames holding the elements at ``where`` (``ends`` as in ``_frames_of``)."""
     return np.unique(np.searchsorted(ends, where, side="right")).tolist()
-
-
-def _sensor_batch(
-    frame: BinaryReadings, all_times: IntArray, values: FloatArray, t0: int, s0: int, l0: int
-) -> SensorBatch:
-    """A good frame's ``SensorBatch``, its columns views of the chunk's arrays (``t0``, ``s0``,
-    ``l0``: where the frame's times, sensor values and RSSI start), equal to ``sensor_batch``
-    of its batch."""
-    layout = frame.layout
-    found = {}
-    for (name, _), n in zip(layout.vectors, layout.lengths, strict=False):  # vectors come first
-        if name != "mag":  # (the tracker reads no magnetometer)
-            # x, y, z are consecutive runs of n: (3, n) transposed is the (n, 3) ``xyz``.
-            found[name] = Series3(all_times[t0 : t0 + n], values[s0 : s0 + 3 * n].reshape(3, n).T)
-        t0 += n
-        s0 += 3 * n
-    accel, gyro = found.get("accel", EMPTY3), found.get("gyro", EMPTY3)
-    rotation = found.get("rotation", EMPTY3)
-    latest_ms = frame.time_span()[1]
-    beacons = layout.wire.beacons
-    if beacons is None:
-        return SensorBatch(latest_ms, accel, gyro, rotation)
-    n = layout.lengths[len(layout.vectors)]
-    # The frame's RSSI run starts with its beacons'.
-    return SensorBatch(latest_ms, accel, gyro, rotation, beacons.beacon_id, values[l0 : l0 + n])
