@@ -268,13 +268,13 @@ async def answer(ws: ClientConnection, kind: str) -> None:
 
 async def phone_loop(ws: ClientConnection, frames: Sequence[str | bytes], answer_kind: str,
                      phase_s: float,
-                     latencies: list[float]) -> int:  # fmt: skip
+                     latencies: list[tuple[float, float]]) -> int:  # fmt: skip
     """Send one frame a second at this phone's phase; return how many answers never came."""
     lost = 0
     start = time.monotonic() + phase_s
     for tick, frame in enumerate(frames):
         await asyncio.sleep(max(0.0, start + tick - time.monotonic()))
-        sent = time.perf_counter()
+        sent, sent_wall = time.perf_counter(), time.time()
         try:
             await ws.send(frame)
             await asyncio.wait_for(answer(ws, answer_kind), ANSWER_TIMEOUT_S)
@@ -284,7 +284,7 @@ async def phone_loop(ws: ClientConnection, frames: Sequence[str | bytes], answer
         except ConnectionClosed:
             return lost + len(frames) - tick  # the rest never had an answer
         if tick >= WARMUP_TICKS:
-            latencies.append((time.perf_counter() - sent) * 1000.0)
+            latencies.append((sent_wall, (time.perf_counter() - sent) * 1000.0))
     return lost
 
 
@@ -310,7 +310,9 @@ class ClientJob:
     frames: tuple[tuple[str | bytes, ...], ...]
 
 
-async def client_level(job: ClientJob, barrier: object) -> tuple[list[float], int, float]:
+async def client_level(
+    job: ClientJob, barrier: object
+) -> tuple[list[tuple[float, float]], int, float]:
     """Connect this client's phones, wait for every client, stream; latencies, lost, CPU s."""
     opened: list[ClientConnection | BaseException] = []
     for wave in range(0, len(job.hellos), CONNECT_WAVE):
@@ -326,7 +328,7 @@ async def client_level(job: ClientJob, barrier: object) -> tuple[list[float], in
     unconnected = sum(len(frames[i % len(frames)]) for i in job.phones if i not in connected)
     await asyncio.to_thread(barrier.wait)  # type: ignore[attr-defined]
     cpu = time.process_time()
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
     lost = await asyncio.gather(*(
         phone_loop(ws, frames[i % len(frames)], ANSWERS[job.variant], i / job.n, latencies)
         for i, ws in phones
@@ -341,7 +343,8 @@ def client_process(job: ClientJob, barrier: object, results: object) -> None:
 
 
 def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: float,
-              store_id: int, tokens: list[str], cast: LiveCast) -> LevelResult:  # fmt: skip
+              store_id: int, tokens: list[str], cast: LiveCast,
+              timeline: bool = False) -> LevelResult:  # fmt: skip
     import multiprocessing
 
     rss_idle = rss_kb(pid)
@@ -383,8 +386,11 @@ def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: fl
         process.join(timeout=30)
         if process.is_alive():
             process.kill()
-    latencies = [ms for found, _, _ in outcomes for ms in found]
-    ms = np.array(latencies) if latencies else np.array([float("nan")])
+    latencies = [pair for found, _, _ in outcomes for pair in found]
+    ms = np.array([ms for _, ms in latencies]) if latencies else np.array([float("nan")])
+    if timeline and latencies:
+        print(format_table(["second", "answered", "p50 ms", "p99 ms", "max ms"],
+                           timeline_rows(latencies)))  # fmt: skip
     lost = sum(lost for _, lost, _ in outcomes)
     answered = sent - lost
     return LevelResult(server, variant, n, sent, lost, float(np.percentile(ms, 50)),
@@ -392,6 +398,21 @@ def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: fl
                        (rss_loaded - rss_idle) / n,
                        server_cpu_s * 1e6 / answered if answered else float("nan"),
                        loop_cpu_s / wall)  # fmt: skip
+
+
+def timeline_rows(latencies: Sequence[tuple[float, float]]) -> list[list[object]]:
+    """Per second of sending (from the first counted frame): frames answered, p50, p99, max:
+    whether a tail is a moment (a pause, a burst) or the whole run."""
+    sent = np.array([t for t, _ in latencies])
+    ms = np.array([m for _, m in latencies])
+    second = (sent - sent.min()).astype(int)
+    rows: list[list[object]] = []
+    for k in range(int(second.max()) + 1):
+        these = ms[second == k]
+        if these.size:
+            rows.append([k, these.size, f"{np.percentile(these, 50):.1f}",
+                         f"{np.percentile(these, 99):.1f}", f"{these.max():.1f}"])  # fmt: skip
+    return rows
 
 
 async def echo_socket(websocket: WebSocket) -> None:
@@ -489,6 +510,8 @@ def main() -> None:
     parser.add_argument("--accuracy-walks", type=int, default=6, help="0: skip the accuracy part")
     parser.add_argument("--servers", nargs="+", default=["uvicorn"], choices=list(SERVERS),
                         help="each variant runs under each, one after the other")  # fmt: skip
+    parser.add_argument("--timeline", action="store_true",
+                        help="print each level's latency second by second")  # fmt: skip
     parser.add_argument("--serve", choices=["app", "echo"], help=argparse.SUPPRESS)
     parser.add_argument("--server", default="uvicorn", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -513,8 +536,9 @@ def main() -> None:
                 with served as (url, pid):
                     for n in counts:
                         store_id = stores.get(variant, 0)
-                        results.append(run_level(url, pid, server, variant, n, args.seconds,
-                                                 store_id, tokens, cast))  # fmt: skip
+                        level = run_level(url, pid, server, variant, n, args.seconds,
+                                          store_id, tokens, cast, args.timeline)  # fmt: skip
+                        results.append(level)
                         print(f"  {server} {variant} {n}: p99 {results[-1].p99_ms:.1f} ms",
                               file=sys.stderr)  # fmt: skip
     print(format_table(
