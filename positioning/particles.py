@@ -3,11 +3,12 @@
 Each particle is a hypothesis ``(x, y, heading offset δ, step scale s)``. On a step of
 Weinberg length L at gyro-steadied heading ψ a particle moves by ``s·L`` along ``ψ + δ`` (both
 perturbed); a particle whose move crosses anything off walkable floor anywhere along the step
-is dropped (weight 0) — that is the floor-plan constraint, and it is what sorts corridors from shop
-interiors. A radio fix re-weights particles by a *mixture* likelihood over the fix's candidate
-reference positions, so two corridors that sound alike both stay alive until the walk's shape
-against the walls separates them. A few particles are re-drawn from each fix (injection), so a
-cloud that locked onto the wrong corridor can still be corrected.
+is dropped (weight 0; times ε with ``wall_floor=ε``, the soft plan) — that is the floor-plan
+constraint, and it is what sorts corridors from shop interiors. A radio fix re-weights particles
+by a *mixture* likelihood over the fix's candidate reference positions, so two corridors that
+sound alike both stay alive until the walk's shape against the walls separates them. A few
+particles are re-drawn from each fix (injection), so a cloud that locked onto the wrong corridor
+can still be corrected.
 
 All maths are functions over arrays (shape ``(n,)`` per component), so a batched version across
 shoppers is a reshape away.
