@@ -120,6 +120,8 @@ _BETWEEN_STEPS = [TrackerSettings().between_steps]
 # --offset-prior: the fused and pdr-only particles' heading-offset prior.
 _OFFSET_PRIOR = [TrackerSettings().offset_prior]
 _SCALE_DRIFT = [TrackerSettings().scale_drift]
+# --wall-floor: the weight a fused or pdr-only particle keeps for a step off walkable floor.
+_WALL_FLOOR = [TrackerSettings().wall_floor]
 
 
 def shifted(walk: Walk, shift_db: float) -> Walk:
@@ -197,6 +199,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
         between_steps=_BETWEEN_STEPS[0],
         offset_prior=_OFFSET_PRIOR[0],
         scale_drift=_SCALE_DRIFT[0],
+        wall_floor=_WALL_FLOOR[0],
     )
     fused = replace(fused, **_HYPOTHESIS)
     fused = replace(fused, injection=_INJECTION[0])
@@ -267,6 +270,7 @@ def run_walk(job: tuple[str, int, tuple[str, ...]]) -> list[WalkScore]:
                 between_steps=_BETWEEN_STEPS[0],
                 offset_prior=_OFFSET_PRIOR[0],
                 scale_drift=_SCALE_DRIFT[0],
+                wall_floor=_WALL_FLOOR[0],
             ),
         )
         estimates, cpu = replay(pdr, walk)
@@ -436,6 +440,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the fused and pdr-only particles' step-scale random walk (default: the product's)",
     )
     parser.add_argument(
+        "--wall-floor",
+        type=float,
+        default=TrackerSettings().wall_floor,
+        help="weight a fused or pdr-only particle keeps for a step off the floor, in [0, 1) "
+        "(0: dropped, the product's)",
+    )
+    parser.add_argument(
         "--per-walk",
         type=Path,
         default=None,
@@ -444,6 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _OFFSET_PRIOR[0] = args.offset_prior
     _SCALE_DRIFT[0] = args.scale_drift
+    if not 0.0 <= args.wall_floor < 1.0:
+        parser.error(f"--wall-floor must be in [0, 1), not {args.wall_floor}")
+    _WALL_FLOOR[0] = args.wall_floor
     _INJECTION[0] = args.injection
     _RADIO_LIKELIHOOD[0] = args.radio_likelihood
     _HEADING_REPORT[0] = args.heading_report

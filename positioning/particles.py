@@ -3,11 +3,12 @@
 Each particle is a hypothesis ``(x, y, heading offset δ, step scale s)``. On a step of
 Weinberg length L at gyro-steadied heading ψ a particle moves by ``s·L`` along ``ψ + δ`` (both
 perturbed); a particle whose move crosses anything off walkable floor anywhere along the step
-is dropped (weight 0) — that is the floor-plan constraint, and it is what sorts corridors from shop
-interiors. A radio fix re-weights particles by a *mixture* likelihood over the fix's candidate
-reference positions, so two corridors that sound alike both stay alive until the walk's shape
-against the walls separates them. A few particles are re-drawn from each fix (injection), so a
-cloud that locked onto the wrong corridor can still be corrected.
+is dropped (weight 0; times ε with ``wall_floor=ε``, the soft plan) — that is the floor-plan
+constraint, and it is what sorts corridors from shop interiors. A radio fix re-weights particles
+by a *mixture* likelihood over the fix's candidate reference positions, so two corridors that
+sound alike both stay alive until the walk's shape against the walls separates them. A few
+particles are re-drawn from each fix (injection), so a cloud that locked onto the wrong corridor
+can still be corrected.
 
 All maths are functions over arrays (shape ``(n,)`` per component), so a batched version across
 shoppers is a reshape away.
@@ -63,6 +64,10 @@ SCALE_LIMITS = (0.6, 1.5)
 # (≈ 20 m, the first leg): the walk's own stride is learnt while the first corridor ends and
 # scans arrive, the extra spread ≈ q·N·ln N (SD ≈ 0.1) on top of the prior's 0.15.
 EARLY_SCALE_STEPS = 30
+# ``propagate_step(wall_floor=ε)`` (``TrackerSettings(wall_floor=ε)``): a step that leaves
+# walkable floor anywhere along it multiplies the particle's weight by ε instead of killing it.
+# 0 is the hard plan (today's); ε must stay below 1, where the plan would say nothing.
+WALL_FLOOR_DEFAULT = 0.0
 # Radio likelihood kernel around each candidate reference, m: reference positions are
 # interpolated along survey paths and RSSI varies over a few metres.
 RADIO_KERNEL_M = 6.0
@@ -230,13 +235,18 @@ def propagate_step(
     grid: WalkableGrid | None,
     rng: np.random.Generator,
     early_scale: bool = False,
+    wall_floor: float = WALL_FLOOR_DEFAULT,
 ) -> tuple[float, float]:
     """Move every particle by one step; drop those that leave the floor. Returns the mean move.
 
     x ← x + s·L·(1 + ε_L)·cos(ψ + δ + ε_ψ), y likewise with sin; δ, s random-walk.
     If every particle would leave the floor the move is kept without the constraint (a gap in
     the plan, not a reason to lose the shopper). ``early_scale``: the scale's random walk is
-    wider over the first EARLY_SCALE_STEPS (the same normal draws, scaled).
+    wider over the first EARLY_SCALE_STEPS (the same normal draws, scaled). ``wall_floor`` ε:
+    w ← w·ε, not 0, for a step through or onto anything off the floor (a soft plan: the walls
+    become a likelihood with a floor, like the radio's, so a cloud on the wrong side of a wall
+    or a plan drawn a metre off does not kill the truth for good; k steps off the floor cost
+    εᵏ, so a shop block is still crossed by nobody).
     """
     n = len(cloud)
     cloud.offset_rad += rng.normal(0.0, math.radians(OFFSET_DRIFT_DEG_PER_STEP), n)
@@ -252,7 +262,8 @@ def propagate_step(
     new_x, new_y = cloud.x + dx, cloud.y + dy
     if grid is not None:
         ok = grid.is_free_segment(cloud.x, cloud.y, new_x, new_y)
-        survivors = cloud.weight * ok
+        # p(step | plan) = 1 on the floor, ε through or onto a wall; ε = 0 is the hard plan.
+        survivors = cloud.weight * np.where(ok, 1.0, wall_floor)
         total = survivors.sum()
         if total > 0:
             cloud.weight = survivors / total

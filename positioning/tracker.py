@@ -166,6 +166,9 @@ class TrackerSettings:
     injection: str = "candidates"  # any of INJECTIONS (_kidnap_draws)
     offset_prior: str = "normal"  # any of OFFSET_PRIORS (particles.new_cloud)
     scale_drift: str = "constant"  # any of SCALE_DRIFTS (particles.propagate_step)
+    # A particle's weight times this for a step off walkable floor (particles.propagate_step);
+    # 0.0 drops it (the hard plan).
+    wall_floor: float = pf.WALL_FLOOR_DEFAULT
 
 
 class Tracker:
@@ -214,6 +217,11 @@ class Tracker:
         ):
             if value not in choices:
                 raise ValueError(f"{name} must be one of {choices}, not {value!r}")
+        if not 0.0 <= settings.wall_floor < 1.0:
+            raise ValueError(
+                f"wall_floor must be in [0, 1), not {settings.wall_floor!r}: it is the weight a "
+                "step through a wall keeps (0 drops the particle; 1 would ignore the plan)"
+            )
         if settings.magnetic != "off" and magnetic_map is None:
             raise ValueError(f"magnetic={settings.magnetic!r} needs a magnetic_map")
         self.radio_map = radio_map
@@ -342,6 +350,7 @@ class Tracker:
             self.grid,
             self._rng,
             early_scale=self.settings.scale_drift == "early",
+            wall_floor=self.settings.wall_floor,
         )
         if self._wide_offsets:
             pf.settle_wide_offsets(self._cloud, self.grid, self._rng)
