@@ -389,6 +389,8 @@ def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: fl
     latencies = [pair for found, _, _ in outcomes for pair in found]
     ms = np.array([ms for _, ms in latencies]) if latencies else np.array([float("nan")])
     if timeline and latencies:
+        began = min(t for t, _ in latencies)
+        print(f"{server} {variant} {n}: second 0 began at {began:.3f} (Unix s)")
         print(format_table(["second", "answered", "p50 ms", "p99 ms", "max ms"],
                            timeline_rows(latencies)))  # fmt: skip
     lost = sum(lost for _, lost, _ in outcomes)

@@ -27,12 +27,14 @@ from server.realtime.frames import CountedReadings, ReadingsBatch
 from server.realtime.readings_binary import list_columns
 from server.store_snapshot import CampaignCounts, SnapshotCache, StoreSnapshot
 from server.visit_log import (
+    READING_BATCHES_PER_WRITE,
     PositionBuffer,
     ReadingBuffer,
     VisitWrites,
     load_profile,
     record_app_event,
     record_zone_events,
+    staggered,
 )
 from triggers.occasion import Occasion, OccasionKind, occasion_from_zone_event
 from zones import ZoneEvent
@@ -224,7 +226,11 @@ class ShopperPipeline:
         self.detector = wiring.zone_detector_for(shopper.store_id)
         self.current_zone: str | None = None
         self.positions = PositionBuffer(shopper.visit_id, shopper.store_id)
-        self.raw_readings = ReadingBuffer(shopper)
+        # The raw frames' first write staggered by shopper (``staggered``); a position chunk is
+        # one small row a minute, cheap even when thousands are written together.
+        self.raw_readings = ReadingBuffer(
+            shopper, first_write=staggered(READING_BATCHES_PER_WRITE, shopper.customer_id)
+        )
         self._profile: ProfileRecord | None = None
 
     # ---- inputs -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import threading
 import uuid
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,6 +42,7 @@ VISIT_RESUME_WINDOW_MS = 30 * 60 * 1000
 POSITIONS_PER_CHUNK = 60
 # Raw batches (about one a second) written together: ten seconds of them per commit.
 READING_BATCHES_PER_WRITE = 10
+
 # Multi-row inserts go to the tables (SQLAlchemy Core), not the mapped classes: ``insert(Model)``
 # with a list of rows takes the ORM's bulk path, ≈ 40 µs more per statement for the same rows
 # (a tick-like transaction of 5 zone events and 12 raw frames: 427 → 321 µs of CPU, SQLite).
@@ -310,6 +312,15 @@ class RawFrameCompressor:
 RAW_FRAME_COMPRESSOR = RawFrameCompressor()
 
 
+def staggered(size: int, key: str) -> int:
+    """The size of a visit's first raw-frame write, 1 to ``size`` frames by its shopper's id
+    (``key``). Shoppers who connect together (a store's opening, a load test) would otherwise
+    fill their buffers in the same tick, and again every ``size`` seconds: 5,000 buffers written
+    at once held the server 1–2 s (docs/server.md, "Session 8: staggered writes"). Staggered
+    once, they stay apart."""
+    return 1 + zlib.crc32(key.encode()) % size
+
+
 class ReadingBuffer:
     """Raw readings frames of one visit, compressed in the background and written several at a
     time (one multi-row insert).
@@ -318,10 +329,18 @@ class ReadingBuffer:
     readings are for replay, not for delivery, so a crash may cost the last few seconds of them.
     """
 
-    def __init__(self, shopper: Shopper, compressor: RawFrameCompressor | None = None) -> None:
+    def __init__(
+        self,
+        shopper: Shopper,
+        compressor: RawFrameCompressor | None = None,
+        first_write: int = READING_BATCHES_PER_WRITE,
+    ) -> None:
+        """``first_write``: frames before the first write (``staggered``), then
+        ``READING_BATCHES_PER_WRITE`` each."""
         self.shopper = shopper
         self.compressor = compressor or RAW_FRAME_COMPRESSOR
         self._frames: list[RawFrame] = []
+        self._write_at = first_write
 
     def add(self, batch: CountedReadings, frame_text: str | bytes, wake: bool = True) -> None:
         """Keep the frame exactly as received (JSON text or binary bytes), with its time span.
@@ -338,12 +357,17 @@ class ReadingBuffer:
         return len(self._frames)
 
     def full(self) -> bool:
-        return len(self._frames) >= READING_BATCHES_PER_WRITE
+        return len(self._frames) >= self._write_at
+
+    def room(self) -> int:
+        """Frames still to come before the buffer is full."""
+        return max(0, self._write_at - len(self._frames))
 
     def take_rows(self) -> list[tuple[Any, ...]]:
         """The buffered frames as ``raw_reading_batches`` rows, tuples in the order of
         ``RAW_BATCH_COLUMNS`` (the buffer is emptied)."""
         frames, self._frames = self._frames, []
+        self._write_at = READING_BATCHES_PER_WRITE
         visit_id, store_id = self.shopper.visit_id, self.shopper.store_id
         return [
             (visit_id, store_id, f.t_first_ms, f.t_last_ms, f.n_readings, f.payload())

@@ -48,11 +48,13 @@ from server.tables import (
 )
 from server.tracking import StoreTrackers
 from server.visit_log import (
+    READING_BATCHES_PER_WRITE,
     Compressed,
     RawFrame,
     RawFrameCompressor,
     ReadingBuffer,
     record_zone_events,
+    staggered,
 )
 from server.wiring import store_beacons, store_zone_documents
 from simulator.wire import binary_readings_frame
@@ -400,6 +402,30 @@ def test_raw_frames_are_stored_as_received_whoever_compresses_them(
     assert buffer.pending() == 0
     expected = [(T0 + 1000 * k, T0 + 1000 * k + 10 * k, k + 1, texts[k]) for k in range(3)]
     assert stored_frames(database, shopper.visit_id) == expected
+
+
+def test_shoppers_who_connect_together_write_their_raw_frames_in_different_ticks(
+    database: Database,
+) -> None:
+    """The first write comes after 1 to 10 frames by shopper, then every 10: a thousand shoppers
+    who connect in the same second spread their writes over ten seconds, not all in one tick."""
+    firsts = [staggered(READING_BATCHES_PER_WRITE, f"customer-{k}") for k in range(1000)]
+    counts = np.bincount(firsts, minlength=READING_BATCHES_PER_WRITE + 1)
+    assert counts[0] == 0 and len(counts) == READING_BATCHES_PER_WRITE + 1  # 1..10 only
+    assert counts[1:].min() > 60 and counts.max() < 140  # ≈ 100 each
+    assert staggered(READING_BATCHES_PER_WRITE, "customer-7") == firsts[7]  # the same each time
+    shopper = seeded_shopper(database)
+    buffer = ReadingBuffer(shopper, IdleCompressor(), first_write=3)
+    full_after = []
+    for k in range(25):
+        text = readings_text(T0 + 1000 * k, 1)
+        buffer.add(ReadingsBatch.model_validate_json(text), text)
+        if buffer.full():
+            full_after.append(k + 1)
+            with database.session() as session:
+                buffer.flush(session)
+    assert full_after == [3, 13, 23]
+    assert len(stored_frames(database, shopper.visit_id)) == 23
 
 
 def test_the_background_compressor_compresses_every_frame_of_every_burst() -> None:

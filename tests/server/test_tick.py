@@ -43,7 +43,6 @@ from server.tables import Base, Customer, Offer, PositionChunk, RawReadingBatch,
 from server.tick_zones import rounds, tick_zone_events
 from server.trigger_decisions import TriggersDecider
 from server.visit_log import (
-    READING_BATCHES_PER_WRITE,
     Compressed,
     PositionBuffer,
     RawFrame,
@@ -436,9 +435,9 @@ def test_raw_frames_of_the_good_shoppers_survive_a_failed_tick_commit(database: 
     wiring = PipelineWiring(tracker_for=lambda _store, _customer: _Tracked())
     snapshots = SnapshotCache(database)
     lines = [ShopperPipeline(s, database, wiring, snapshots) for s in (ghost, good)]
-    kept = [T0 + 1000 * (i + 1) for i in range(READING_BATCHES_PER_WRITE - 1)]
-    for line in lines:
-        for t_ms in kept:  # the tick's own frame fills the buffer
+    for line in lines:  # the tick's own frame fills the buffer
+        kept = [T0 + 1000 * (i + 1) for i in range(line.raw_readings.room() - 1)]
+        for t_ms in kept:
             line.raw_readings.add(frame(t_ms), f'{{"t": {t_ms}}}')
     jobs = [BatchJob(None, frame(T0), line, T0 + 40, "") for line in lines]
     failed, done = finish_tick(jobs, [[Estimate(T0, 2.0, 1.5, 90.0, 1.0)] for _ in lines])
