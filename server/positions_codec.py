@@ -28,17 +28,31 @@ POINT_DTYPE = np.dtype(
 MAX_ACCURACY_CM = np.iinfo(np.uint16).max
 
 
+# An estimate as a plain row (t_ms, x, y, heading_deg, accuracy_m): a tuple of numbers, which the
+# garbage collector stops tracking at its first pass, where an ``Estimate`` is walked by every
+# pass for as long as it waits in a buffer (a minute; docs/server.md, "Session 8: what the
+# collector walks").
+PointRow = tuple[int, float, float, float, float]
+
+
+def point_row(e: Estimate) -> PointRow:
+    return (e.t_ms, e.x, e.y, e.heading_deg, e.accuracy_m)
+
+
 def pack_estimates(estimates: Sequence[Estimate], t_start_ms: int) -> bytes:
-    points = np.zeros(len(estimates), dtype=POINT_DTYPE)
-    points["dt_ms"] = [e.t_ms - t_start_ms for e in estimates]
-    points["x"] = [e.x for e in estimates]
-    points["y"] = [e.y for e in estimates]
-    points["heading_cdeg"] = (
-        np.round(np.mod([e.heading_deg for e in estimates], 360.0) * 100) % 36000
-    )
-    points["accuracy_cm"] = np.clip(
-        np.round(np.array([e.accuracy_m for e in estimates]) * 100), 0, MAX_ACCURACY_CM
-    )
+    return pack_rows([point_row(e) for e in estimates], t_start_ms)
+
+
+def pack_rows(rows: Sequence[PointRow], t_start_ms: int) -> bytes:
+    points = np.zeros(len(rows), dtype=POINT_DTYPE)
+    if not rows:
+        return points.tobytes()
+    t_ms, x, y, heading, accuracy = zip(*rows, strict=True)
+    points["dt_ms"] = np.array(t_ms, dtype=np.int64) - t_start_ms
+    points["x"] = x
+    points["y"] = y
+    points["heading_cdeg"] = np.round(np.mod(heading, 360.0) * 100) % 36000
+    points["accuracy_cm"] = np.clip(np.round(np.array(accuracy) * 100), 0, MAX_ACCURACY_CM)
     return points.tobytes()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from positioning import Estimate
 from server.offer_ledger import advance_status
-from server.positions_codec import pack_estimates
+from server.positions_codec import PointRow, pack_rows, point_row
 from server.raw_frames_codec import encode_frame
 from server.realtime.frames import CountedReadings
 from server.tables import (
@@ -231,7 +231,7 @@ class Compressed:
     payload: bytes
 
 
-@dataclass
+@dataclass(slots=True)  # no ``__dict__``: one object fewer a frame for the collector to walk
 class RawFrame:
     """One received readings frame waiting to be written: ``data`` is the frame as received (JSON
     text, or a binary frame's bytes) until the compressor (or a flush that got there first)
@@ -414,10 +414,10 @@ class PositionBuffer:
         self.visit_id = visit_id
         self.store_id = store_id
         self.floor_id = floor_id
-        self._estimates: list[Estimate] = []
+        self._estimates: list[PointRow] = []  # rows, not ``Estimate``s: see ``PointRow``
 
     def extend(self, estimates: Sequence[Estimate]) -> None:
-        self._estimates.extend(estimates)
+        self._estimates.extend([point_row(e) for e in estimates])
 
     def on_other_floor(self, floor_id: int | None) -> bool:
         """True when the next estimates belong to another floor (the chunk must be cut first)."""
@@ -432,19 +432,19 @@ class PositionBuffer:
     def take_chunk(self) -> dict[str, Any] | None:
         """The buffered estimates as one ``position_chunks`` row (None if there are none); the
         buffer is emptied."""
-        estimates = sorted(self._estimates, key=lambda e: e.t_ms)
+        rows = sorted(self._estimates, key=lambda row: row[0])
         self._estimates = []
-        if not estimates:
+        if not rows:
             return None
-        t_start = estimates[0].t_ms
+        t_start = rows[0][0]
         return {
             "visit_id": self.visit_id,
             "store_id": self.store_id,
             "floor_id": self.floor_id,
             "t_start_ms": t_start,
-            "t_end_ms": estimates[-1].t_ms,
-            "n_points": len(estimates),
-            "payload": pack_estimates(estimates, t_start),
+            "t_end_ms": rows[-1][0],
+            "n_points": len(rows),
+            "payload": pack_rows(rows, t_start),
         }
 
     def flush(self, session: Session) -> None:

@@ -162,6 +162,11 @@ class FramedSocket:
             frame = await self.receive_frame(decode, decode_binary)
             with contextlib.suppress(WebSocketDisconnect):
                 await answer(frame)
+            # Not held while the next frame is awaited (about a second): a decoded binary frame
+            # is a few dozen tracked objects (its column views), and thousands of connections'
+            # would be walked by every young garbage-collector pass (docs/server.md, "Session 8:
+            # what the collector walks").
+            del frame
 
     async def receive_text(self) -> str:
         """The next text frame that passes the rate and size limits (binary frames refused)."""

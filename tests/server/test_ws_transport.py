@@ -299,3 +299,62 @@ def test_serve_answers_every_frame_the_client_sent_before_leaving() -> None:
 
     asyncio.run(serve_once(app, ["played 1", "played 2"], 4001))
     assert seen == ["played 1", "played 2", 4001]
+
+
+class _Decoded:
+    """A decoded frame (weakly referenceable, so a test can see when it is gone)."""
+
+
+class _QueueTransport:
+    """A ``FrameTransport`` fed from a queue; ``waiting`` is set while a receive waits."""
+
+    def __init__(self) -> None:
+        self.inbox: asyncio.Queue[str] = asyncio.Queue()
+        self.waiting = asyncio.Event()
+
+    async def accept(self) -> None:
+        pass
+
+    async def receive(self) -> str:
+        self.waiting.set()
+        text = await self.inbox.get()
+        self.waiting.clear()
+        return text
+
+    async def send(self, text: bytes) -> None:
+        pass
+
+    async def close(self, code: int, reason: str) -> None:
+        pass
+
+
+@pytest.mark.anyio
+async def test_a_served_frame_is_let_go_before_the_next_is_awaited() -> None:
+    """While a connection waits (about a second) for its next frame, the last decoded frame is
+    no longer held: thousands of connections' would be walked by every young collector pass."""
+    import weakref
+
+    transport = _QueueTransport()
+    socket = FramedSocket(transport)
+    seen: list[weakref.ref[_Decoded]] = []
+
+    def decode(_text: str) -> _Decoded:
+        frame = _Decoded()
+        seen.append(weakref.ref(frame))
+        return frame
+
+    async def answer(_frame: _Decoded) -> None:
+        pass
+
+    serving = asyncio.create_task(socket.serve(answer, decode))
+    await transport.inbox.put("{}")
+    await asyncio.sleep(0)
+    await asyncio.wait_for(transport.waiting.wait(), 5)
+    while transport.inbox.qsize():  # the frame taken and answered, the next receive waiting
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert len(seen) == 1
+    assert seen[0]() is None
+    serving.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await serving
