@@ -13,9 +13,11 @@ from __future__ import annotations
 import gc
 
 # Young generation: a pass after this many net container allocations. Net: frames that come and go
-# cancel out, so passes follow the growth of live state, not the traffic. A pass walks at most
-# this many objects: ≈ 15–20 ms at 5·10^4 on the loaded 2-core machine, a bounded pause well under
-# the 100 ms latency budget (10^4 measured 600 µs/batch against 531 at 5·10^4, docs/server.md).
+# cancel out, so passes follow the growth of live state, not the traffic. A pass walks every young
+# object still alive, which can be several times this many (an old object's death counts down
+# too): at 5,000 phones 65,000–140,000 objects, 15–70 ms, once the connections stopped holding
+# their last frame (350,000 and 150–240 ms before; docs/server.md, "After session 8"). 10^4
+# measured 600 µs/batch against 531 at 5·10^4 (docs/server.md).
 SERVING_GC_YOUNG_THRESHOLD = 50_000
 
 

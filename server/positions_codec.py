@@ -30,8 +30,7 @@ MAX_ACCURACY_CM = np.iinfo(np.uint16).max
 
 # An estimate as a plain row (t_ms, x, y, heading_deg, accuracy_m): a tuple of numbers, which the
 # garbage collector stops tracking at its first pass, where an ``Estimate`` is walked by every
-# pass for as long as it waits in a buffer (a minute; docs/server.md, "Session 8: what the
-# collector walks").
+# pass for as long as it waits in a buffer (a minute; docs/server.md, "After session 8").
 PointRow = tuple[int, float, float, float, float]
 
 

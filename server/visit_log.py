@@ -316,8 +316,8 @@ def staggered(size: int, key: str) -> int:
     """The size of a visit's first raw-frame write, 1 to ``size`` frames by its shopper's id
     (``key``). Shoppers who connect together (a store's opening, a load test) would otherwise
     fill their buffers in the same tick, and again every ``size`` seconds: 5,000 buffers written
-    at once held the server 1–2 s (docs/server.md, "Session 8: staggered writes"). Staggered
-    once, they stay apart."""
+    at once held the server 1–2 s (docs/server.md, "After session 8"). Staggered once, they
+    stay apart."""
     return 1 + zlib.crc32(key.encode()) % size
 
 

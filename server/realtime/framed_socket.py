@@ -164,8 +164,8 @@ class FramedSocket:
                 await answer(frame)
             # Not held while the next frame is awaited (about a second): a decoded binary frame
             # is a few dozen tracked objects (its column views), and thousands of connections'
-            # would be walked by every young garbage-collector pass (docs/server.md, "Session 8:
-            # what the collector walks").
+            # would be walked by every young garbage-collector pass (docs/server.md, "After
+            # session 8").
             del frame
 
     async def receive_text(self) -> str:
