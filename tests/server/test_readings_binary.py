@@ -21,6 +21,7 @@ from server.realtime.readings_binary import decode_binary_readings, list_columns
 from server.realtime.readings_wire import decode_shopper_frame
 from simulator.live import load_cast
 from simulator.wire import binary_readings_frame, readings_frames
+from tests.positioning.test_tick_columns import assert_same_batch
 from tests.server import readings_binary_session4 as session4
 
 Frame = dict[str, Any]
@@ -64,13 +65,7 @@ def test_a_binary_frame_decodes_to_the_json_frames_batch(phone_frames: list[Fram
         # The list form is the JSON batch itself, equal field by field.
         assert list_columns(from_binary) == from_json
         # And the arrays the batched tracker takes are the same numbers.
-        ours, theirs = sensor_batch(from_binary), sensor_batch(from_json)
-        assert ours.latest_ms == theirs.latest_ms
-        for name in ("accel", "gyro", "rotation"):
-            np.testing.assert_array_equal(getattr(ours, name).t_ms, getattr(theirs, name).t_ms)
-            np.testing.assert_array_equal(getattr(ours, name).xyz, getattr(theirs, name).xyz)
-        assert list(ours.beacon_id) == list(theirs.beacon_id)
-        np.testing.assert_array_equal(ours.beacon_rssi_dbm, theirs.beacon_rssi_dbm)
+        assert_same_batch(sensor_batch(from_binary), sensor_batch(from_json))
 
 
 def test_a_binary_frame_is_about_half_the_json_text(phone_frames: list[Frame]) -> None:

@@ -34,6 +34,7 @@ from server.tick_readings import checked_columns, sensor_batch
 from simulator.live import load_cast
 from simulator.store import store_to_dict
 from simulator.wire import binary_readings_frame, readings_frames
+from tests.positioning.test_tick_columns import assert_same_batch
 
 T0 = 1_790_000_000_000
 SHOPPERS = 7
@@ -210,13 +211,7 @@ def test_the_joined_columns_cut_back_give_each_frames_batch() -> None:
     assert [checked.outcome[k] for k in good] == list(range(len(good)))
     for k in good:
         ours = checked.columns.batch(checked.outcome[k])  # type: ignore[arg-type]
-        theirs = sensor_batch(decode_binary_readings(data[k]))
-        assert ours.latest_ms == theirs.latest_ms
-        for name in ("accel", "gyro", "rotation"):
-            np.testing.assert_array_equal(getattr(ours, name).t_ms, getattr(theirs, name).t_ms)
-            np.testing.assert_array_equal(getattr(ours, name).xyz, getattr(theirs, name).xyz)
-        assert list(ours.beacon_id) == list(theirs.beacon_id)
-        np.testing.assert_array_equal(ours.beacon_rssi_dbm, theirs.beacon_rssi_dbm)
+        assert_same_batch(ours, sensor_batch(decode_binary_readings(data[k])))
 
 
 def test_a_tick_of_only_bad_frames_gives_empty_columns() -> None:
