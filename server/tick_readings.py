@@ -123,10 +123,10 @@ def _checked_columns(frames: Sequence[BinaryReadings]) -> CheckedFrames:
 def _checked_chunk(frames: Sequence[BinaryReadings]) -> tuple[TickColumns, list[int | BadFrame]]:
     """``checked_columns`` for a chunk: its columns joined kind by kind, each kind checked by one
     or two reductions; only when one fails are the frames that hold the bad values looked for."""
-    times: list[memoryview] = []  # every frame's times (Layout.times: t_ms, then last_seen_ms)
-    sensor: list[memoryview] = []  # then every frame's float32 columns, kind by kind
-    levels: list[memoryview] = []
-    powers: list[memoryview] = []
+    times: list[bytes] = []  # every frame's times (Layout.times: t_ms, then last_seen_ms)
+    sensor: list[bytes] = []  # then every frame's float32 columns, kind by kind
+    levels: list[bytes] = []
+    powers: list[bytes] = []
     segments: list[int] = []  # the length of each time column, in order
     ordered: list[bool] = []  # False: Wi-Fi's last_seen_ms (any order), True: a series' t_ms
     # One past each frame's last time, sensor value, RSSI and advertised power.
@@ -142,11 +142,11 @@ def _checked_chunk(frames: Sequence[BinaryReadings]) -> tuple[TickColumns, list[
         layout = frame.layout
         lengths = layout.lengths
         wire = layout.wire
-        accel.append(0 if (v := wire.accel) is None else v.t_ms.nbytes >> 3)
-        gyro.append(0 if (v := wire.gyro) is None else v.t_ms.nbytes >> 3)
-        mag.append(0 if (v := wire.mag) is None else v.t_ms.nbytes >> 3)
-        rotation.append(0 if (v := wire.rotation) is None else v.t_ms.nbytes >> 3)
-        beacons.append(0 if (b := wire.beacons) is None else b.t_ms.nbytes >> 3)
+        accel.append(0 if (v := wire.accel) is None else len(v.t_ms) >> 3)
+        gyro.append(0 if (v := wire.gyro) is None else len(v.t_ms) >> 3)
+        mag.append(0 if (v := wire.mag) is None else len(v.t_ms) >> 3)
+        rotation.append(0 if (v := wire.rotation) is None else len(v.t_ms) >> 3)
+        beacons.append(0 if (b := wire.beacons) is None else len(b.t_ms) >> 3)
         times += layout.times
         segments += lengths
         ordered += [True] * len(lengths)
@@ -160,7 +160,7 @@ def _checked_chunk(frames: Sequence[BinaryReadings]) -> tuple[TickColumns, list[
         n_level += layout.count - layout.n_sensor // 3  # one RSSI a beacon or Wi-Fi sample
         if layout.power is not None:
             powers.append(layout.power)
-            n_power += layout.power.nbytes // VALUE_DTYPE.itemsize
+            n_power += len(layout.power) // VALUE_DTYPE.itemsize
         time_ends.append(n_time)
         sensor_ends.append(n_sensor)
         level_ends.append(n_level)

@@ -1,6 +1,8 @@
 """The session-4 bulk path of ``decode_binary_readings``, frozen: the leaner one in
 ``server.realtime.readings_binary`` (session 5) must decode every frame to the same batch and
-refuse every frame with the same reason (``test_readings_binary``)."""
+refuse every frame with the same reason (``test_readings_binary``). It reads the shared
+decoder's columns, ``bytes`` since session 9 (``memoryview`` before: ``len`` is ``nbytes`` for
+both)."""
 
 from __future__ import annotations
 
@@ -65,14 +67,14 @@ def checked_at_once(wire: _Readings) -> ReadingsBatch:
     """
     vectors = [(name, s) for name in _VECTORS if (s := getattr(wire, name)) is not None]
     beacons, wifi = wire.beacons, wire.wifi
-    times: list[memoryview] = []  # each series' t_ms, in the order above; wifi's last_seen last
+    times: list[bytes] = []  # each series' t_ms, in the order above; wifi's last_seen last
     lengths: list[int] = []
-    sensor: list[memoryview] = []
-    rssi: list[memoryview] = []
-    power: memoryview | None = None
+    sensor: list[bytes] = []
+    rssi: list[bytes] = []
+    power: bytes | None = None
     for _, vector in vectors:
         n = _length_of(vector.t_ms)
-        if not vector.x.nbytes == vector.y.nbytes == vector.z.nbytes == 4 * n:
+        if not len(vector.x) == len(vector.y) == len(vector.z) == 4 * n:
             raise _Explain
         times.append(vector.t_ms)
         lengths.append(n)
@@ -80,19 +82,15 @@ def checked_at_once(wire: _Readings) -> ReadingsBatch:
     if beacons is not None:
         n = _length_of(beacons.t_ms)
         power = beacons.tx_power_dbm
-        if (beacons.rssi_dbm.nbytes != 4 * n or len(beacons.beacon_id) != n
-                or (power is not None and power.nbytes != 4 * n)):  # fmt: skip
+        if (len(beacons.rssi_dbm) != 4 * n or len(beacons.beacon_id) != n
+                or (power is not None and len(power) != 4 * n)):  # fmt: skip
             raise _Explain
         times.append(beacons.t_ms)
         lengths.append(n)
         rssi.append(beacons.rssi_dbm)
     if wifi is not None:
         n = _length_of(wifi.t_ms)
-        if (
-            wifi.rssi_dbm.nbytes != 4 * n
-            or len(wifi.bssid) != n
-            or wifi.last_seen_ms.nbytes != 8 * n
-        ):
+        if len(wifi.rssi_dbm) != 4 * n or len(wifi.bssid) != n or len(wifi.last_seen_ms) != 8 * n:
             raise _Explain
         times.append(wifi.t_ms)
         lengths.append(n)
@@ -153,15 +151,15 @@ def checked_at_once(wire: _Readings) -> ReadingsBatch:
     return _trusted(ReadingsBatch, out, given)
 
 
-def _length_of(t_ms: memoryview) -> int:
+def _length_of(t_ms: bytes) -> int:
     """How many times a whole, non-empty, not too long ``t_ms`` column holds."""
-    n, rest = divmod(t_ms.nbytes, TIME_DTYPE.itemsize)
+    n, rest = divmod(len(t_ms), TIME_DTYPE.itemsize)
     if rest or not 1 <= n <= MAX_READINGS_PER_BATCH:
         raise _Explain
     return n
 
 
-def _joined(columns: list[memoryview], wire: np.dtype[Any], native: type) -> NDArray[Any]:
+def _joined(columns: list[bytes], wire: np.dtype[Any], native: type) -> NDArray[Any]:
     """The columns end to end, in native order and precision (a copy the frame cannot alter)."""
     return np.frombuffer(b"".join(columns), dtype=wire).astype(native)
 

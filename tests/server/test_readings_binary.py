@@ -4,6 +4,7 @@ frame of the same readings decodes to, and every broken one is refused with a re
 from __future__ import annotations
 
 import copy
+import gc
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,11 @@ from hypothesis import strategies as st
 from server.batch_tracking import sensor_batch
 from server.realtime.framed_socket import BadFrame
 from server.realtime.frames import MAX_READINGS_PER_BATCH, ReadingsBatch
-from server.realtime.readings_binary import decode_binary_readings, list_columns
+from server.realtime.readings_binary import (
+    decode_binary_deferred,
+    decode_binary_readings,
+    list_columns,
+)
 from server.realtime.readings_wire import decode_shopper_frame
 from simulator.live import load_cast
 from simulator.wire import binary_readings_frame, readings_frames
@@ -373,3 +378,30 @@ def numeric_frames(draw: st.DrawFn) -> bytes:
 def test_frames_with_edge_values_get_the_same_outcome_from_both_decoders(data: bytes) -> None:
     ours, theirs = both_outcomes(data)
     assert ours == theirs
+
+
+def tracked_from(root: object) -> int:
+    """How many objects the garbage collector tracks among those reachable from ``root``, classes
+    and what they lead to (modules, functions) left out."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or not gc.is_tracked(obj) or isinstance(obj, type):
+            continue
+        seen.add(id(obj))
+        todo += gc.get_referents(obj)
+    return len(seen)
+
+
+def test_a_queued_binary_frame_holds_few_objects_the_collector_walks(
+    phone_frames: list[Frame],
+) -> None:
+    # A frame waits on the event loop for its tick: at 5,000 phones thousands wait, and every
+    # young pass of the collector walks what they hold. Its columns are bytes (never tracked);
+    # memoryview columns made it 50–56 objects, now 12 (docs/server.md, "Session 9").
+    for frame in phone_frames:
+        deferred = decode_binary_deferred(binary_readings_frame(frame))
+        assert tracked_from(deferred) <= 16
+        assert deferred.layout.times
+        assert not any(gc.is_tracked(c) for c in deferred.layout.times)
