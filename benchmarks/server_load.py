@@ -64,6 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,13 @@ from simulator.wire import Frame, binary_readings_frame, fix_frame, readings_fra
 ANSWER_TIMEOUT_S = 5.0
 # Connections are opened in waves so the benchmark measures steady load, not a connect storm.
 CONNECT_WAVE = 100
+# A level starts once the server is quiet: under this share of a core for QUIET_SPAN_S. Right
+# after a level its phones' visits are still ending (each one's buffers written), and phones of
+# the next level connecting then waited over ANSWER_TIMEOUT_S for their welcome (400 of 5,000
+# counted lost after a 3,000 level, docs/server.md, "Session 9").
+QUIET_CORES = 0.15
+QUIET_SPAN_S = 1.0
+QUIET_WAIT_MAX_S = 120.0
 # The first second of each phone warms pools and caches: it is not counted in the latency.
 WARMUP_TICKS = 1
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -320,7 +328,10 @@ async def client_level(
             *(open_phone(job.url, h) for h in job.hellos[wave : wave + CONNECT_WAVE]),
             return_exceptions=True,
         )
-    # A phone that could not connect loses every frame it would have sent.
+    # A phone that could not connect loses every frame it would have sent: say why.
+    failed = Counter(type(ws).__name__ for ws in opened if not isinstance(ws, ClientConnection))
+    if failed:
+        print(f"  {sum(failed.values())} phones did not connect: {dict(failed)}", file=sys.stderr)
     phones = [(i, ws) for i, ws in zip(job.phones, opened, strict=True)
               if isinstance(ws, ClientConnection)]  # fmt: skip
     frames = job.frames
@@ -347,6 +358,8 @@ def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: fl
               timeline: bool = False) -> LevelResult:  # fmt: skip
     import multiprocessing
 
+    settled_s = wait_until_quiet(pid)
+    print(f"  {server} {variant} {n}: server quiet after {settled_s:.1f} s", file=sys.stderr)
     rss_idle = rss_kb(pid)
     answers = BINARY_VARIANTS.get(variant)
     hellos = [
@@ -400,6 +413,18 @@ def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: fl
                        (rss_loaded - rss_idle) / n,
                        server_cpu_s * 1e6 / answered if answered else float("nan"),
                        loop_cpu_s / wall)  # fmt: skip
+
+
+def wait_until_quiet(pid: int) -> float:
+    """Seconds until the server used under ``QUIET_CORES`` of a core for ``QUIET_SPAN_S``
+    (at most ``QUIET_WAIT_MAX_S``)."""
+    start = time.monotonic()
+    while time.monotonic() - start < QUIET_WAIT_MAX_S:
+        before = server_cpu_seconds(pid)[0]
+        time.sleep(QUIET_SPAN_S)
+        if server_cpu_seconds(pid)[0] - before < QUIET_CORES * QUIET_SPAN_S:
+            break
+    return time.monotonic() - start
 
 
 def timeline_rows(latencies: Sequence[tuple[float, float]]) -> list[list[object]]:
