@@ -15,10 +15,14 @@ import gc
 # Young generation: a pass after this many net container allocations. Net: frames that come and go
 # cancel out, so passes follow the growth of live state, not the traffic. A pass walks every young
 # object still alive, which can be several times this many (an old object's death counts down
-# too): at 5,000 phones 65,000–140,000 objects, 15–70 ms, once the connections stopped holding
-# their last frame (350,000 and 150–240 ms before; docs/server.md, "After session 8"). 10^4
-# measured 600 µs/batch against 531 at 5·10^4 (docs/server.md).
-SERVING_GC_YOUNG_THRESHOLD = 50_000
+# too): at 5,000 phones, once the server falls behind, the frames queued for the next tick (12
+# tracked objects each since session 9, 50-56 before) and each connection's awaiting coroutines.
+# Session 9, two alternating rounds at 3,000 and 5,000 phones (docs/server.md, "Session 9"):
+# 250,000 against 50,000 cut the collector's time at 5,000 from 2.3-2.4 s to 0.2-0.4 s in 20 s
+# (1-2 passes of 170-210 ms against ≈ 40 of up to 180 ms and 4 middle-generation passes of
+# ≈ 330 ms), p99 1,741 / 1,787 ms against 2,216 / 1,953 (3,000: 210 / 158 against 358 / 470).
+# 10^4 measured 600 µs/batch against 531 at 5·10^4 (session 3).
+SERVING_GC_YOUNG_THRESHOLD = 250_000
 
 
 def tune_gc_for_serving(young_threshold: int) -> None:
