@@ -9,7 +9,8 @@ same process, alternating, on the same objects (thread CPU per batch, best of ``
 - ``positions of a quiet batch``: ``ShopperPipeline._positioned`` for one estimate and no zone
   event — the general loop (``_positioned_each``) against ``_positioned_quietly``.
 - ``raw frame row``: a buffered raw frame as its ``raw_reading_batches`` row — a dict, then the
-  tuple ``insert_rows`` takes from it, against the tuple ``ReadingBuffer.take_rows`` now builds.
+  tuple ``insert_rows`` takes from it, against the tuple session 5's ``ReadingBuffer.take_rows``
+  built (since session 9 it builds one row a buffer: ``benchmarks/tick_writes.py --segments``).
 - ``raw frames handed over``: ``--rows`` frames of a tick given to a running compressor thread —
   a wake-up per frame (``submit``) against the frames queued, then one wake-up (``submit_later``,
   ``wake``); this thread's CPU only, the compressor's own work excluded, but not the GIL it takes

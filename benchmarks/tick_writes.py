@@ -9,9 +9,14 @@ events and one chunk of 60 points. ``core inserts`` is session 3's ``VisitWrites
 runs ``--ticks`` transactions per repeat, alternating; the best repeat counts. Thread CPU, so the
 figure includes the driver's own work (SQLite's in-process insert, psycopg's encoding).
 
-    python benchmarks/tick_writes.py [--database-url URL] [--ticks 50] [--repeats 7]
+    python benchmarks/tick_writes.py [--database-url URL] [--ticks 50] [--repeats 7] [--segments]
 
 Closing line: ``tick_writes: core_us=X driver_us=Y``.
+
+``--segments`` (session 9): instead, a tick's raw frames written a row each (before session 9)
+against one row per visit's ten frames (``ReadingBuffer.take_rows`` now:
+``server.raw_frames_codec.pack_segment`` over the frames' payloads), ``SHOPPERS`` visits' buffers
+a tick, CPU per frame; closing line ``tick_writes: row_each_us=X segment_us=Y`` (per frame).
 """
 
 from __future__ import annotations
@@ -33,11 +38,13 @@ from sqlalchemy import insert  # noqa: E402
 
 from aislecast.bench import format_table  # noqa: E402
 from server.database import Database, upgrade_to_head  # noqa: E402
+from server.raw_frames_codec import pack_segment  # noqa: E402
 from server.tables import Customer, Store, Visit  # noqa: E402
 from server.visit_log import (  # noqa: E402
     POSITION_CHUNKS_TABLE,
     RAW_BATCH_COLUMNS,
     RAW_BATCHES_TABLE,
+    READING_BATCHES_PER_WRITE,
     ZONE_EVENTS_TABLE,
     VisitWrites,
 )
@@ -89,12 +96,65 @@ def driver_inserts(database: Database, writes: VisitWrites) -> None:
         writes.write(session)
 
 
+def raw_row_each(
+    database: Database, store_id: int, visits: list[str], t_ms: int, payload: bytes
+) -> None:
+    """A tick of SHOPPERS full buffers, a row per frame (before session 9)."""
+    rows = [(visit, store_id, t_ms + k, t_ms + k + 999, 300, payload)
+            for visit in visits for k in range(READING_BATCHES_PER_WRITE)]  # fmt: skip
+    with database.session() as session:
+        VisitWrites(raw_batches=rows).write(session)
+
+
+def raw_segments(
+    database: Database, store_id: int, visits: list[str], t_ms: int, payload: bytes
+) -> None:
+    """The same tick, a row per buffer (one segment of its frames, as ``take_rows`` packs it)."""
+    frames = [(t_ms + k, t_ms + k + 999, 300, payload) for k in range(READING_BATCHES_PER_WRITE)]
+    rows = [(visit, store_id, t_ms, t_ms + 9999, 3000, pack_segment(frames)) for visit in visits]
+    with database.session() as session:
+        VisitWrites(raw_batches=rows).write(session)
+
+
+def compare_segments(database: Database, ticks: int, repeats: int) -> dict[str, float]:
+    """CPU µs per raw frame of each way, best of ``repeats``."""
+    store_id, visits = seed(database)
+    payload = np.random.default_rng(0).bytes(RAW_FRAME_BYTES)
+    variants = {"a row per frame": raw_row_each, "a row per buffer (segment)": raw_segments}
+    best = {name: float("inf") for name in variants}
+    t_ms = T0_MS
+    frames = ticks * SHOPPERS * READING_BATCHES_PER_WRITE
+    for _ in range(repeats):
+        for name, write in variants.items():
+            start = time.thread_time()
+            for _ in range(ticks):
+                t_ms += 10_000
+                write(database, store_id, visits, t_ms, payload)
+            best[name] = min(best[name], (time.thread_time() - start) / frames * 1e6)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--ticks", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--segments", action="store_true", help="raw rows: a row a frame or a buffer"
+    )
     args = parser.parse_args()
+    if args.segments:
+        with tempfile.TemporaryDirectory() as folder:
+            database = Database.connect(args.database_url or f"sqlite:///{folder}/writes.db")
+            upgrade_to_head(database.engine)
+            found = compare_segments(database, args.ticks, args.repeats)
+            backend = database.engine.dialect.name
+            database.dispose()
+        table = [[backend, name, f"{us:.1f}"] for name, us in found.items()]
+        print(format_table(["database", "raw frames written as", "CPU µs/frame"], table))
+        each, segment = found.values()
+        print(f"tick_writes: row_each_us={each:.1f} segment_us={segment:.1f}")
+        return
     with tempfile.TemporaryDirectory() as folder:
         database = Database.connect(args.database_url or f"sqlite:///{folder}/writes.db")
         upgrade_to_head(database.engine)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from positioning import Estimate
 from server.offer_ledger import advance_status
 from server.positions_codec import PointRow, pack_rows, point_row
-from server.raw_frames_codec import encode_frame
+from server.raw_frames_codec import encode_frame, pack_segment
 from server.realtime.frames import CountedReadings
 from server.tables import (
     AppEvent,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 VISIT_RESUME_WINDOW_MS = 30 * 60 * 1000
 # One packed chunk holds about a minute of 1 Hz positions: few rows, and little lost in a crash.
 POSITIONS_PER_CHUNK = 60
-# Raw batches (about one a second) written together: ten seconds of them per commit.
+# Raw batches (about one a second) written together: ten seconds of them, one row (a segment).
 READING_BATCHES_PER_WRITE = 10
 
 # Multi-row inserts go to the tables (SQLAlchemy Core), not the mapped classes: ``insert(Model)``
@@ -49,7 +49,7 @@ READING_BATCHES_PER_WRITE = 10
 ZONE_EVENTS_TABLE = Base.metadata.tables[ZoneEventRow.__tablename__]
 POSITION_CHUNKS_TABLE = Base.metadata.tables[PositionChunk.__tablename__]
 RAW_BATCHES_TABLE = Base.metadata.tables[RawReadingBatch.__tablename__]
-# A raw frame's row, as ``ReadingBuffer.take_rows`` gives it (a tuple per frame, not a dict).
+# A raw-frame segment's row, as ``ReadingBuffer.take_rows`` gives it (a tuple, not a dict).
 RAW_BATCH_COLUMNS = ("visit_id", "store_id", "t_first_ms", "t_last_ms", "n_readings", "payload")
 # The purchase history a decision sees: enough for a year of weekly shops.
 PROFILE_PURCHASE_LIMIT = 2000
@@ -364,15 +364,20 @@ class ReadingBuffer:
         return max(0, self._write_at - len(self._frames))
 
     def take_rows(self) -> list[tuple[Any, ...]]:
-        """The buffered frames as ``raw_reading_batches`` rows, tuples in the order of
-        ``RAW_BATCH_COLUMNS`` (the buffer is emptied)."""
+        """The buffered frames as one ``raw_reading_batches`` row (a segment:
+        ``server.raw_frames_codec``), a tuple in the order of ``RAW_BATCH_COLUMNS``; none when
+        the buffer is empty (it is emptied)."""
         frames, self._frames = self._frames, []
         self._write_at = READING_BATCHES_PER_WRITE
-        visit_id, store_id = self.shopper.visit_id, self.shopper.store_id
-        return [
-            (visit_id, store_id, f.t_first_ms, f.t_last_ms, f.n_readings, f.payload())
-            for f in frames
-        ]
+        if not frames:
+            return []
+        payload = pack_segment(
+            [(f.t_first_ms, f.t_last_ms, f.n_readings, f.payload()) for f in frames]
+        )
+        first = min([f.t_first_ms for f in frames])
+        last = max([f.t_last_ms for f in frames])
+        count = sum([f.n_readings for f in frames])
+        return [(self.shopper.visit_id, self.shopper.store_id, first, last, count, payload)]
 
     def flush(self, session: Session) -> None:
         insert_tuples(session, RAW_BATCHES_TABLE, RAW_BATCH_COLUMNS, self.take_rows())

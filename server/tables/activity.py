@@ -122,9 +122,10 @@ class PositionChunk(Base):
 
 
 class RawReadingBatch(Base):
-    """A raw sensor batch: the ``readings`` frame's JSON text as the app sent it, compressed
-    (Zstandard; zlib in older rows: read it with ``server.raw_frames_codec.decode_frame``), kept
-    for replay under the positions' retention."""
+    """Raw sensor batches of one visit: the ``readings`` frames as the app sent them, compressed
+    (Zstandard; zlib in older rows), since session 9 several frames a row (a segment; one a row
+    before), kept for replay under the positions' retention. Read a row's frames with
+    ``server.raw_frames_codec.stored_frames``; the row's times and count span them."""
 
     __tablename__ = "reading_batches"
     __table_args__ = (Index("ix_reading_batches_store_t", "store_id", "t_first_ms"),)

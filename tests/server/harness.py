@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +20,11 @@ from websockets.sync.client import ClientConnection, connect
 
 from server.app import create_app
 from server.pipeline import PipelineWiring
+from server.raw_frames_codec import StoredFrame, stored_frames
 from server.realtime.limits import TRANSPORT_MAX_FRAME_BYTES
 from server.realtime.ws_protocol import uvicorn_ws
 from server.settings import Settings
+from server.tables import RawReadingBatch
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 ADMIN_EMAIL = "admin@aislecast.test"
@@ -270,3 +272,12 @@ def eventually(check: Any, timeout_s: float = 10.0) -> Any:
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.05)
+
+
+def raw_frames_of(rows: Iterable[RawReadingBatch]) -> list[StoredFrame]:
+    """Every frame the ``reading_batches`` rows hold, row by row (a row is a segment of frames)."""
+    return [
+        frame
+        for r in rows
+        for frame in stored_frames(r.t_first_ms, r.t_last_ms, r.n_readings, r.payload)
+    ]

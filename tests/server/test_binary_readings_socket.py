@@ -16,13 +16,21 @@ from sqlalchemy import select
 from positioning.batch_tracker import BatchTracker
 from server.batch_tracking import StoreBatchTrackers, sensor_batch
 from server.database import Database
-from server.raw_frames_codec import decode_frame
 from server.realtime.frames import ReadingsBatch
 from server.realtime.limits import MAX_FRAME_BYTES
 from server.tables import RawReadingBatch
 from simulator import demo_store
 from simulator.wire import binary_readings_frame
-from tests.server.harness import LiveServer, Phone, Staff, Store, eventually, now_ms, seed_store
+from tests.server.harness import (
+    LiveServer,
+    Phone,
+    Staff,
+    Store,
+    eventually,
+    now_ms,
+    raw_frames_of,
+    seed_store,
+)
 from tests.server.test_batched_tracking import (  # noqa: F401 (the fixture)
     SHELVES,
     batched,
@@ -221,7 +229,7 @@ def test_binary_frames_are_kept_raw_byte_for_byte_beside_json_ones(
         with database.session() as session:
             query = select(RawReadingBatch).where(RawReadingBatch.visit_id == welcome["visit_id"])
             rows = session.scalars(query).all()
-            return sorted((b.t_first_ms, b.n_readings, decode_frame(b.payload)) for b in rows)
+            return sorted((f.t_first_ms, f.n_readings, f.frame) for f in raw_frames_of(rows))
 
     rows = eventually(lambda: len(stored()) == 2 and stored())
     database.dispose()
@@ -290,7 +298,7 @@ def test_bad_binary_frames_in_the_batched_runners_ticks_get_their_reason_beside_
     def stored(visit_id: int) -> list[int]:
         with database.session() as session:
             query = select(RawReadingBatch).where(RawReadingBatch.visit_id == visit_id)
-            return sorted(b.t_first_ms for b in session.scalars(query).all())
+            return sorted(f.t_first_ms for f in raw_frames_of(session.scalars(query).all()))
 
     good_first_ms = [min(min(s["t_ms"]) for s in f.values() if isinstance(s, dict)) for f in frames]
     rows = eventually(

@@ -26,7 +26,17 @@ from server.login_guard import LoginGuard
 from server.offer_ledger import ack_through, advance_status, issue_offers, pending_app_offers
 from server.pipeline import DecisionResult, Occasion, OfferDraft, Shopper
 from server.positions_codec import POINT_DTYPE, pack_estimates, unpack_estimates
-from server.raw_frames_codec import ZSTD_MAGIC, UnknownRawFrameCodec, decode_frame, is_binary_frame
+from server.raw_frames_codec import (
+    SEGMENT_MAGIC,
+    ZSTD_MAGIC,
+    StoredFrame,
+    UnknownRawFrameCodec,
+    decode_frame,
+    encode_frame,
+    is_binary_frame,
+    pack_segment,
+    stored_frames,
+)
 from server.realtime.bus import DeliveryBus, RedisBus
 from server.realtime.frames import ReadingsBatch
 from server.realtime.limits import MAX_FUTURE_MS, MAX_PAST_MS, TokenBucket, timestamp_problem
@@ -59,6 +69,7 @@ from server.visit_log import (
 )
 from server.wiring import store_beacons, store_zone_documents
 from simulator.wire import binary_readings_frame
+from tests.server.harness import raw_frames_of
 from zones import ZoneEvent
 
 T0 = 1_790_000_000_000
@@ -390,13 +401,13 @@ def readings_text(t0: int, n: int) -> str:
                        "beacon_id": ["b"] * n, "rssi_dbm": [-70.5] * n}}, indent=1)  # fmt: skip
 
 
-def stored_frames(database: Database, visit_id: str) -> list[tuple[int, int, int, str | bytes]]:
+def visit_frames(database: Database, visit_id: str) -> list[tuple[int, int, int, str | bytes]]:
     with database.session() as session:
         rows = session.scalars(
             select(RawReadingBatch).where(RawReadingBatch.visit_id == visit_id)
         ).all()
-        return sorted((r.t_first_ms, r.t_last_ms, r.n_readings, decode_frame(r.payload))
-                      for r in rows)  # fmt: skip
+        return sorted((f.t_first_ms, f.t_last_ms, f.n_readings, f.frame)
+                      for f in raw_frames_of(rows))  # fmt: skip
 
 
 @pytest.mark.parametrize("compressed_in_background", [True, False])
@@ -418,7 +429,7 @@ def test_raw_frames_are_stored_as_received_whoever_compresses_them(
         buffer.flush(session)
     assert buffer.pending() == 0
     expected = [(T0 + 1000 * k, T0 + 1000 * k + 10 * k, k + 1, texts[k]) for k in range(3)]
-    assert stored_frames(database, shopper.visit_id) == expected
+    assert visit_frames(database, shopper.visit_id) == expected
 
 
 def test_shoppers_who_connect_together_write_their_raw_frames_in_different_ticks(
@@ -443,7 +454,7 @@ def test_shoppers_who_connect_together_write_their_raw_frames_in_different_ticks
             with database.session() as session:
                 buffer.flush(session)
     assert full_after == [3, 13, 23]
-    assert len(stored_frames(database, shopper.visit_id)) == 23
+    assert len(visit_frames(database, shopper.visit_id)) == 23
 
 
 def test_the_background_compressor_compresses_every_frame_of_every_burst() -> None:
@@ -483,6 +494,46 @@ def test_raw_frames_stored_with_zlib_before_are_still_read(level: int) -> None:
 def test_a_raw_frame_payload_of_no_known_codec_is_refused() -> None:
     with pytest.raises(UnknownRawFrameCodec):
         decode_frame(b'{"type": "readings"}')
+
+
+def test_a_segment_gives_back_each_frame_with_its_times_and_count() -> None:
+    frames = [(T0 + 1000 * k, T0 + 1000 * k + 990, k + 1, readings_text(T0 + 1000 * k, k + 1))
+              for k in range(3)]  # fmt: skip
+    frames.append((T0 + 3000, T0 + 3500, 4, b"\x81\xa4type\xa8readings"))  # a binary frame
+    payload = pack_segment([(t0, t1, n, encode_frame(data)) for t0, t1, n, data in frames])
+    assert payload.startswith(SEGMENT_MAGIC)
+    # The row's own span is not what the frames are read from.
+    assert stored_frames(0, 0, 0, payload) == [StoredFrame(*frame) for frame in frames]
+
+
+def test_a_row_of_one_frame_written_before_segments_is_read_as_one_frame() -> None:
+    text = readings_text(T0, 5)
+    assert stored_frames(T0, T0 + 50, 5, encode_frame(text)) == [StoredFrame(T0, T0 + 50, 5, text)]
+
+
+@pytest.mark.parametrize("cut", [1, 5, 30])
+def test_a_segment_cut_short_or_with_bytes_after_its_frames_is_refused(cut: int) -> None:
+    payload = pack_segment([(T0, T0, 1, encode_frame(readings_text(T0, 1)))] * 2)
+    for broken in (payload[:-cut], payload + b"x" * cut):
+        with pytest.raises(UnknownRawFrameCodec):
+            stored_frames(T0, T0, 2, broken)
+    with pytest.raises(UnknownRawFrameCodec):
+        stored_frames(T0, T0, 2, SEGMENT_MAGIC)
+
+
+def test_a_full_buffer_is_written_as_one_row_of_its_frames(database: Database) -> None:
+    shopper = seeded_shopper(database)
+    buffer = ReadingBuffer(shopper, IdleCompressor(), first_write=READING_BATCHES_PER_WRITE)
+    texts = [readings_text(T0 + 1000 * k, 2) for k in range(READING_BATCHES_PER_WRITE)]
+    for text in texts:
+        buffer.add(ReadingsBatch.model_validate_json(text), text)
+    assert buffer.full()
+    with database.session() as session:
+        buffer.flush(session)
+    with database.session() as session:
+        rows = session.scalars(select(RawReadingBatch)).all()
+        assert [(r.t_first_ms, r.n_readings) for r in rows] == [(T0, 2 * len(texts))]
+        assert [f.frame for f in raw_frames_of(rows)] == texts
 
 
 def add_radio_store(database: Database) -> tuple[int, int]:
@@ -552,7 +603,7 @@ def test_a_binary_raw_frame_is_stored_byte_for_byte_and_read_back_as_bytes(
     buffer.add(ReadingsBatch.model_validate_json(text), text)
     with database.session() as session:
         buffer.flush(session)
-    stored = stored_frames(database, shopper.visit_id)
+    stored = visit_frames(database, shopper.visit_id)
     assert stored == [(T0, T0 + 10, 2, data), (T0 + 1000, T0 + 1010, 2, text)]
     assert is_binary_frame(data)
     assert isinstance(stored[0][3], bytes)

@@ -11,7 +11,6 @@ from websockets.exceptions import ConnectionClosed
 
 from server.database import Database
 from server.positions_codec import unpack_estimates
-from server.raw_frames_codec import decode_frame
 from server.realtime.limits import FRAME_BURST, MAX_FRAME_BYTES
 from server.tables import Offer, PositionChunk, RawReadingBatch, Visit, ZoneEventRow
 from tests.server.fakes import campaign_document, fake_wiring_with_tracker
@@ -23,6 +22,7 @@ from tests.server.harness import (
     add_campaign,
     eventually,
     now_ms,
+    raw_frames_of,
     seed_store,
     settings_for,
 )
@@ -169,8 +169,8 @@ def test_a_readings_batch_is_stored_and_acknowledged_as_not_positioned_yet(
         with database.session() as session:
             query = select(RawReadingBatch).where(RawReadingBatch.visit_id == welcome["visit_id"])
             return [
-                (b.n_readings, b.t_first_ms, b.t_last_ms, json.loads(decode_frame(b.payload)))
-                for b in session.scalars(query)
+                (f.n_readings, f.t_first_ms, f.t_last_ms, json.loads(f.frame))
+                for f in raw_frames_of(session.scalars(query))
             ]
 
     # Raw batches are written in groups, and when the connection ends.

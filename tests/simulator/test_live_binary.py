@@ -9,17 +9,16 @@ from pathlib import Path
 from sqlalchemy import select
 
 from server.database import Database
-from server.raw_frames_codec import decode_frame
 from server.tables import RawReadingBatch
 from simulator.live import LiveSettings, PhoneStats, load_cast
 from simulator.wire import hello_frame
-from tests.server.harness import LiveServer, eventually
+from tests.server.harness import LiveServer, eventually, raw_frames_of
 from tests.simulator.test_live_server import SEED, run, seeded, store_folder  # noqa: F401
 
 
 def raw_frames(database: Database) -> list[str | bytes]:
     with database.session() as session:
-        return [decode_frame(b.payload) for b in session.scalars(select(RawReadingBatch))]
+        return [f.frame for f in raw_frames_of(session.scalars(select(RawReadingBatch)))]
 
 
 def assert_acked_and_positioned(phone: PhoneStats) -> None:
