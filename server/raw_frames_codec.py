@@ -17,8 +17,8 @@ the number of frames (uint32), then per frame its ``t_first_ms``, ``t_last_ms`` 
 ``n_readings`` and payload size (uint32), all little-endian, then the payloads, each the Zstandard
 frame it was compressed to on arrival. The row's own times and count span its frames. One row
 for ten frames: a frame's share of the tick's insert 13.5 → 7.6 µs of CPU on SQLite, 17.0 → 5.0 on
-PostgreSQL (``benchmarks/tick_writes.py --segments``). Read a
-row of either form with ``stored_frames``.
+PostgreSQL (``benchmarks/tick_writes.py --segments``). Read a row of either form with
+``stored_frames``.
 
 ``backports.zstd`` is Python 3.14's ``compression.zstd`` for older Pythons (same API); from 3.14
 the standard library's is imported.
