@@ -355,11 +355,12 @@ def client_process(job: ClientJob, barrier: object, results: object) -> None:
 
 def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: float,
               store_id: int, tokens: list[str], cast: LiveCast,
-              timeline: bool = False) -> LevelResult:  # fmt: skip
+              timeline: bool = False, settle: bool = True) -> LevelResult:  # fmt: skip
     import multiprocessing
 
-    settled_s = wait_until_quiet(pid)
-    print(f"  {server} {variant} {n}: server quiet after {settled_s:.1f} s", file=sys.stderr)
+    if settle:
+        settled_s = wait_until_quiet(pid)
+        print(f"  {server} {variant} {n}: server quiet after {settled_s:.1f} s", file=sys.stderr)
     rss_idle = rss_kb(pid)
     answers = BINARY_VARIANTS.get(variant)
     hellos = [
@@ -537,6 +538,9 @@ def main() -> None:
     parser.add_argument("--accuracy-walks", type=int, default=6, help="0: skip the accuracy part")
     parser.add_argument("--servers", nargs="+", default=["uvicorn"], choices=list(SERVERS),
                         help="each variant runs under each, one after the other")  # fmt: skip
+    parser.add_argument("--settle", action=argparse.BooleanOptionalAction, default=True,
+                        help="start each level on a quiet server (--no-settle: at once, while "
+                             "the last level's phones are still leaving)")  # fmt: skip
     parser.add_argument("--timeline", action="store_true",
                         help="print each level's latency second by second")  # fmt: skip
     parser.add_argument("--serve", choices=["app", "echo"], help=argparse.SUPPRESS)
@@ -564,7 +568,8 @@ def main() -> None:
                     for n in counts:
                         store_id = stores.get(variant, 0)
                         level = run_level(url, pid, server, variant, n, args.seconds,
-                                          store_id, tokens, cast, args.timeline)  # fmt: skip
+                                          store_id, tokens, cast, args.timeline,
+                                          args.settle)  # fmt: skip
                         results.append(level)
                         print(f"  {server} {variant} {n}: p99 {results[-1].p99_ms:.1f} ms",
                               file=sys.stderr)  # fmt: skip

@@ -8,6 +8,7 @@ from server.database import Database
 from server.login_guard import LoginGuard
 from server.pipeline import PipelineWiring
 from server.realtime.bus import DeliveryBus
+from server.realtime.leaves import LeaveBatcher
 from server.settings import Settings
 from server.store_snapshot import SnapshotCache
 
@@ -20,3 +21,5 @@ class Runtime:
     wiring: PipelineWiring
     snapshots: SnapshotCache
     login_guard: LoginGuard = field(default_factory=LoginGuard)
+    # Disconnects written together (``server.realtime.leaves``).
+    leaves: LeaveBatcher = field(default_factory=LeaveBatcher)

@@ -164,6 +164,7 @@ class VisitWrites:
     visit_ends: list[tuple[str, int]] = field(default_factory=list)  # (visit id, ended_ms)
     chunks: list[dict[str, Any]] = field(default_factory=list)
     raw_batches: list[tuple[Any, ...]] = field(default_factory=list)  # RAW_BATCH_COLUMNS
+    last_seen: list[tuple[str, int]] = field(default_factory=list)  # (visit id, last_seen_ms)
 
     @classmethod
     def joined(cls, parts: Sequence[VisitWrites]) -> VisitWrites:
@@ -173,6 +174,7 @@ class VisitWrites:
             [end for p in parts for end in p.visit_ends],
             [row for p in parts for row in p.chunks],
             [row for p in parts for row in p.raw_batches],
+            [seen for p in parts for seen in p.last_seen],
         )
 
     def add_zone_events(self, shopper: Shopper, events: Sequence[ZoneEvent]) -> None:
@@ -201,7 +203,7 @@ class VisitWrites:
         self.raw_batches.extend(readings.take_rows())
 
     def __bool__(self) -> bool:
-        return bool(self.zone_events or self.chunks or self.raw_batches)
+        return bool(self.zone_events or self.chunks or self.raw_batches or self.last_seen)
 
     def write(self, session: Session) -> None:
         for visit_id, ended_ms in self.visit_ends:
@@ -209,6 +211,8 @@ class VisitWrites:
         insert_rows(session, ZONE_EVENTS_TABLE, self.zone_events)
         insert_rows(session, POSITION_CHUNKS_TABLE, self.chunks)
         insert_tuples(session, RAW_BATCHES_TABLE, RAW_BATCH_COLUMNS, self.raw_batches)
+        for visit_id, seen_ms in self.last_seen:
+            touch_visit(session, visit_id, seen_ms)
 
 
 def record_app_event(

@@ -159,7 +159,8 @@ class ShopperConnection:
         finally:
             await cancel_and_wait(delivery)
             await subscription.close()
-            await to_thread.run_sync(self._leave, self.connected)
+            if self.connected is not None:
+                await self.runtime.leaves.leave(self.connected.pipeline, now_ms())
 
     async def _receive_hello(self) -> Hello:
         while True:
@@ -352,16 +353,6 @@ class ShopperConnection:
     def _end_visit(self, connected: Connected, now: int) -> None:
         with self.runtime.database.session() as db:
             touch_visit(db, connected.shopper.visit_id, now, ended=True)
-
-    def _leave(self, connected: Connected | None) -> None:
-        """On disconnect: keep the positions and the visit's last sighting (it may resume)."""
-        if connected is None:
-            return
-        if isinstance(connected.pipeline.tracker, BatchSlot):
-            connected.pipeline.tracker.close()  # out of the store's batch
-        connected.pipeline.flush_buffers()
-        with self.runtime.database.session() as db:
-            touch_visit(db, connected.shopper.visit_id, now_ms())
 
 
 def _timestamp_problem(frame: Any, now: int) -> str | None:
