@@ -46,8 +46,11 @@ phones connecting to it); the table gains ``loop cores``, the CPU of the thread 
 loop (and ``loop µs/batch``, that CPU over the frames answered: the part of a batch a faster
 transport can cut), and the second server's closing lines carry its name (``server-granian: ...``).
 
+Each level starts once the server is quiet (the last level's phones have left; ``--no-settle``:
+at once) and says why phones failed to connect, if any did.
+
     python benchmarks/server_load.py [--conns 100 1000 5000] [--seconds 10] [--database-url URL]
-        [--servers uvicorn uvicorn+picows granian]
+        [--servers uvicorn uvicorn+picows granian] [--timeline] [--no-settle]
 """
 
 from __future__ import annotations
