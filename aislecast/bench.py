@@ -78,3 +78,29 @@ def serve_granian(target: str, port: int, runtime_mode: str, runtime_threads: in
             factory=True, runtime_mode=RuntimeModes(runtime_mode), runtime_threads=runtime_threads,
             loop=Loops(loop), backlog=16_384, backpressure=16_384, websockets=True,
             log_level=LogLevels.warning).serve()  # fmt: skip
+
+
+def scored_answers(
+    sent: Sequence[float], answered: Sequence[float], timeout_s: float, warmup: int
+) -> tuple[list[tuple[int, float]], int]:
+    """A streaming phone's frames matched to its answers in order (the server answers one
+    connection's frames in the order they came): ``sent[i]`` and ``answered[i]`` are frame i's
+    send and answer times (s, one clock; ``answered`` may be shorter: the last frames were not
+    answered). Returns (frame index, latency s) for each frame after the first ``warmup`` that
+    was answered within ``timeout_s``, and how many frames were not (late or never), as the
+    closed-loop phone counts them.
+
+    >>> scored_answers([0.0, 1.0, 2.0], [0.5, 7.0], timeout_s=5.0, warmup=0)
+    ([(0, 0.5)], 2)
+    """
+    if len(answered) > len(sent):
+        raise ValueError(f"{len(answered)} answers for {len(sent)} frames")
+    latencies: list[tuple[int, float]] = []
+    lost = len(sent) - len(answered)
+    for i, (out, back) in enumerate(zip(sent, answered, strict=False)):
+        latency = back - out
+        if latency > timeout_s:
+            lost += 1
+        elif i >= warmup:
+            latencies.append((i, latency))
+    return latencies, lost

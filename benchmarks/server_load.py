@@ -84,7 +84,13 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
-from aislecast.bench import format_table, process_tree, serve_granian, server_cpu_seconds  # noqa: E402
+from aislecast.bench import (  # noqa: E402
+    format_table,
+    process_tree,
+    scored_answers,
+    serve_granian,
+    server_cpu_seconds,
+)
 from simulator.live import FIX_ACCURACY_M, LiveCast, load_cast, wall_ms  # noqa: E402
 from simulator.store import Store, store_to_dict  # noqa: E402
 from simulator.wire import Frame, binary_readings_frame, fix_frame, readings_frames  # noqa: E402
@@ -277,10 +283,50 @@ async def answer(ws: ClientConnection, kind: str) -> None:
         pass
 
 
+async def streaming_phone(ws: ClientConnection, frames: Sequence[str | bytes], answer_kind: str,
+                          phase_s: float,
+                          latencies: list[tuple[float, float]]) -> int:  # fmt: skip
+    """Send one frame a second at this phone's phase whatever the answers, as the app streams
+    (``simulator.live.LivePhone``: a receiver task of its own); each answer is matched to the
+    oldest frame not yet answered. Return how many frames were not answered within
+    ``ANSWER_TIMEOUT_S``. A server that falls behind gets more frames, not fewer."""
+    sent: list[float] = []
+    sent_wall: list[float] = []
+    answered: list[float] = []
+
+    async def receive() -> None:
+        while len(answered) < len(frames):
+            await answer(ws, answer_kind)
+            answered.append(time.perf_counter())
+
+    receiver = asyncio.create_task(receive())
+    start = time.monotonic() + phase_s
+    try:
+        for tick, frame in enumerate(frames):
+            await asyncio.sleep(max(0.0, start + tick - time.monotonic()))
+            if receiver.done():
+                break  # the connection closed: the rest are never sent, so never answered
+            sent.append(time.perf_counter())
+            sent_wall.append(time.time())
+            await ws.send(frame)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(receiver), ANSWER_TIMEOUT_S)
+    except ConnectionClosed:
+        pass
+    finally:
+        receiver.cancel()
+        await asyncio.gather(receiver, return_exceptions=True)
+    found, lost = scored_answers(sent, answered[: len(sent)], ANSWER_TIMEOUT_S, WARMUP_TICKS)
+    latencies += [(sent_wall[i], latency * 1000.0) for i, latency in found]
+    return lost + len(frames) - len(sent)
+
+
 async def phone_loop(ws: ClientConnection, frames: Sequence[str | bytes], answer_kind: str,
                      phase_s: float,
                      latencies: list[tuple[float, float]]) -> int:  # fmt: skip
-    """Send one frame a second at this phone's phase; return how many answers never came."""
+    """``--closed-loop``: send one frame a second at this phone's phase, but never before the
+    last frame's answer (a phone behind its schedule sends at once, so a server that falls
+    behind gets fewer frames: sessions 1–9's load); return how many answers never came."""
     lost = 0
     start = time.monotonic() + phase_s
     for tick, frame in enumerate(frames):
@@ -319,6 +365,7 @@ class ClientJob:
     phones: tuple[int, ...]
     hellos: tuple[str | None, ...]
     frames: tuple[tuple[str | bytes, ...], ...]
+    closed_loop: bool = False  # phones wait for each answer (``phone_loop``), else stream
 
 
 async def client_level(
@@ -343,8 +390,9 @@ async def client_level(
     await asyncio.to_thread(barrier.wait)  # type: ignore[attr-defined]
     cpu = time.process_time()
     latencies: list[tuple[float, float]] = []
+    phone = phone_loop if job.closed_loop else streaming_phone
     lost = await asyncio.gather(*(
-        phone_loop(ws, frames[i % len(frames)], ANSWERS[job.variant], i / job.n, latencies)
+        phone(ws, frames[i % len(frames)], ANSWERS[job.variant], i / job.n, latencies)
         for i, ws in phones
     ))  # fmt: skip
     cpu = time.process_time() - cpu
@@ -358,7 +406,8 @@ def client_process(job: ClientJob, barrier: object, results: object) -> None:
 
 def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: float,
               store_id: int, tokens: list[str], cast: LiveCast,
-              timeline: bool = False, settle: bool = True) -> LevelResult:  # fmt: skip
+              timeline: bool = False, settle: bool = True,
+              closed_loop: bool = False) -> LevelResult:  # fmt: skip
     import multiprocessing
 
     if settle:
@@ -379,7 +428,8 @@ def run_level(url: str, pid: int, server: str, variant: str, n: int, seconds: fl
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(clients + 1), context.Queue()
     jobs = [ClientJob(url, variant, n, tuple(range(k, n, clients)),
-                      tuple(hellos[k::clients]), frames) for k in range(clients)]  # fmt: skip
+                      tuple(hellos[k::clients]), frames, closed_loop)
+            for k in range(clients)]  # fmt: skip
     processes = [context.Process(target=client_process, args=(job, barrier, results))
                  for job in jobs]  # fmt: skip
     for process in processes:
@@ -544,6 +594,11 @@ def main() -> None:
     parser.add_argument("--settle", action=argparse.BooleanOptionalAction, default=True,
                         help="start each level on a quiet server (--no-settle: at once, while "
                              "the last level's phones are still leaving)")  # fmt: skip
+    parser.add_argument(
+        "--closed-loop",
+        action="store_true",
+        help="phones wait for each answer before the next frame (sessions 1-9)",
+    )
     parser.add_argument("--timeline", action="store_true",
                         help="print each level's latency second by second")  # fmt: skip
     parser.add_argument("--serve", choices=["app", "echo"], help=argparse.SUPPRESS)
@@ -572,7 +627,7 @@ def main() -> None:
                         store_id = stores.get(variant, 0)
                         level = run_level(url, pid, server, variant, n, args.seconds,
                                           store_id, tokens, cast, args.timeline,
-                                          args.settle)  # fmt: skip
+                                          args.settle, args.closed_loop)  # fmt: skip
                         results.append(level)
                         print(f"  {server} {variant} {n}: p99 {results[-1].p99_ms:.1f} ms",
                               file=sys.stderr)  # fmt: skip
