@@ -359,13 +359,17 @@ class BatchRunner:
         return queue
 
     async def submit(self, job: TickJob) -> PipelineStep:
+        return await self.enqueue(job)
+
+    def enqueue(self, job: TickJob) -> asyncio.Future[PipelineStep]:
+        """The job into the next call; its future gets the job's step (or its exception)."""
         loop = asyncio.get_running_loop()
         queue = self._queue(loop)
         future: asyncio.Future[PipelineStep] = loop.create_future()
         queue.pending.append((job, future))
         if queue.task is None or queue.task.done():
             queue.task = loop.create_task(self._drain(queue))
-        return await future
+        return future
 
     async def _drain(self, queue: _Queue) -> None:
         loop = asyncio.get_running_loop()

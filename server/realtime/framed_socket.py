@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 from pydantic import ValidationError
@@ -85,6 +85,22 @@ class FrameTransport(Protocol):
         """Close with ``code`` and ``reason`` (at most 123 bytes)."""
 
 
+@runtime_checkable
+class DirectBinary(Protocol):
+    """A transport that can hand binary messages to a handler as they arrive, on the event loop
+    (``server.realtime.picows_transport.PicowsSocket``; uvicorn's port cannot)."""
+
+    def take_binary(self, handler: Callable[[bytes], bool] | None) -> None:
+        """Binary messages go to ``handler`` (True: taken) while the app waits with nothing
+        queued; later messages wait until ``answered``."""
+
+    def answered(self) -> None:
+        """The message the handler took is answered."""
+
+    def send_now(self, texts: Sequence[bytes]) -> bool:
+        """Text frames without waiting, or False (nothing sent) when ``send`` would wait."""
+
+
 class FramedSocket:
     """A websocket (a ``FrameTransport``, accepted or not) framed as our protocol's frames:
     size and rate limits, refused frames answered with error frames, one sender at a time."""
@@ -100,6 +116,7 @@ class FramedSocket:
         # queued (an ack, then its close, read together): they are still received, and every
         # later answer raises ``WebSocketDisconnect`` as the first did.
         self.peer_gone = False
+        self._direct: DirectBinary | None = None  # the transport, once ``take_binary`` took
 
     async def accept(self) -> None:
         await self.transport.accept()
@@ -114,6 +131,49 @@ class FramedSocket:
             except WebSocketDisconnect:
                 self.peer_gone = True
                 raise
+
+    def take_binary(self, handler: Callable[[bytes], bool]) -> bool:
+        """Hand binary frames to ``handler`` as they arrive if the transport can (else False: they
+        come through ``serve``). The handler checks a frame with ``admits`` and answers it with
+        ``send_now`` (or ``send``), then calls ``answered``; one that returns False leaves the
+        frame to ``serve``, which checks and answers it as any other."""
+        transport = self.transport
+        if not isinstance(transport, DirectBinary):  # a runtime protocol check: slow, once here
+            return False
+        transport.take_binary(handler)
+        self._direct = transport
+        return True
+
+    def admits(self, data: bytes) -> bool:
+        """Whether a binary frame passes the rate and size limits (``receive_data``'s checks; a
+        frame that does not is left untouched for ``serve`` to refuse)."""
+        if self._check(data, binary=True) is not None:
+            return False
+        self.refused_in_a_row = 0
+        self.last_frame = data
+        return True
+
+    def send_now(self, frames: Sequence[dict[str, Any]]) -> bool:
+        """``send`` for each frame without waiting, or False (nothing sent) when it would have to
+        wait: another sender holds the turn, or the kernel's buffer is full. Frames for a client
+        that is gone are dropped (True), as ``serve`` drops an answer that finds it gone."""
+        if self._send_lock.locked():
+            return False
+        if self.peer_gone:
+            return True
+        transport = self._direct
+        assert transport is not None, "send_now without take_binary"
+        try:
+            return transport.send_now([_JSON.encode(frame) for frame in frames])
+        except WebSocketDisconnect:
+            self.peer_gone = True
+            return True
+
+    def answered(self) -> None:
+        """The binary frame a ``take_binary`` handler took is answered: the next may come."""
+        transport = self._direct
+        assert transport is not None, "answered without take_binary"
+        transport.answered()
 
     async def error(self, code: str, reason: str, ref: str | None = None) -> None:
         await self.send({"type": "error", "code": code, "reason": reason, "ref": ref})

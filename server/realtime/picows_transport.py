@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from picows import (
@@ -65,6 +65,10 @@ class _Left:
 
 
 Serve = Callable[[FramedSocket], Awaitable[None]]
+# Takes a binary message on the event loop as it arrives (``PicowsSocket.take_binary``): True if
+# it took it (it then calls ``answered`` once the message is answered), False to leave it to the
+# app's ``receive``.
+BinaryHandler = Callable[[bytes], bool]
 
 
 class PicowsSocket(WSListener):
@@ -94,6 +98,8 @@ class PicowsSocket(WSListener):
         self._disconnected = False
         self._cut = False  # we closed the TCP connection (picows reports it a moment later)
         self._writable: asyncio.Future[None] | None = None  # while the write buffer is full
+        self._direct: BinaryHandler | None = None
+        self._direct_busy = False  # a message the handler took is not answered yet
         self.task: asyncio.Task[None] | None = None
 
     # -- picows callbacks (on the event loop, synchronous) --
@@ -202,6 +208,39 @@ class PicowsSocket(WSListener):
     async def close(self, code: int, reason: str) -> None:
         self._close_now(code, reason)
 
+    # -- DirectBinary: binary messages handled as they arrive --
+
+    def take_binary(self, handler: BinaryHandler | None) -> None:
+        """Binary messages that arrive while the app waits in ``receive`` with nothing queued go
+        to ``handler`` at once, on the event loop, instead of waking the app: no future, task
+        step or coroutine chain a message (docs/server.md, "Session 11"). Until the handler
+        calls ``answered``, later messages wait in the inbox, so they are read in order."""
+        self._direct = handler
+
+    def answered(self) -> None:
+        """The message the handler took is answered: the next one goes on (handler or app)."""
+        self._direct_busy = False
+        waiter = self._waiter
+        if self._inbox and waiter is not None and not waiter.done():
+            message = self._inbox.popleft()
+            if self._reading_paused and not self._inbox:
+                self._reading_paused = False
+                self._ws.underlying_transport.resume_reading()
+            self._hand_over(waiter, message)
+
+    def send_now(self, texts: Sequence[bytes]) -> bool:
+        """Text frames now, unless the write buffer is full (False: nothing sent, the caller
+        must ``send``, which waits); raises ``WebSocketDisconnect`` as ``send`` does."""
+        ws = self._ws
+        if self._disconnected or ws.is_close_frame_sent:
+            raise WebSocketDisconnect(code=1006)
+        writable = self._writable
+        if writable is not None and not writable.done():
+            return False
+        for text in texts:
+            ws.send(TEXT, text)
+        return True
+
     # -- inside --
 
     @property
@@ -211,15 +250,30 @@ class PicowsSocket(WSListener):
 
     def _deliver(self, message: str | bytes | _Left) -> None:
         waiter = self._waiter
-        if waiter is not None and not waiter.done() and not self._inbox:
-            self._waiter = None
-            waiter.set_result(message)  # the app is waiting: hand it over, no queue
+        if waiter is not None and not waiter.done() and not self._inbox and not self._direct_busy:
+            self._hand_over(waiter, message)  # the app is waiting: no queue
             return
         self._inbox.append(message)
         paused = self._reading_paused or self._disconnected
         if len(self._inbox) >= INBOX_PAUSE_AT and not paused:
             self._reading_paused = True
             self._ws.underlying_transport.pause_reading()
+
+    def _hand_over(
+        self, waiter: asyncio.Future[str | bytes | _Left], message: str | bytes | _Left
+    ) -> None:
+        """To the handler if it takes it, else to the waiting ``receive``."""
+        direct = self._direct
+        if direct is not None and type(message) is bytes:
+            self._direct_busy = True
+            try:
+                if direct(message):
+                    return
+            except Exception:
+                log.exception("binary frame handler failed; the app reads the frame")
+            self._direct_busy = False
+        self._waiter = None
+        waiter.set_result(message)
 
     @staticmethod
     def _whole(kind: WSMsgType, frame: WSFrame) -> str | bytes:

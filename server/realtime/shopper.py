@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from anyio import to_thread
@@ -109,6 +111,7 @@ class ShopperConnection:
         self.connected: Connected | None = None
         self.sent_through_seq = 0  # highest offer seq sent on this connection
         self._delivery_lock = asyncio.Lock()
+        self._answering: set[asyncio.Task[None]] = set()  # direct frames answered by a task
 
     async def run(self) -> None:
         await self.socket.accept()
@@ -176,23 +179,100 @@ class ShopperConnection:
         async def answer(frame: Any) -> None:
             await self._answer(connected, frame)
 
+        # On the phone port a binary readings frame skips the coroutines below: ``_direct``.
+        self.socket.take_binary(partial(self._direct, connected))
         # A binary readings frame's numbers are checked later: by the runner's tick, with the
         # tick's other binary frames (``server.tick_readings``), or in ``_readings``.
         await self.socket.serve(answer, decode_shopper_frame, decode_binary_deferred)
 
     async def _answer(self, connected: Connected, frame: Any) -> None:
         """Handle one frame; a failure is this frame's error frame, not the connection's end."""
+        await self._guarded(self._handle(connected, frame), frame.type)
+
+    async def _guarded(self, work: Awaitable[None], kind: str) -> None:
         try:
-            await self._handle(connected, frame)
+            await work
         except WebSocketDisconnect:
             raise
         except (OfferNotFound, UnknownFloor) as error:
-            await self.socket.error("not_found", str(error), frame.type)
+            await self.socket.error("not_found", str(error), kind)
         except BadFrame as error:  # a binary frame's numbers: the error ``receive_frame`` sends
             await self.socket.error("bad_frame", error.reason)
         except Exception:
-            log.exception("shopper frame %s failed", frame.type)
-            await self.socket.error("server_error", "could not process this frame", frame.type)
+            log.exception("shopper frame %s failed", kind)
+            await self.socket.error("server_error", "could not process this frame", kind)
+
+    def _direct(self, connected: Connected, data: bytes) -> bool:
+        """A binary readings frame as it arrives, on the event loop, when the runner serves this
+        shopper: checked, queued for the runner's next call and answered from its future's
+        callback (``_answer_direct``) — what ``serve`` → ``_handle`` → ``_readings`` →
+        ``_answer_readings`` do, without a task step, future and coroutine chain each way
+        (docs/server.md, "Session 11"). False leaves the frame to ``serve``: a frame over the
+        limits, or a shopper the runner does not serve."""
+        socket = self.socket
+        runner = batch_runner(self.runtime.wiring.tracker_for)
+        slot = connected.pipeline.tracker
+        if runner is None or not (slot is None or isinstance(slot, BatchSlot)):
+            return False
+        if socket.peer_gone or not socket.admits(data):
+            return False
+        now = now_ms()
+        try:
+            frame = decode_binary_deferred(data)
+            problem = _timestamp_problem(frame, now)
+        except BadFrame as error:
+            self._answer_later(socket.error("bad_frame", error.reason))
+            return True
+        if problem is not None:
+            self._answer_later(socket.error("bad_timestamp", problem, frame.type))
+            return True
+        job = BatchJob(slot, frame, connected.pipeline, now, data)
+        runner.enqueue(job).add_done_callback(partial(self._answer_direct, connected))
+        return True
+
+    def _answer_direct(self, connected: Connected, done: asyncio.Future[PipelineStep]) -> None:
+        """The runner's step for a ``_direct`` frame: its answer sent now when nothing needs
+        waiting for; offers (published and awaited), errors, a full write buffer: by a task."""
+        if not done.cancelled() and done.exception() is None and not done.result().offers:
+            try:
+                sent = self._answer_now(connected, done.result())
+            except Exception:
+                log.exception("shopper frame readings failed")
+                self._answer_later(
+                    self.socket.error("server_error", "could not answer", "readings")
+                )
+                return
+            if sent:
+                self.socket.answered()
+                return
+
+        async def answer() -> None:
+            await self._answer_readings(connected, await done)
+
+        self._answer_later(self._guarded(answer(), "readings"))
+
+    def _answer_now(self, connected: Connected, step: PipelineStep) -> bool:
+        """``_answer_readings`` without waiting, for a step without offers; False: nothing sent
+        (the socket's turn is taken or its buffer full)."""
+        positions = [_position_frame(update) for update in step.positions]
+        if not self.socket.send_now(_readings_frames(connected, step, positions)):
+            return False
+        self._publish_live(connected, step, positions)
+        return True
+
+    def _answer_later(self, answer: Awaitable[None]) -> None:
+        """A ``_direct`` frame answered by a task; the next frame waits for it."""
+
+        async def answering() -> None:
+            try:
+                with contextlib.suppress(WebSocketDisconnect):
+                    await answer
+            finally:
+                self.socket.answered()
+
+        task = asyncio.get_running_loop().create_task(answering())
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
 
     async def _handle(self, connected: Connected, frame: Any) -> None:
         now = now_ms()
@@ -258,21 +338,11 @@ class ShopperConnection:
             await self.socket.error("not_found", f"no app offer with seq {seq} for you", "ack")
 
     async def _answer_readings(self, connected: Connected, step: PipelineStep) -> None:
-        """The batch's ``readings_ack`` then its positions, or (hello ``answers: position``) the
-        ack's fields in the first position: one frame a batch, not two."""
-        accepted = step.readings_accepted
-        positioning = "server" if step.positioning_wired else "not_wired"
-        frames = [_position_frame(update) for update in step.positions]
-        if connected.ack_in_position and frames:
-            await self.socket.send({**frames[0], "accepted": accepted, "positioning": positioning})
-            for frame in frames[1:]:
-                await self.socket.send(frame)
-        else:
-            ack = {"type": "readings_ack", "accepted": accepted, "positioning": positioning}
-            await self.socket.send(ack)
-            for frame in frames:
-                await self.socket.send(frame)
-        await self._publish(connected, step, frames)
+        """The batch's answer (``_readings_frames``), then what it committed published."""
+        positions = [_position_frame(update) for update in step.positions]
+        for frame in _readings_frames(connected, step, positions):
+            await self.socket.send(frame)
+        await self._publish(connected, step, positions)
 
     async def _after(self, connected: Connected, step: PipelineStep) -> None:
         """Send positions, then tell everyone concerned about what the step committed."""
@@ -288,7 +358,6 @@ class ShopperConnection:
         the step to the staff live feed (``publish_soon``: best effort, one bus message a turn)."""
         bus = self.runtime.bus
         store_id = connected.shopper.store_id
-        shows_live = "location_analytics" in connected.shopper.consents
         if any(o.channel == "app" for o in step.offers):
             await bus.publish(shopper_channel(connected.shopper.customer_id), {"type": "offers"})
         for offer in step.offers:
@@ -296,6 +365,15 @@ class ShopperConnection:
                 frame = content_frame(offer.id, offer.content, offer.until_ms)
                 await bus.publish(screen_channel(store_id, offer.screen_id), frame)
             bus.publish_soon(live_channel(store_id), _live_offer(offer))
+        self._publish_live(connected, step, positions)
+
+    def _publish_live(
+        self, connected: Connected, step: PipelineStep, positions: list[dict[str, Any]]
+    ) -> None:
+        """The step's positions and zone events to the staff live feed, if anyone watches."""
+        bus = self.runtime.bus
+        store_id = connected.shopper.store_id
+        shows_live = "location_analytics" in connected.shopper.consents
         if not shows_live or not bus.watched(live_channel(store_id)):
             return  # no live frame to build: nobody watches this store's feed
         floor_id = connected.pipeline.positions.floor_id  # staff watch one floor at a time
@@ -364,6 +442,20 @@ def _timestamp_problem(frame: Any, now: int) -> str | None:
         return problem
     t_ms = getattr(frame, "t_ms", None)
     return None if t_ms is None else timestamp_problem(t_ms, now)
+
+
+def _readings_frames(
+    connected: Connected, step: PipelineStep, positions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A readings batch's answer: ``readings_ack`` then its positions, or (hello ``answers:
+    position``) the ack's fields in the first position: one frame a batch, not two."""
+    accepted = step.readings_accepted
+    positioning = "server" if step.positioning_wired else "not_wired"
+    if connected.ack_in_position and positions:
+        first = {**positions[0], "accepted": accepted, "positioning": positioning}
+        return [first, *positions[1:]]
+    ack = {"type": "readings_ack", "accepted": accepted, "positioning": positioning}
+    return [ack, *positions]
 
 
 def _position_frame(update: PositionUpdate) -> dict[str, Any]:
