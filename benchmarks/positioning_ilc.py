@@ -32,7 +32,7 @@ from positioning import Estimate, read_floor
 from positioning.injection import INJECTIONS
 from positioning.magnetic import MagneticMap, survey_windows
 from positioning.radiofield import RadioField
-from positioning.radiomap import RadioMap, survey_fingerprints
+from positioning.radiomap import STRENGTH_SCALE_DB, RadioMap, survey_fingerprints
 from positioning.readings import BeaconReading, WifiReading
 from positioning.scoring import score_walk
 from positioning.steps import calibrate_weinberg_k
@@ -137,10 +137,14 @@ def shifted(walk: Walk, shift_db: float) -> Walk:
     return replace(walk, readings=readings)
 
 
-def load_floor(floor_dir: Path) -> FloorContext:
+# --knn-distance: the k-NN's weights per source (``RadioMap(strength_scale_db=)``).
+KNN_DISTANCES = {"strength": STRENGTH_SCALE_DB, "uniform": None}
+
+
+def load_floor(floor_dir: Path, knn_distance: str = "strength") -> FloorContext:
     walks = [read_walk(p) for p in sorted((floor_dir / "path_data_files").glob("*.txt"))]
     survey = [s for w in walks for s in survey_fingerprints(w)]
-    radio_map = RadioMap.from_survey(survey)
+    radio_map = RadioMap.from_survey(survey, strength_scale_db=KNN_DISTANCES[knn_distance])
     grid = WalkableGrid.from_plan(read_floor(floor_dir))
     sums = {w.name: step_sums(w) for w in walks}
     name = f"{floor_dir.parent.name}/{floor_dir.name}"
@@ -447,6 +451,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(0: dropped, the product's)",
     )
     parser.add_argument(
+        "--knn-distance",
+        default="strength",
+        choices=list(KNN_DISTANCES),
+        help="the k-NN's distance: sources weighted by their louder level (the product's), or "
+        "all alike (before session 12)",
+    )
+    parser.add_argument(
         "--per-walk",
         type=Path,
         default=None,
@@ -479,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     jobs: list[tuple[str, int, tuple[str, ...]]] = []
     for floor_dir in ilc_floors(root):
-        ctx = load_floor(floor_dir)
+        ctx = load_floor(floor_dir, args.knn_distance)
         _FLOORS[ctx.name] = ctx
         picks = range(0, len(ctx.walks), 4) if args.quick else range(len(ctx.walks))
         variants = tuple(v.strip() for v in args.variants.split(","))

@@ -8,7 +8,10 @@ row mask (``RadioMap.without``) instead of a rebuild.
 
 Matching (weighted k-nearest neighbours): the distance between a query and a reference is the
 mean absolute RSSI difference over the sources either of them heard, an unheard source counting
-as ``MISSING_DBM``. The fix is the weighted mean of the k nearest references; its uncertainty is
+as ``MISSING_DBM``, each source weighted by exp((louder of the two levels − MISSING_DBM) /
+``STRENGTH_SCALE_DB``): a strong source is heard in every scan within a few dB, a weak one comes
+and goes, and with equal weights the many weak sources of a scan outvote the few strong ones.
+The fix is the weighted mean of the k nearest references; its uncertainty is
 their weighted spread plus ``FIX_FLOOR_SIGMA_M`` (references are themselves interpolated). The
 fusion also gets the candidates themselves, so it can keep several places alive when the best
 matches disagree.
@@ -50,6 +53,12 @@ FIX_FLOOR_SIGMA_M = 3.0
 # Distance in dB that halves a candidate's weight relative to the best one; ≈ the RSSI noise
 # averaged over ≈ 10 sources.
 CANDIDATE_TEMPERATURE_DB = 1.5
+# The distance's weights grow e-fold every this many dB of a source's louder level (the
+# weighting above); None in ``RadioMap``: equal weights, the distance before session 12. 10 dB
+# measured better than 20 dB and than equal weights on the k-NN fix of site1's recordings
+# (site2's was worse), and better on the fused tracker's median and p90 on both seed sets
+# (docs/positioning.md, "Session 12").
+STRENGTH_SCALE_DB = 10.0
 # A query needs this many sources in common with the map to be matched at all.
 MIN_COMMON_SOURCES = 3
 # Place-independence test: within NEAR_PEAK_DB of its strongest level a fixed source is within a
@@ -239,8 +248,13 @@ class RadioMap:
         positions: NDArray[np.float64],
         walks: Sequence[str],
         ignored_ids: frozenset[str] | None = None,
+        strength_scale_db: float | None = STRENGTH_SCALE_DB,
     ) -> None:
-        """``ignored_ids`` None: found from these references (``place_independent_columns``)."""
+        """``ignored_ids`` None: found from these references (``place_independent_columns``).
+        ``strength_scale_db`` None: every source weighs the same in the distance."""
+        if strength_scale_db is not None and not strength_scale_db > 0.0:
+            raise ValueError(f"strength_scale_db must be positive or None, not {strength_scale_db}")
+        self.strength_scale_db = strength_scale_db
         self.sources = list(sources)
         self.column = {s: i for i, s in enumerate(self.sources)}
         self.positions = positions
@@ -256,18 +270,30 @@ class RadioMap:
         self.rssi = rssi
         heard = rssi > MISSING_DBM
         self._heard_count = heard.sum(axis=0)
-        # Σ over heard sources of (r − MISSING): what a query that heard none of them would differ.
-        self._strength = np.where(heard, rssi - MISSING_DBM, 0.0).sum(axis=1)
-        self._n_heard = heard.sum(axis=1)
+        # Each heard level's weight in the distance (0 where not heard), and per reference the
+        # weighted Σ (r − MISSING) and Σ weight over its heard sources: what a query that heard
+        # none of them would differ by, and how much they count.
+        self._weight = np.where(heard, self._weights_of(rssi), 0.0).astype(np.float32)
+        self._strength = (self._weight * (rssi - MISSING_DBM)).sum(axis=1, dtype=np.float64)
+        self._weight_sum = self._weight.sum(axis=1, dtype=np.float64)
         self.source_xy, self.source_p1 = source_models(rssi, positions)
         self._tree = cKDTree(positions) if len(positions) else None
 
     def __len__(self) -> int:
         return len(self.positions)
 
+    def _weights_of(self, levels_dbm: NDArray[np.floating]) -> NDArray[np.float64]:
+        """exp((level − MISSING_DBM) / scale), or 1 with equal weights."""
+        if self.strength_scale_db is None:
+            return np.ones(levels_dbm.shape)
+        return np.exp((levels_dbm - MISSING_DBM) / self.strength_scale_db)
+
     @classmethod
     def from_survey(
-        cls, survey: Sequence[SurveyFingerprint], ignored: frozenset[str] | None = None
+        cls,
+        survey: Sequence[SurveyFingerprint],
+        ignored: frozenset[str] | None = None,
+        strength_scale_db: float | None = STRENGTH_SCALE_DB,
     ) -> RadioMap:
         """The map of placed survey fingerprints; ``ignored`` None: found from them."""
         sources = sorted({k for s in survey for k in s.fingerprint.rssi_dbm})
@@ -278,7 +304,7 @@ class RadioMap:
                 if k in column:
                     rssi[row, column[k]] = max(v, MISSING_DBM)
         positions = np.array([(s.x, s.y) for s in survey], dtype=float).reshape(-1, 2)
-        return cls(sources, rssi, positions, [s.walk for s in survey], ignored)
+        return cls(sources, rssi, positions, [s.walk for s in survey], ignored, strength_scale_db)
 
     @classmethod
     def from_walks(cls, walks: Iterable[Walk]) -> RadioMap:
@@ -292,23 +318,31 @@ class RadioMap:
         of the removed walks is left in the map.
         """
         keep = ~np.isin(self.walks, list(walk_names))
-        return RadioMap(self.sources, self._raw[keep], self.positions[keep], list(self.walks[keep]))
+        return RadioMap(
+            self.sources,
+            self._raw[keep],
+            self.positions[keep],
+            list(self.walks[keep]),
+            strength_scale_db=self.strength_scale_db,
+        )
 
     def distances_db(self, rssi_dbm: dict[str, float]) -> tuple[NDArray[np.float64], int]:
-        """Mean |ΔRSSI| from the query to each reference; how many query sources the map knows."""
+        """Weighted mean |ΔRSSI| from the query to each reference (see the module notes); how
+        many query sources the map knows."""
         cols, q = self._query(rssi_dbm)
         if not cols:
             return np.full(len(self), np.inf), 0
         ref = self.rssi[:, cols].astype(np.float64)
-        ref_heard = ref > MISSING_DBM
-        # Σ_{query sources}|q − r| + Σ_{sources only the reference heard}(r − MISSING)
-        total = (
-            np.abs(ref - q).sum(axis=1)
-            + self._strength
-            - np.where(ref_heard, ref - MISSING_DBM, 0.0).sum(axis=1)
-        )
-        count = len(cols) + self._n_heard - ref_heard.sum(axis=1)
-        return total / np.maximum(count, 1), len(cols)
+        ref_weight = self._weight[:, cols].astype(np.float64)
+        # exp is monotone: the louder level's weight is the larger of the two weights (an
+        # unheard reference level weighs 0, so a query source weighs its own level's).
+        weight = np.maximum(ref_weight, self._weights_of(q))
+        # Σ_{query sources} w·|q − r| + Σ_{sources only the reference heard} w·(r − MISSING),
+        # over the same sums of w.
+        total = (weight * np.abs(ref - q)).sum(axis=1) + self._strength
+        total -= (ref_weight * (ref - MISSING_DBM)).sum(axis=1)
+        norm = weight.sum(axis=1) + self._weight_sum - ref_weight.sum(axis=1)
+        return total / np.maximum(norm, 1.0), len(cols)
 
     def model_log_likelihood(
         self, fingerprint: Fingerprint, x: NDArray[np.float64], y: NDArray[np.float64]

@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 
 from positioning.radiomap import (
+    MISSING_DBM,
+    STRENGTH_SCALE_DB,
     RadioMap,
     SurveyFingerprint,
     interpolate_position,
@@ -99,3 +101,78 @@ def test_matching_a_scan_returns_its_place_with_an_honest_uncertainty():
 def test_a_scan_the_map_does_not_know_is_not_matched():
     radio_map = RadioMap.from_survey(grid_survey(None, seed=3), frozenset())
     assert radio_map.match(Fingerprint(0, 0, {"unknown1": -50.0, "unknown2": -60.0})) is None
+
+
+def brute_force_distances(
+    radio_map: RadioMap, query: dict[str, float], scale_db: float | None
+) -> np.ndarray:
+    """The k-NN distance by its definition: Σ w·|q − r| / Σ w over the sources either side heard,
+    an unheard level counting as MISSING_DBM, w = exp((louder level − MISSING_DBM) / scale)."""
+    out = []
+    for row in radio_map.rssi.astype(np.float64):
+        heard_q = {radio_map.column[s]: max(v, MISSING_DBM) for s, v in query.items()}
+        cols = sorted(set(heard_q) | set(np.nonzero(row > MISSING_DBM)[0]))
+        q = np.array([heard_q.get(c, MISSING_DBM) for c in cols])
+        r = row[cols]
+        louder = np.maximum(q, r) - MISSING_DBM
+        w = np.ones(len(cols)) if scale_db is None else np.exp(louder / scale_db)
+        out.append((w * np.abs(q - r)).sum() / w.sum())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("scale_db", [STRENGTH_SCALE_DB, 4.0, None])
+def test_the_distance_is_the_strength_weighted_mean_difference(scale_db: float | None) -> None:
+    rng = np.random.default_rng(5)
+    sources = [f"ap{j}" for j in range(12)]
+    rssi = rng.uniform(-100, -35, size=(9, len(sources))).astype(np.float32)
+    rssi[rng.random(rssi.shape) < 0.4] = MISSING_DBM  # each reference misses some sources
+    positions = rng.uniform(0, 30, size=(9, 2))
+    radio_map = RadioMap(sources, rssi, positions, ["w"] * 9, frozenset(), scale_db)
+    # Heard by the query: some sources the references missed, one below MISSING_DBM, one unknown.
+    query = {"ap0": -41.0, "ap3": -97.0, "ap5": -63.5, "ap8": -110.0, "ap11": -72.0}
+    got, known = radio_map.distances_db({**query, "not-in-map": -50.0})
+    assert known == len(query)
+    np.testing.assert_allclose(got, brute_force_distances(radio_map, query, scale_db), rtol=1e-5)
+
+
+def test_strong_sources_outvote_many_weak_ones() -> None:
+    # Place A stands by two access points; B is 30 m off. Eight weak sources heard at A in the
+    # survey are missed by the scan, eight others it hears weakly were only heard at B: equal
+    # weights let the sixteen weak ones outvote the two strong ones, strength weights do not.
+    strong = {"s1": (-45.0, -75.0), "s2": (-50.0, -80.0)}
+    weak_a = [f"a{j}" for j in range(8)]
+    weak_b = [f"b{j}" for j in range(8)]
+    rng = np.random.default_rng(6)
+    survey = []
+    for i in range(6):
+        at_a = i % 2 == 0
+        x = (0.0 if at_a else 30.0) + rng.uniform(-1, 1)
+        rssi = {s: levels[0 if at_a else 1] + rng.normal(0, 1) for s, levels in strong.items()}
+        rssi |= {s: -92.0 + rng.normal(0, 1) for s in (weak_a if at_a else weak_b)}
+        survey.append(SurveyFingerprint(f"walk{i}", x, 0.0, Fingerprint(i, i, rssi)))
+    scan = Fingerprint(0, 0, {"s1": -46.0, "s2": -51.0} | dict.fromkeys(weak_b, -93.0))
+    weighted = RadioMap.from_survey(survey, frozenset())
+    uniform = RadioMap.from_survey(survey, frozenset(), strength_scale_db=None)
+    fix, old_fix = weighted.match(scan), uniform.match(scan)
+    assert fix is not None
+    assert old_fix is not None
+    assert abs(fix.x) < 2.0  # at A, where the scan was heard
+    assert abs(old_fix.x - 30.0) < 2.0  # the equal-weight distance put it at B
+
+
+def test_a_held_out_map_keeps_its_weighting_and_bad_scales_are_refused() -> None:
+    survey = grid_survey(moving_rssi=None, seed=7)
+    for scale_db in (STRENGTH_SCALE_DB, None):
+        radio_map = RadioMap.from_survey(survey, frozenset(), strength_scale_db=scale_db)
+        held_out = radio_map.without(["walk0"])
+        assert held_out.strength_scale_db == scale_db
+        rebuilt = RadioMap.from_survey(
+            [s for s in survey if s.walk != "walk0"], frozenset(), strength_scale_db=scale_db
+        )
+        probe = survey[0].fingerprint.rssi_dbm
+        np.testing.assert_allclose(
+            held_out.distances_db(probe)[0], rebuilt.distances_db(probe)[0], rtol=1e-6
+        )
+    for bad in (0.0, -3.0, float("nan")):
+        with pytest.raises(ValueError, match="strength_scale_db"):
+            RadioMap.from_survey(survey, frozenset(), strength_scale_db=bad)
